@@ -1,0 +1,1 @@
+"""Showrunner's compiler: load (YAML -> Spec), compile (Spec -> Plan), execute (Plan x Store)."""

@@ -1,0 +1,408 @@
+"""Execute phase: Plan x Store -> artifacts, with typed cache events and an explain mode.
+
+A step's key is computed from the digests of its inputs' *contents*, so a re-run upstream step
+that returns the same bytes does not invalidate anything downstream.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import renderers
+
+from .errors import StepError
+from .keys import action_key, canonical_json, diff_material, sha256_text
+from .plan import Plan, Ref, Step
+from .store import CorruptBlob, Store, atomic_copy, atomic_write_json, file_digest
+
+
+@dataclass
+class Event:
+    type: str  # hit | miss | executed | failed | corrupt | materialized
+    step: str
+    key: str = ""
+    seconds: float = 0.0
+    detail: str = ""
+
+
+class NotReady(Exception):
+    """An upstream step has not produced its outputs yet."""
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, message: str):
+        self.step = step
+        super().__init__(f"{step}: {message}")
+
+
+class DigestCache:
+    """sha256 of source files, remembered by (size, mtime_ns, inode) in cache/digests.json."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.dirty = False
+        try:
+            self.data: dict = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            self.data = {}
+        self.lock = threading.Lock()
+
+    def digest(self, file: Path) -> str:
+        try:
+            st = file.stat()
+        except FileNotFoundError:
+            raise StepError(f"input file {file} disappeared") from None
+        sig = [st.st_size, st.st_mtime_ns, st.st_ino]
+        k = str(file.resolve())
+        with self.lock:
+            hit = self.data.get(k)
+            if hit and hit[:3] == sig:
+                return hit[3]
+        d = file_digest(file)
+        with self.lock:
+            self.data[k] = sig + [d]
+            self.dirty = True
+        return d
+
+    def save(self) -> None:
+        if self.dirty:
+            with self.lock:
+                atomic_write_json(self.path, self.data)
+                self.dirty = False
+
+
+class ToolCache:
+    """Tool fingerprints, reused across processes while the toolchain looks unchanged."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.probe = self._probe()
+        try:
+            data = json.loads(path.read_text())
+            self.data = data["fingerprints"] if data.get("probe") == self.probe else {}
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            self.data = {}
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def _probe() -> list:
+        items = []
+        for exe in ("ffmpeg", "chromium", "espeak-ng"):
+            p = shutil.which(exe)
+            st = os.stat(p) if p else None
+            items.append([exe, st.st_size if st else None, st.st_mtime_ns if st else None])
+        site = Path(renderers.__file__).resolve().parents[1]
+        for sp in sys.path:
+            if sp.endswith("site-packages") and os.path.isdir(sp):
+                items.append([sp, os.stat(sp).st_mtime_ns])
+        items.append([str(site), sys.version])
+        return items
+
+    def fingerprint(self, kind: str) -> dict:
+        with self.lock:
+            if kind in self.data:
+                return self.data[kind]
+        fp = renderers.get(kind)().tool_fingerprint()
+        with self.lock:
+            self.data[kind] = fp
+            atomic_write_json(self.path, {"probe": self.probe, "fingerprints": self.data})
+        return fp
+
+
+class Engine:
+    def __init__(self, root: Path, plan: Plan, store: Store, on_event: Callable[[Event], None] | None = None,
+                 quiet: bool = False):
+        self.root = Path(root)
+        self.plan = plan
+        self.store = store
+        self.on_event = on_event
+        self.quiet = quiet
+        self.digests = DigestCache(store.root / "digests.json")
+        self.tools = ToolCache(store.root / "tools.json")
+        self._keys: dict[str, tuple[str, dict]] = {}
+        self._lock = threading.Lock()
+        self.events: list[Event] = []
+
+    # ------------------------------------------------------------ keys --
+    def emit(self, ev: Event) -> None:
+        self.events.append(ev)
+        if self.on_event:
+            self.on_event(ev)
+
+    def _input_digest(self, ref: Ref) -> str:
+        if ref.file is not None:
+            return self.digests.digest(self.root / ref.file)
+        key, _ = self.key(ref.step)
+        m = self.store.get_manifest(key)
+        if m is None:
+            raise NotReady(ref.step)
+        return m["outputs"][ref.output]["digest"]
+
+    def material(self, step: Step) -> dict:
+        inputs = {name: ([self._input_digest(r) for r in v] if isinstance(v, list) else self._input_digest(v))
+                  for name, v in step.inputs.items()}
+        return {"kind": step.kind, "version": step.version, "params": step.params, "inputs": inputs,
+                "fingerprint": self.tools.fingerprint(step.kind), "salt": step.salt}
+
+    def key(self, sid: str) -> tuple[str, dict]:
+        with self._lock:
+            if sid in self._keys:
+                return self._keys[sid]
+        material = self.material(self.plan.steps[sid])
+        key = action_key(material)
+        with self._lock:
+            self._keys[sid] = (key, material)
+        return key, material
+
+    def is_done(self, sid: str) -> bool:
+        try:
+            key, _ = self.key(sid)
+        except NotReady:
+            return False
+        return self.store.get_manifest(key) is not None
+
+    # --------------------------------------------------------- execute --
+    def run_step(self, sid: str) -> dict:
+        step = self.plan.steps[sid]
+        try:
+            key, material = self.key(sid)
+        except NotReady as exc:
+            raise StepFailed(sid, f"upstream step {exc} has not been built") from None
+        except StepError as exc:
+            raise StepFailed(sid, str(exc)) from None
+        manifest = self.store.get_manifest(key)
+        if manifest is not None:
+            self.emit(Event("hit", sid, key))
+            self.store.put_ref(sid, key, material) if self.store.get_ref(sid) is None else None
+            return manifest
+        self.emit(Event("miss", sid, key))
+        return self._execute(step, key, material)
+
+    def _execute(self, step: Step, key: str, material: dict) -> dict:
+        sid = step.id
+        cls = renderers.get(step.kind)
+        renderer = cls()
+        scratch = self.store.scratch(sid)
+        out_dir = scratch / "out"
+        work = scratch / "work"
+        out_dir.mkdir()
+        work.mkdir()
+        started = time.time()
+        t0 = time.perf_counter()
+        try:
+            inputs, facts = {}, {}
+            for name, v in step.inputs.items():
+                refs = v if isinstance(v, list) else [v]
+                paths = []
+                for r in refs:
+                    if r.file is not None:
+                        paths.append(self.root / r.file)
+                    else:
+                        k, _ = self.key(r.step)
+                        m = self.store.get_manifest(k)
+                        if m is None:
+                            raise NotReady(r.step)
+                        facts[name] = m.get("facts", {}) if not isinstance(v, list) else facts.get(name, []) + [m.get("facts", {})]
+                        paths.append(self.store.open_verified(m["outputs"][r.output]["digest"]))
+                inputs[name] = paths if isinstance(v, list) else paths[0]
+            for name in cls.optional_inputs:
+                inputs.setdefault(name, None)
+            ctx = renderers.base.Context(params=cls.Params(**step.params), inputs=inputs, input_facts=facts,
+                                         out_dir=out_dir, scratch=work, step_id=sid, progress=self._progress(sid))
+            result = renderer.run(ctx) or {}
+            outputs = {}
+            for name in cls.outputs:
+                f = out_dir / name
+                if not f.is_file():
+                    raise StepError(f"renderer {step.kind} did not produce {name}")
+                rec = self.store.put_file(f)
+                outputs[name] = {"digest": rec.digest, "size": rec.size}
+            seconds = time.perf_counter() - t0
+            manifest = {"key": key, "step": sid, "kind": step.kind, "version": step.version, "params": step.params,
+                        "inputs": material["inputs"], "fingerprint": material["fingerprint"], "salt": step.salt,
+                        "outputs": outputs, "facts": result,
+                        "timing": {"started": round(started, 3), "seconds": round(seconds, 3)}}
+            self.store.put_manifest(key, manifest)
+            self.store.put_ref(sid, key, material)
+            self.emit(Event("executed", sid, key, seconds))
+            return manifest
+        except CorruptBlob as exc:
+            self.emit(Event("corrupt", sid, key, detail=str(exc)))
+            # drop every manifest pointing at the bad blob so the producer re-runs next time
+            raise StepFailed(sid, f"{exc}; run the build again to regenerate it") from None
+        except StepError as exc:
+            self.emit(Event("failed", sid, key, detail=str(exc)))
+            raise StepFailed(sid, str(exc)) from None
+        except NotReady as exc:
+            raise StepFailed(sid, f"upstream step {exc} has not been built") from None
+        except Exception as exc:  # a renderer bug: keep the traceback for the developer
+            self.emit(Event("failed", sid, key, detail=repr(exc)))
+            raise StepFailed(sid, "internal error in renderer " + step.kind + ":\n" + traceback.format_exc()) from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+            self.digests.save()
+
+    def _progress(self, sid: str) -> Callable[[float, str], None]:
+        last = [0.0]
+
+        def report(frac: float, what: str = "") -> None:
+            now = time.monotonic()
+            if self.quiet or now - last[0] < 2.0:
+                return
+            last[0] = now
+            print(f"    {sid}: {what} {frac * 100:3.0f}%", file=sys.stderr, flush=True)
+
+        return report
+
+    # -------------------------------------------------------- schedule --
+    def build(self, step_ids: list[str], jobs: int = 1) -> dict[str, str]:
+        """Run `step_ids` and their dependencies; returns {step: error} for failures."""
+        order = self.plan.closure(step_ids)
+        deps = {s: set(self.plan.steps[s].deps()) for s in order}
+        done: set[str] = set()
+        failed: dict[str, str] = {}
+        running: dict[Future, str] = {}
+        pending = list(order)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            while pending or running:
+                for sid in list(pending):
+                    if deps[sid] & set(failed):
+                        failed[sid] = "skipped: an upstream step failed"
+                        pending.remove(sid)
+                    elif deps[sid] <= done and len(running) < jobs:
+                        running[pool.submit(self.run_step, sid)] = sid
+                        pending.remove(sid)
+                if not running:
+                    continue
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    sid = running.pop(fut)
+                    try:
+                        fut.result()
+                        done.add(sid)
+                    except StepFailed as exc:
+                        failed[sid] = str(exc)
+        self.digests.save()
+        return failed
+
+    # ----------------------------------------------------- materialize --
+    def materialize(self, vid: str) -> list[Path]:
+        """Place a built video's outputs in build/ (atomic, hardlinked) with a provenance manifest."""
+        vplan = self.plan.videos[vid]
+        written = []
+        for fo in vplan.formats:
+            out_dir = self.root / fo.dir
+            assets, digests = {}, {}
+            for name, ref in fo.files.items():
+                key, material = self.key(ref.step)
+                m = self.store.get_manifest(key)
+                if m is None:
+                    raise StepFailed(vid, f"{ref.step} has not been built")
+                rec = m["outputs"][ref.output]
+                blob = self.store.blob_path(rec["digest"])
+                dst = out_dir / name
+                try:
+                    same = dst.stat().st_ino == blob.stat().st_ino
+                except FileNotFoundError:
+                    same = False
+                if not same:
+                    atomic_copy(blob, dst)
+                digests[name] = rec["digest"]
+                assets[name] = {"digest": rec["digest"], "size": rec["size"], "step": ref.step, "key": key,
+                                "kind": m["kind"], "version": m["version"], "params": m["params"],
+                                "tools": m["fingerprint"], "timing": m.get("timing"), "facts": m.get("facts", {}),
+                                "inputs": self._provenance_inputs(ref.step)}
+                written.append(dst)
+            tl_key, _ = self.key(fo.timeline)
+            tl = json.loads(self.store.blob_path(self.store.get_manifest(tl_key)["outputs"]["timeline.json"]["digest"]).read_text())
+            steps = {}
+            for sid in self.plan.closure([r.step for r in fo.files.values()]):
+                k, _ = self.key(sid)
+                m = self.store.get_manifest(k) or {}
+                steps[sid] = {"key": k, "kind": m.get("kind"), "version": m.get("version"), "params": m.get("params"),
+                              "tools": m.get("fingerprint"), "timing": m.get("timing"), "facts": m.get("facts")}
+            manifest = {"video": vid, "format": fo.format, "spec": vplan.spec,
+                        "build_digest": sha256_text(canonical_json(digests)), "assets": assets, "steps": steps,
+                        "scenes": [{"index": s["index"], "start_s": s["start_s"], "end_s": s["end_s"],
+                                    "title": s["title"], "segment": fo.scenes[s["index"]]} for s in tl["scenes"]],
+                        "duration_s": tl["duration_s"]}
+            mpath = out_dir / "manifest.json"
+            try:
+                current = json.loads(mpath.read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                current = None
+            if current != json.loads(json.dumps(manifest)):
+                atomic_write_json(mpath, manifest)
+            written.append(mpath)
+            self.emit(Event("materialized", f"{vid}:{fo.format}", detail=str(fo.dir)))
+        return written
+
+    def is_materialized(self, vid: str) -> bool:
+        """True when build/ already holds exactly the current outputs (same blobs, same digest)."""
+        vplan = self.plan.videos[vid]
+        try:
+            for fo in vplan.formats:
+                out_dir = self.root / fo.dir
+                digests = {}
+                for name, ref in fo.files.items():
+                    key, _ = self.key(ref.step)
+                    m = self.store.get_manifest(key)
+                    if m is None:
+                        return False
+                    rec = m["outputs"][ref.output]
+                    if (out_dir / name).stat().st_ino != self.store.blob_path(rec["digest"]).stat().st_ino:
+                        return False
+                    digests[name] = rec["digest"]
+                current = json.loads((out_dir / "manifest.json").read_text())
+                if current.get("build_digest") != sha256_text(canonical_json(digests)):
+                    return False
+        except (NotReady, FileNotFoundError, json.JSONDecodeError, StepError):
+            return False
+        return True
+
+    def _provenance_inputs(self, sid: str) -> dict:
+        _, material = self.key(sid)
+        return material["inputs"]
+
+    # --------------------------------------------------------- explain --
+    def explain(self, step_ids: list[str]) -> list[dict]:
+        """For every step: hit, or miss and why (which parts of the key changed since last time)."""
+        rows = []
+        state: dict[str, str] = {}
+        for sid in self.plan.closure(step_ids):
+            step = self.plan.steps[sid]
+            blocked = [d for d in step.deps() if state.get(d) != "hit"]
+            if blocked:
+                state[sid] = "pending"
+                rows.append({"step": sid, "status": "pending",
+                             "why": f"waits for {blocked[0]}" + (f" (+{len(blocked) - 1} more)" if len(blocked) > 1 else "")
+                             + "; runs only if its output changes"})
+                continue
+            try:
+                key, material = self.key(sid)
+            except (NotReady, StepError) as exc:
+                state[sid] = "pending"
+                rows.append({"step": sid, "status": "pending", "why": str(exc)})
+                continue
+            if self.store.get_manifest(key) is not None:
+                state[sid] = "hit"
+                rows.append({"step": sid, "status": "hit", "key": key[:12]})
+                continue
+            state[sid] = "miss"
+            ref = self.store.get_ref(sid)
+            if ref is None:
+                why = "never built"
+            else:
+                changes = diff_material(ref["material"], material)
+                why = "; ".join(changes) if changes else "outputs missing from the cache (evicted or corrupt)"
+            rows.append({"step": sid, "status": "miss", "key": key[:12], "why": why})
+        return rows

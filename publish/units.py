@@ -1,0 +1,123 @@
+"""Publishable units: one (video, format) build directory under build/.
+
+`build/<brand>/<slug>/` holds the first format of a video and is the unit `<brand>/<slug>`;
+`build/<brand>/<slug>/<format>/` holds any further format as the unit `<brand>/<slug>@<format>`.
+Reading a unit verifies the files against manifest.json, so a half-written or hand-edited
+build is refused instead of uploaded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BuildError
+
+FILES = ("video.mp4", "thumbnail.jpg", "captions.srt", "metadata.json", "manifest.json")
+UNIT_RE = re.compile(r"^(?P<brand>[A-Za-z0-9_.-]+)/(?P<slug>[a-z0-9][a-z0-9-]*)(?:@(?P<format>[A-Za-z0-9_-]+))?$")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class BuildUnit:
+    key: str  # "<brand>/<slug>" or "<brand>/<slug>@<format>"
+    brand: str
+    slug: str
+    format: str
+    dir: Path
+    manifest: dict
+    metadata: dict
+    digests: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+
+    @property
+    def build_digest(self) -> str:
+        return self.manifest["build_digest"]
+
+    @property
+    def video(self) -> Path:
+        return self.dir / "video.mp4"
+
+    @property
+    def thumbnail(self) -> Path:
+        return self.dir / "thumbnail.jpg"
+
+    @property
+    def captions(self) -> Path:
+        return self.dir / "captions.srt"
+
+    @property
+    def scenes(self) -> list[dict]:
+        return list(self.manifest.get("scenes", []))
+
+
+def parse_key(key: str) -> tuple[str, str, str | None]:
+    m = UNIT_RE.match(key)
+    if not m:
+        raise BuildError(f"'{key}' is not a unit name", hint="units are <brand>/<slug> or <brand>/<slug>@<format>")
+    return m["brand"], m["slug"], m["format"]
+
+
+def unit_dir(root: Path, key: str) -> Path:
+    brand, slug, fmt = parse_key(key)
+    base = root / "build" / brand / slug
+    return base / fmt if fmt else base
+
+
+def discover(root: Path) -> list[str]:
+    """Unit keys of every build directory that has a manifest, sorted."""
+    keys: list[str] = []
+    build = root / "build"
+    for manifest in sorted(build.glob("*/*/manifest.json")):
+        keys.append(f"{manifest.parent.parent.name}/{manifest.parent.name}")
+    for manifest in sorted(build.glob("*/*/*/manifest.json")):
+        d = manifest.parent
+        keys.append(f"{d.parent.parent.name}/{d.parent.name}@{d.name}")
+    return sorted(k for k in keys if UNIT_RE.match(k))
+
+
+def _read_json(path: Path, key: str) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(f"{path.name} is missing in {path.parent}", unit=key,
+                         hint=f"build it first: doit build (the unit is {key})") from None
+    except ValueError as exc:
+        raise BuildError(f"{path} is not valid JSON ({exc})", unit=key, hint="rebuild with doit build") from None
+    if not isinstance(data, dict):
+        raise BuildError(f"{path} should hold a JSON object", unit=key, hint="rebuild with doit build")
+    return data
+
+
+def load_unit(root: Path, key: str, *, verify: bool = True) -> BuildUnit:
+    brand, slug, fmt = parse_key(key)
+    d = unit_dir(root, key)
+    if not d.is_dir():
+        raise BuildError(f"no build at {d}", unit=key, hint=f"run doit build first (unit {key})")
+    manifest = _read_json(d / "manifest.json", key)
+    metadata = _read_json(d / "metadata.json", key)
+    for name in FILES:
+        if not (d / name).is_file():
+            raise BuildError(f"{name} is missing in {d}", unit=key, hint="the build is incomplete; run doit build")
+    if not isinstance(manifest.get("build_digest"), str) or not manifest["build_digest"]:
+        raise BuildError(f"{d / 'manifest.json'} has no build_digest", unit=key, hint="rebuild with doit build")
+    if manifest.get("video") not in (None, f"{brand}/{slug}"):
+        raise BuildError(f"{d / 'manifest.json'} belongs to {manifest.get('video')}, not {brand}/{slug}", unit=key)
+    unit = BuildUnit(key=key, brand=brand, slug=slug, format=fmt or str(manifest.get("format") or "long"),
+                     dir=d, manifest=manifest, metadata=metadata)
+    for name in ("video.mp4", "thumbnail.jpg", "captions.srt"):
+        unit.digests[name] = file_sha256(d / name)
+        expected = (manifest.get("assets", {}).get(name) or {}).get("digest") if verify else None
+        if expected and expected != unit.digests[name]:
+            raise BuildError(f"{name} does not match manifest.json (sha256 {unit.digests[name][:12]}, manifest "
+                             f"says {expected[:12]})", unit=key,
+                             hint="the build was modified or is half-written; rebuild with doit build")
+    return unit

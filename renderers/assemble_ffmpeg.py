@@ -1,0 +1,110 @@
+"""Final assembly: segments joined by stream copy, music ducked under the narration, loudness
+normalised (two-pass loudnorm) to the brand target, -14 LUFS integrated and -1 dBTP by default.
+
+Only the audio is encoded here; the video stream is copied, so assembly costs seconds even for
+long videos and re-encodes nothing when one scene changes.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from compiler.errors import StepError
+
+from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
+
+
+def concat_list(paths: list[Path], out: Path) -> Path:
+    out.write_text("".join(f"file '{str(p)}'\n" for p in paths))
+    return out
+
+
+def measure_loudness(path: Path) -> dict:
+    """Integrated loudness (LUFS) and true peak (dBTP) with ffmpeg's EBU R128 meter."""
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0", "-af",
+                           "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
+    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    return {"integrated_lufs": float(i.group(1)) if i else None, "true_peak_dbtp": float(tp.group(1)) if tp else None}
+
+
+class FfmpegAssemble(Renderer):
+    kind = "assemble.ffmpeg"
+    version = 1
+    inputs = ("videos", "audios")
+    optional_inputs = ("music",)
+    outputs = ("video.mp4",)
+
+    class Params(Params):
+        fps: int
+        loudness_lufs: float = -14.0
+        true_peak_db: float = -1.0
+        music_volume_db: float = -20.0
+        music_duck_db: float = 10.0
+        audio_bitrate: str = "192k"
+
+    def tool_fingerprint(self) -> dict:
+        return {"ffmpeg": ffmpeg_version()}
+
+    def run(self, ctx: Context) -> dict:
+        p = ctx.params
+        s = ctx.scratch
+        vlist = concat_list(ctx.inputs["videos"], s / "videos.txt")
+        alist = concat_list(ctx.inputs["audios"], s / "audios.txt")
+        narration = s / "narration.wav"
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-c", "copy", str(narration)], what="joining narration")
+        total = sum(_wav_seconds(a) for a in ctx.inputs["audios"])
+        music = ctx.inputs.get("music")
+        inputs = ["-i", str(narration)]
+        if music:
+            # duck: the music is compressed with the narration as side chain, then mixed under it
+            inputs += ["-stream_loop", "-1", "-i", str(music)]
+            graph = (f"[1:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,atrim=0:{total:.4f}[m];"
+                     f"[0:a]asplit=2[n][sc];"
+                     f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
+                     f"attack=15:release=350:makeup=1[md];"
+                     f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
+        else:
+            graph = "[0:a]anull[mix]"
+        # Loudness: measure the mix, apply the gain that reaches the target, catch peaks with a
+        # limiter running at 4x oversampling (so it limits true peaks, not just samples), then
+        # measure the encoded result and correct once if the limiter cost loudness.
+        mix = s / "mix.wav"
+        run_ffmpeg(inputs + ["-filter_complex", graph, "-map", "[mix]", "-c:a", "pcm_s24le", str(mix)], what="mixing audio")
+        ctx.progress(0.2, "normalising loudness")
+        measured = measure_loudness(mix)["integrated_lufs"]
+        if measured is None or measured == float("-inf"):
+            raise StepError("the narration is silent; cannot normalise loudness")
+        gain = p.loudness_lufs - measured
+        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
+        audio = s / "audio.m4a"
+        for attempt in range(3):
+            chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
+                     f"level=disabled:asc=1,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo")
+            run_ffmpeg(["-i", str(mix), "-af", chain, "-c:a", "aac", "-b:a", p.audio_bitrate, "-map_metadata", "-1",
+                        "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
+                       what="encoding audio", progress=ctx.progress, total_s=total)
+            facts = measure_loudness(audio)
+            miss = p.loudness_lufs - facts["integrated_lufs"]
+            tp_ok = facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db
+            if abs(miss) <= 0.3 and tp_ok:
+                break
+            gain += miss
+            if not tp_ok:
+                ceiling *= 10 ** (-0.5 / 20)
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+                    "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    str(ctx.out("video.mp4"))], what="muxing the final video")
+        facts["gain_db"] = round(gain, 2)
+        facts["duration_s"] = round(total, 4)
+        facts["segments"] = len(ctx.inputs["videos"])
+        return facts
+
+
+def _wav_seconds(path: Path) -> float:
+    import wave
+
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()

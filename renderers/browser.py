@@ -1,0 +1,100 @@
+"""One headless Chromium per process, reused by every HTML renderer (slides, thumbnails).
+
+Launching Chromium costs about a second; a 12-slide video pays it once. The system Chromium is
+used (never `playwright install`), with background networking off so nothing leaves the machine.
+"""
+from __future__ import annotations
+
+import atexit
+import base64
+import functools
+import mimetypes
+import os
+import shutil
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from compiler.errors import StepError
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--font-render-hinting=none", "--force-color-profile=srgb", "--hide-scrollbars"]
+
+_lock = threading.Lock()
+_state: dict = {}
+# Playwright's sync API is bound to the thread that started it: every browser call runs here.
+_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+
+
+def chromium_path() -> str:
+    exe = os.environ.get("SHOWRUNNER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise StepError("Chromium is not installed", hint="run scripts/install.sh (apt-get install chromium)")
+    return exe
+
+
+@functools.lru_cache(maxsize=None)
+def chromium_version() -> str:
+    out = subprocess.run([chromium_path(), "--version"], capture_output=True, text=True).stdout.strip()
+    from importlib.metadata import version
+
+    return f"{out}; playwright {version('playwright')}"
+
+
+def browser():
+    with _lock:
+        if "browser" not in _state:
+            from playwright.sync_api import sync_playwright
+
+            pw = sync_playwright().start()
+            _state["pw"] = pw
+            _state["browser"] = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            atexit.register(close)
+        return _state["browser"]
+
+
+def close() -> None:
+    try:
+        _thread.submit(_close).result(timeout=20)
+    except Exception:  # interpreter shutting down: the driver exits with us and takes Chromium along
+        pass
+
+
+def _close() -> None:
+    with _lock:
+        b, pw = _state.pop("browser", None), _state.pop("pw", None)
+    try:
+        if b:
+            b.close()
+        if pw:
+            pw.stop()
+    except Exception:
+        pass
+
+
+def render_html(html: str, out: Path, width: int, height: int, *, jpeg_quality: int | None = None) -> None:
+    """Screenshot `html` at exactly width x height. The page cannot reach the network."""
+    _thread.submit(_render, html, out, width, height, jpeg_quality).result()
+
+
+def _render(html: str, out: Path, width: int, height: int, jpeg_quality: int | None) -> None:
+    page = browser().new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+    try:
+        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("data:") else route.continue_())
+        page.set_content(html, wait_until="load")
+        page.evaluate("document.fonts.ready")
+        if jpeg_quality:
+            page.screenshot(path=str(out), type="jpeg", quality=jpeg_quality, full_page=False)
+        else:
+            page.screenshot(path=str(out), type="png", full_page=False)
+    finally:
+        page.close()
+
+
+def data_uri(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode()}"

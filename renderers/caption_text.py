@@ -1,0 +1,54 @@
+"""Turning sentence timings into readable caption cues (shared by captions and burn-in)."""
+from __future__ import annotations
+
+
+def cues(sentences: list[dict], max_chars: int = 84) -> list[dict]:
+    """Split long sentences into balanced cues of at most `max_chars`, timed by length."""
+    import math
+
+    out = []
+    for s in sentences:
+        words = s["text"].split()
+        n = max(1, math.ceil(len(s["text"]) / max_chars))
+        while True:
+            target = len(s["text"]) / n
+            chunks, cur = [], ""
+            for w in words:
+                if cur and len(cur) + 1 + len(w) > target * 1.15 and len(chunks) < n - 1:
+                    chunks.append(cur)
+                    cur = w
+                else:
+                    cur = f"{cur} {w}" if cur else w
+            chunks.append(cur)
+            if all(len(c) <= max_chars for c in chunks) or n > len(words):
+                break
+            n += 1
+        span = s["end"] - s["start"]
+        total = sum(len(c) for c in chunks) or 1
+        t = s["start"]
+        for c in chunks:
+            d = span * len(c) / total
+            out.append({"text": c, "start": t, "end": t + d})
+            t += d
+    return out
+
+
+def wrap(text: str, width: int) -> list[str]:
+    lines, cur = [], ""
+    for w in text.split():
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def stamp(t: float, sep: str) -> str:
+    ms = int(round(max(0.0, t) * 1000))
+    h, ms = divmod(ms, 3600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"

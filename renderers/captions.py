@@ -1,0 +1,32 @@
+"""Captions as SRT and WebVTT from the timeline's sentence times."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .base import Context, Params, Renderer
+from .caption_text import cues, stamp, wrap
+
+
+class Captions(Renderer):
+    kind = "captions.subtitles"
+    version = 1
+    inputs = ("timeline",)
+    outputs = ("captions.srt", "captions.vtt")
+
+    class Params(Params):
+        max_chars: int = 84
+        line_chars: int = 42
+
+    def run(self, ctx: Context) -> dict:
+        p = ctx.params
+        tl = json.loads(Path(ctx.inputs["timeline"]).read_text())
+        items = cues([s for sc in tl["scenes"] for s in sc["sentences"]], p.max_chars)
+        srt, vtt = [], ["WEBVTT", ""]
+        for n, c in enumerate(items, 1):
+            text = "\n".join(wrap(c["text"], p.line_chars))
+            srt += [str(n), f"{stamp(c['start'], ',')} --> {stamp(c['end'], ',')}", text, ""]
+            vtt += [f"{stamp(c['start'], '.')} --> {stamp(c['end'], '.')}", text, ""]
+        ctx.out("captions.srt").write_text("\n".join(srt), encoding="utf-8")
+        ctx.out("captions.vtt").write_text("\n".join(vtt), encoding="utf-8")
+        return {"cues": len(items)}

@@ -1,0 +1,131 @@
+"""One scene as a segment: visual + narration padded to an exact number of frames.
+
+Every segment is encoded with identical parameters (codec, profile, level, fps, GOP, pixel
+format, timescale) so the final assembly concatenates them by stream copy. Audio stays PCM
+(audio.wav, exact sample count) so joining scenes is sample-exact; it is encoded once, at the end.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from compiler.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
+
+from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
+from .caption_text import cues, wrap
+
+X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
+        "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=2:scenecut=0:open-gop=0",
+        "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+
+
+def x264_args(fps: int) -> list[str]:
+    return X264 + ["-r", str(fps), "-g", str(fps * 2), "-fps_mode", "cfr"]
+
+
+def motion_filter(motion: str, w: int, h: int, frames: int, fps: int) -> str:
+    """Ken Burns-style motion on a still that was pre-scaled to 112% of the frame."""
+    T = max(1, frames - 1)
+    if motion in ("zoom_in", "zoom_out"):
+        z = f"(1+0.10*n/{T})" if motion == "zoom_in" else f"(1.10-0.10*n/{T})"
+        return (f"scale=w='trunc({w}*{z}/2)*2':h='trunc({h}*{z}/2)*2':eval=frame:flags=bicubic,"
+                f"crop={w}:{h}:'(iw-{w})/2':'(ih-{h})/2'")
+    pans = {"pan_left": (f"(iw-{w})*(1-n/{T})", f"(ih-{h})/2"), "pan_right": (f"(iw-{w})*n/{T}", f"(ih-{h})/2"),
+            "pan_up": (f"(iw-{w})/2", f"(ih-{h})*(1-n/{T})"), "pan_down": (f"(iw-{w})/2", f"(ih-{h})*n/{T}")}
+    if motion in pans:
+        x, y = pans[motion]
+        return f"crop={w}:{h}:'{x}':'{y}'"
+    return f"crop={w}:{h}"
+
+
+def fit_filter(fit: str, w: int, h: int, over: float = 1.0) -> str:
+    W, H = int(round(w * over / 2)) * 2, int(round(h * over / 2)) * 2
+    if fit == "contain":
+        return (f"scale={W}:{H}:force_original_aspect_ratio=decrease:flags=lanczos,"
+                f"pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1")
+    return f"scale={W}:{H}:force_original_aspect_ratio=increase:flags=lanczos,crop={W}:{H},setsar=1"
+
+
+def ass_file(path: Path, sentences: list[dict], offset: float, w: int, h: int, font: str, text: str, accent: str) -> None:
+    def col(hexc: str) -> str:  # ASS colours are &HBBGGRR
+        return f"&H00{hexc[5:7]}{hexc[3:5]}{hexc[1:3]}"
+
+    size = int(h * 0.045) if h > w else int(h * 0.055)
+    width_chars = 24 if h > w else 42
+
+    def ts(t: float) -> str:
+        cs = int(round(max(0.0, t) * 100))
+        return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+    lines = ["[Script Info]", "ScriptType: v4.00+", f"PlayResX: {w}", f"PlayResY: {h}", "WrapStyle: 2", "",
+             "[V4+ Styles]",
+             "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
+             "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
+             "MarginR, MarginV, Encoding",
+             f"Style: Default,{font},{size},{col(text)},{col(accent)},&H00000000,&H80000000,1,0,0,0,100,100,0,0,1,"
+             f"{max(2, size // 12)},0,2,{int(w * 0.06)},{int(w * 0.06)},{int(h * (0.22 if h > w else 0.08))},1",
+             "", "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text"]
+    for c in cues(sentences, max_chars=width_chars * 2):
+        body = r"\N".join(wrap(c["text"], width_chars)).replace("{", "(").replace("}", ")")
+        lines.append(f"Dialogue: 0,{ts(c['start'] + offset)},{ts(c['end'] + offset)},Default,,0,0,0,,{body}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class FfmpegSegment(Renderer):
+    kind = "segment.ffmpeg"
+    version = 1
+    inputs = ("audio", "timings", "visual")
+    outputs = ("video.mp4", "audio.wav")
+
+    class Params(Params):
+        width: int
+        height: int
+        fps: int
+        visual_type: Literal["image", "video"]
+        fit: Literal["cover", "contain"] = "cover"
+        motion: str = "none"
+        pad: float = 0.6
+        lead: float = 0.2
+        start: float = 0.0
+        loop: bool = True
+        burn_captions: bool = False
+        caption_font: str = "DejaVu Sans"
+        caption_color: str = "#ffffff"
+        caption_accent: str = "#ffcc00"
+
+    def tool_fingerprint(self) -> dict:
+        return {"ffmpeg": ffmpeg_version()}
+
+    def run(self, ctx: Context) -> dict:
+        p = ctx.params
+        timings = json.loads(Path(ctx.inputs["timings"]).read_text())
+        frames = scene_frames(timings["duration_s"], p.pad, p.fps, p.lead)
+        samples = frames_to_samples(frames, p.fps)
+        run_ffmpeg(["-i", str(ctx.inputs["audio"]), "-af",
+                    f"aresample={SAMPLE_RATE},adelay={int(round(p.lead * 1000))}:all=1,apad=whole_len={samples},"
+                    f"atrim=end_sample={samples}", "-ac", "1", "-c:a", "pcm_s16le", "-map_metadata", "-1",
+                    "-fflags", "+bitexact", "-flags", "+bitexact", str(ctx.out("audio.wav"))], what="padding narration")
+        w, h, visual = p.width, p.height, str(ctx.inputs["visual"])
+        if p.visual_type == "image":
+            moving = p.motion != "none"
+            chain = [fit_filter(p.fit, w, h, 1.12 if moving else 1.0)]
+            if moving:
+                chain.append(motion_filter(p.motion, w, h, frames, p.fps))
+            src = ["-loop", "1", "-framerate", str(p.fps), "-i", visual]
+        else:
+            info = ffprobe(Path(visual))
+            if not any(s.get("codec_type") == "video" for s in info["streams"]):
+                from compiler.errors import StepError
+
+                raise StepError(f"clip {Path(visual).name} has no video stream")
+            src = (["-stream_loop", "-1"] if p.loop else []) + ["-ss", f"{p.start:.3f}", "-i", visual]
+            chain = [f"fps={p.fps}", fit_filter(p.fit, w, h)]
+        if p.burn_captions:
+            ass = ctx.scratch / "captions.ass"
+            ass_file(ass, timings["sentences"], p.lead, w, h, p.caption_font, p.caption_color, p.caption_accent)
+            chain.append(f"subtitles=filename={ass}")
+        chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
+        run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)] + x264_args(p.fps)
+                   + [str(ctx.out("video.mp4"))], what="encoding the scene", progress=ctx.progress, total_s=frames / p.fps)
+        return {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}

@@ -1,0 +1,51 @@
+"""Slides: a Jinja2 HTML template styled by the brand, screenshotted by headless Chromium.
+
+User text is passed as data with autoescaping on; it can never become template code or live HTML.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from .base import Context, Params, Renderer
+from .browser import chromium_version, data_uri, render_html
+
+
+def render_template(path: Path, **data) -> str:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(path.read_text(encoding="utf-8")).render(**data)
+
+
+class HtmlSlide(Renderer):
+    kind = "slide.html"
+    version = 1
+    inputs = ("template",)
+    optional_inputs = ("logo", "image")
+    outputs = ("slide.png",)
+
+    class Params(Params):
+        width: int
+        height: int
+        title: str = ""
+        bullets: list[str] = Field(default_factory=list)
+        body: str = ""
+        brand: str = ""
+        palette: dict[str, str]
+        fonts: dict[str, str]
+
+    def tool_fingerprint(self) -> dict:
+        from importlib.metadata import version
+
+        return {"chromium": chromium_version(), "jinja2": version("jinja2")}
+
+    def run(self, ctx: Context) -> dict:
+        p = ctx.params
+        html = render_template(ctx.inputs["template"], title=p.title, bullets=p.bullets, body=p.body, brand=p.brand,
+                               palette=p.palette, fonts=p.fonts, width=p.width, height=p.height,
+                               portrait=p.height > p.width,
+                               logo=data_uri(ctx.inputs.get("logo")), image=data_uri(ctx.inputs.get("image")))
+        render_html(html, ctx.out("slide.png"), p.width, p.height)
+        return {"width": p.width, "height": p.height}

@@ -1,0 +1,56 @@
+"""Bring your own voice: a recorded narration file, normalised to 48 kHz mono.
+
+Sentence timings for captions are estimated by spreading the sentences over the speech
+between leading and trailing silence in proportion to their length (no forced alignment).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+
+from pydantic import Field
+
+from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
+from .narration_common import finish_timings, split_sentences, wav_seconds
+
+
+class RecordedVoice(Renderer):
+    kind = "tts.recorded"
+    version = 1
+    inputs = ("audio",)
+    outputs = ("audio.wav", "timings.json")
+
+    class Params(Params):
+        text: str = Field(min_length=1, description="the words spoken, for captions")
+        sample_rate: int = 48000
+
+    def tool_fingerprint(self) -> dict:
+        return {"ffmpeg": ffmpeg_version()}
+
+    def run(self, ctx: Context) -> dict:
+        p = ctx.params
+        out = ctx.out("audio.wav")
+        run_ffmpeg(["-i", str(ctx.inputs["audio"]), "-vn", "-ac", "1", "-ar", str(p.sample_rate),
+                    "-c:a", "pcm_s16le", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags", "+bitexact", str(out)],
+                   what="reading the recorded narration")
+        duration, _, _ = wav_seconds(out)
+        lead, tail = _silence_edges(out, duration)
+        sentences = split_sentences(p.text)
+        weights = [max(1, len(s)) for s in sentences]
+        span = max(0.1, duration - lead - tail)
+        t, timed = lead, []
+        for s, w in zip(sentences, weights):
+            d = span * w / sum(weights)
+            timed.append({"text": s, "start": round(t, 3), "end": round(t + d, 3)})
+            t += d
+        return finish_timings(ctx, timed)
+
+
+def _silence_edges(path, duration: float) -> tuple[float, float]:
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af",
+                           "silencedetect=noise=-40dB:d=0.15", "-f", "null", "-"], capture_output=True, text=True)
+    starts = [float(x) for x in re.findall(r"silence_start: ([\d.]+)", proc.stderr)]
+    ends = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", proc.stderr)]
+    lead = ends[0] if starts and starts[0] <= 0.01 and ends else 0.0
+    tail = duration - starts[-1] if starts and (not ends or len(starts) > len(ends)) else 0.0
+    return min(lead, duration / 2), min(tail, duration / 2)
