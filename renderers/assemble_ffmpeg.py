@@ -70,9 +70,9 @@ class FfmpegAssemble(Renderer):
             graph = "[0:a]anull[mix]"
         # Loudness: measure the mix, apply the gain that reaches the target, catch peaks with a
         # limiter running at 4x oversampling (so it limits true peaks, not just samples), then
-        # measure the encoded result and correct once if the limiter cost loudness.
+        # measure the encoded result and correct (at most 3 times) if the limiter cost loudness.
         mix = s / "mix.wav"
-        run_ffmpeg(inputs + ["-filter_complex", graph, "-map", "[mix]", "-c:a", "pcm_s24le", str(mix)], what="mixing audio")
+        run_ffmpeg(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0[st]", "-map", "[st]", "-c:a", "pcm_s24le", str(mix)], what="mixing audio")
         ctx.progress(0.2, "normalising loudness")
         measured = measure_loudness(mix)["integrated_lufs"]
         if measured is None or measured == float("-inf"):
@@ -80,9 +80,9 @@ class FfmpegAssemble(Renderer):
         gain = p.loudness_lufs - measured
         ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
         audio = s / "audio.m4a"
-        for attempt in range(3):
+        for attempt in range(4):
             chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
-                     f"level=disabled:asc=1,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo")
+                     f"level=disabled:asc=1,aresample=48000,aformat=sample_fmts=fltp")
             run_ffmpeg(["-i", str(mix), "-af", chain, "-c:a", "aac", "-b:a", p.audio_bitrate, "-map_metadata", "-1",
                         "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
                        what="encoding audio", progress=ctx.progress, total_s=total)
@@ -91,7 +91,7 @@ class FfmpegAssemble(Renderer):
             tp_ok = facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db
             if abs(miss) <= 0.3 and tp_ok:
                 break
-            gain += miss
+            gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
             if not tp_ok:
                 ceiling *= 10 ** (-0.5 / 20)
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
