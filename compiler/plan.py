@@ -230,25 +230,38 @@ class Compiler:
                                   "pad": float(self.style("pad", scene)), "lead": LEAD_S,
                                   "burn_captions": fmt.burn_captions, "caption_font": brand.fonts.body,
                                   "caption_color": brand.palette.text, "caption_accent": brand.palette.accent}
-        if vis.kind == "slide":
-            template = vis.template or self.style("template", scene)
-            slide = make_step(self.plan, f"{prefix}/slide/{i:02d}", vid, "slide.html", {
-                "width": fmt.width, "height": fmt.height, "title": vis.title, "bullets": vis.bullets, "body": vis.body,
-                "brand": brand.name, "palette": brand.palette.model_dump(), "fonts": brand.fonts.model_dump()},
-                {"template": self.template("slide", template), "logo": logo,
-                 "image": self.media(vis.image, origin.base)})
-            visual, params["visual_type"] = out(slide, "slide.png"), "image"
-            params["motion"] = "none"
-        elif vis.kind == "image":
-            visual, params["visual_type"] = self.media(vis.file, origin.base), "image"
-            params["fit"] = vis.fit
-            params["motion"] = vis.motion or self.style("motion", scene) or BUILTIN["image_motion"]
-        else:
-            visual, params["visual_type"] = self.media(vis.file, origin.base), "video"
-            params.update(fit=vis.fit, start=vis.start, loop=vis.loop)
+        handler = getattr(self, f"visual_{vis.kind}", None)
+        if handler is None:
+            raise SpecError([origin.pos.diag(origin.prefix + ("visual", "kind"),
+                                             f"visual kind '{vis.kind}' has no renderer yet")])
+        visual, extra = handler(prefix, i, scene, narration, fmt, logo)
+        params.update(extra)
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})
+
+    # One method per visual kind: returns (the segment's visual input, extra segment params).
+    # visual_type "image" is a still (gets motion), "video" a clip (trimmed/looped to the scene).
+
+    def visual_slide(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
+        vis, origin, brand = scene.visual, self.lv.scene_origins[i], self.brand
+        template = vis.template or self.style("template", scene)
+        slide = make_step(self.plan, f"{prefix}/slide/{i:02d}", self.lv.id, "slide.html", {
+            "width": fmt.width, "height": fmt.height, "title": vis.title, "bullets": vis.bullets, "body": vis.body,
+            "brand": brand.name, "palette": brand.palette.model_dump(), "fonts": brand.fonts.model_dump()},
+            {"template": self.template("slide", template), "logo": logo, "image": self.media(vis.image, origin.base)})
+        return out(slide, "slide.png"), {"visual_type": "image", "motion": "none"}
+
+    def visual_image(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
+        vis = scene.visual
+        motion = vis.motion or self.style("motion", scene) or BUILTIN["image_motion"]
+        return (self.media(vis.file, self.lv.scene_origins[i].base),
+                {"visual_type": "image", "fit": vis.fit, "motion": motion})
+
+    def visual_clip(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
+        vis = scene.visual
+        return (self.media(vis.file, self.lv.scene_origins[i].base),
+                {"visual_type": "video", "fit": vis.fit, "start": vis.start, "loop": vis.loop})
 
     def thumbnail(self, prefix: str, title: str, logo: Ref | None, script) -> str:
         video, brand = self.video, self.brand

@@ -6,7 +6,7 @@ fields; `compiler.resolve` applies them at compile time so step keys see the res
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -155,7 +155,46 @@ class ClipVisual(Model):
     loop: bool = Field(True, description="loop the clip if it is shorter than the narration")
 
 
-Visual = Annotated[Union[SlideVisual, ImageVisual, ClipVisual], Field(discriminator="kind")]
+class GenImageVisual(Model):
+    """Text-to-image with a local diffusers model (renderers/image_diffusers.py)."""
+
+    kind: Literal["genimage"] = "genimage"
+    prompt: str = Field(description="what to draw; the brand's style words are appended")
+    negative_prompt: str = ""
+    seed: int = Field(0, description="change to re-roll the picture")
+    motion: Motion | None = None
+    animate: bool = Field(False, description="image-to-video when the brand configures a video model")
+
+
+class ManimVisual(Model):
+    """An animation from a template in recipes/manim/ or a user-written manim Scene file."""
+
+    kind: Literal["manim"] = "manim"
+    template: str | None = Field(None, description="template name in recipes/manim/, e.g. bullet_reveal")
+    file: str | None = Field(None, description="your own manim file (instead of a template)")
+    scene: str | None = Field(None, description="Scene class in `file`")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RemotionVisual(Model):
+    """A Remotion composition from recipes/remotion/, with props from the scene."""
+
+    kind: Literal["remotion"] = "remotion"
+    composition: str = "TitleCard"
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+class AvatarVisual(Model):
+    """A HeyGen avatar presenter speaking the scene's narration."""
+
+    kind: Literal["avatar"] = "avatar"
+    layout: Literal["full", "pip"] = "full"
+    over: Union[SlideVisual, ImageVisual, ClipVisual, None] = Field(
+        None, description="what the picture-in-picture avatar is placed over")
+
+
+Visual = Annotated[Union[SlideVisual, ImageVisual, ClipVisual, GenImageVisual, ManimVisual, RemotionVisual, AvatarVisual],
+                   Field(discriminator="kind")]
 
 
 # ----------------------------------------------------------------- video ---
