@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 import time
@@ -12,7 +13,7 @@ from .load import load_project
 from .plan import Plan, compile_plan
 from .store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("SHOWRUNNER_ROOT") or Path(__file__).resolve().parents[1])
 
 
 class Session:
@@ -81,8 +82,9 @@ def build(targets: list[str], jobs: int = 1, root: Path = ROOT) -> int:
             s.engine.materialize(v)
     ran = sum(1 for e in s.engine.events if e.type == "executed")
     hits = sum(1 for e in s.engine.events if e.type == "hit")
-    print(f"{len(vids) - (failures - len(s.plan.errors) if failures else 0)} video(s) built; {ran} step(s) ran, "
-          f"{hits} cached, in {time.perf_counter() - t0:.1f}s")
+    built = sum(1 for e in s.engine.events if e.type == "materialized")
+    print(f"{built} output folder(s) written, {failures} video(s) failed; {ran} step(s) ran, {hits} cached, "
+          f"in {time.perf_counter() - t0:.1f}s")
     return 1 if failures else 0
 
 
@@ -130,6 +132,7 @@ def plan_json(root: Path = ROOT) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m compiler")
+    ap.add_argument("--root", type=Path, default=None, help="project folder (default: $SHOWRUNNER_ROOT or this repo)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("check")
     sub.add_parser("plan")
@@ -142,21 +145,22 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--dry-run", action="store_true")
     sub.add_parser("schema")
     a = ap.parse_args(argv)
+    root = (a.root or ROOT).resolve()
     if a.cmd == "check":
-        return check()
+        return check(root)
     if a.cmd == "plan":
-        print(plan_json())
+        print(plan_json(root))
         return 0
     if a.cmd == "build":
-        return build(a.targets, a.jobs)
+        return build(a.targets, a.jobs, root)
     if a.cmd == "explain":
-        return explain(a.targets)
+        return explain(a.targets, root)
     if a.cmd == "gc":
-        return gc(a.dry_run)
+        return gc(a.dry_run, root)
     if a.cmd == "schema":
         from .schema import write_schemas
 
-        for p in write_schemas(ROOT):
+        for p in write_schemas(root):
             print(p)
         return 0
     return 2

@@ -216,7 +216,9 @@ class Store:
                     freed += blob.stat().st_size
                     if not dry_run:
                         blob.unlink(missing_ok=True)
-        if not dry_run:
+        if not dry_run:  # scratch left by killed builds; recent entries may belong to a running build
+            cutoff = time.time() - 3600
             for leftover in self.tmp.iterdir():
-                shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+                if leftover.stat().st_mtime < cutoff:
+                    shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
         return {"actions_removed": removed_actions, "blobs_removed": removed_blobs, "bytes_freed": freed}

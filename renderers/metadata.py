@@ -48,21 +48,27 @@ def clock(seconds: float) -> str:
 
 
 def chapters(scenes: list[dict], duration: float) -> list[dict]:
-    """A chapter starts at a scene with `chapter:` or a new slide title; chapters under 10 s are merged."""
+    """Chapters start at scenes with `chapter:`; without any, at each new slide title.
+    Chapters under 10 s are merged into their neighbour (YouTube ignores chapter lists otherwise)."""
+    explicit = any(sc.get("chapter") for sc in scenes)
     marks: list[dict] = []
     for sc in scenes:
-        name = sc.get("chapter") or sc.get("title")
+        name = sc.get("chapter") if explicit else sc.get("title")
         if not marks:
             marks.append({"start_s": 0.0, "title": name or "Intro"})
-        elif sc.get("chapter") or (name and name != marks[-1]["title"]):
+        elif name and name != marks[-1]["title"]:
             marks.append({"start_s": sc["start_s"], "title": name})
-    kept: list[dict] = []
-    for m in marks:
-        if kept and m["start_s"] - kept[-1]["start_s"] < CHAPTER_MIN_S:
-            continue
-        kept.append(m)
-    while len(kept) > 1 and duration - kept[-1]["start_s"] < CHAPTER_MIN_S:
-        kept.pop()
+    kept = list(marks)
+    i = 0
+    while i < len(kept):
+        end = kept[i + 1]["start_s"] if i + 1 < len(kept) else duration
+        if end - kept[i]["start_s"] >= CHAPTER_MIN_S or len(kept) == 1:
+            i += 1
+        elif i == 0:
+            del kept[1]  # the opening chapter must stay at 0:00: absorb the next one
+        else:
+            del kept[i]  # too short: its scenes join the previous chapter
+            i = max(0, i - 1)
     return kept if len(kept) >= CHAPTERS_MIN else []
 
 
@@ -86,7 +92,7 @@ def fit_description(body: str, chapter_lines: list[str], footer: str) -> str:
 
 class Metadata(Renderer):
     kind = "metadata.youtube"
-    version = 1
+    version = 2
     inputs = ("timeline",)
     outputs = ("metadata.json",)
 

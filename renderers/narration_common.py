@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .base import Context, run_ffmpeg
 
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREV = "".join(rf"(?<!\b{a})" for a in (r"Dr\.", r"Mr\.", r"Mrs\.", r"Ms\.", r"St\.", r"vs\.", r"e\.g\.", r"i\.e\.", r"No\."))
+_SENTENCE = re.compile(rf"(?:(?<=[.!?…])|(?<=[.!?…][\"')\]])){_ABBREV}\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -42,7 +43,8 @@ def write_narration(ctx: Context, pieces: list, rate: int, pause: float, out_rat
 
 
 def resample(src: Path, dst: Path, out_rate: int) -> None:
-    run_ffmpeg(["-i", str(src), "-ac", "1", "-ar", str(out_rate), "-af", "aresample=resampler=soxr",
+    """swr, not soxr: soxr's multi-threaded output differs run to run, which breaks reproducibility."""
+    run_ffmpeg(["-i", str(src), "-ac", "1", "-ar", str(out_rate), "-af", f"aresample={out_rate}:resampler=swr:filter_size=32:phase_shift=10",
                 "-c:a", "pcm_s16le", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags", "+bitexact",
                 str(dst)], what="resampling narration")
 

@@ -24,7 +24,7 @@ def espeak_version() -> str:
 
 class EspeakTTS(Renderer):
     kind = "tts.espeak"
-    version = 1
+    version = 3
     outputs = ("audio.wav", "timings.json")
 
     class Params(Params):

@@ -119,7 +119,7 @@ def load_voice(model_path: str, seed: int):
 
 class PiperTTS(Renderer):
     kind = "tts.piper"
-    version = 1
+    version = 3
     optional_inputs = ("model",)
     outputs = ("audio.wav", "timings.json")
 

@@ -16,7 +16,7 @@ from .narration_common import finish_timings, split_sentences, wav_seconds
 
 class RecordedVoice(Renderer):
     kind = "tts.recorded"
-    version = 1
+    version = 2
     inputs = ("audio",)
     outputs = ("audio.wav", "timings.json")
 

@@ -1,0 +1,146 @@
+"""End to end on the tiny project: outputs, incremental rebuilds, explain, failures, kill -9."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, build_all, session
+from compiler.store import file_digest
+from renderers.assemble_ffmpeg import measure_loudness
+from renderers.base import ffprobe
+
+OUT_FILES = {"video.mp4", "thumbnail.jpg", "captions.srt", "captions.vtt", "metadata.json", "manifest.json",
+             "narration.txt", "slides.txt", "images.txt", "clips.txt", "manim.txt", "remotion.txt"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, _mini_base):
+    root = tmp_path_factory.mktemp("built") / "proj"
+    shutil.copytree(_mini_base, root)
+    s, failed, executed = build_all(root)
+    assert failed == {}
+    return root
+
+
+@pytest.fixture
+def copy_of_built(built, tmp_path):
+    root = tmp_path / "proj"
+    shutil.copytree(built, root, symlinks=True)
+    return root
+
+
+def output_digests(root: Path) -> dict:
+    out = {}
+    for f in sorted((root / "build").rglob("*")):
+        if f.is_file() and f.name != "manifest.json":
+            out[str(f.relative_to(root))] = file_digest(f)
+    return out
+
+
+def test_outputs_are_complete_and_valid(built):
+    d = built / "build/test/alpha"
+    assert {p.name for p in d.iterdir()} == OUT_FILES
+    info = ffprobe(d / "video.mp4")
+    v = next(s for s in info["streams"] if s["codec_type"] == "video")
+    a = next(s for s in info["streams"] if s["codec_type"] == "audio")
+    assert (v["width"], v["height"], v["r_frame_rate"]) == (320, 180, "10/1")
+    assert a["sample_rate"] == "48000"
+    tl_duration = json.loads((d / "metadata.json").read_text())["duration_s"]
+    assert abs(float(info["format"]["duration"]) - tl_duration) < 0.15
+    loud = measure_loudness(d / "video.mp4")
+    assert abs(loud["integrated_lufs"] - (-14.0)) <= 1.0
+    assert loud["true_peak_dbtp"] <= -1.0
+    srt = (d / "captions.srt").read_text()
+    assert srt.startswith("1\n00:00:00,200 --> ") and "First scene." in srt
+    assert (d / "captions.vtt").read_text().startswith("WEBVTT\n")
+    thumb = ffprobe(d / "thumbnail.jpg")["streams"][0]
+    assert (thumb["width"], thumb["height"]) == (1280, 720) and (d / "thumbnail.jpg").stat().st_size < 2 * 1024 * 1024
+    manifest = json.loads((d / "manifest.json").read_text())
+    asset = manifest["assets"]["video.mp4"]
+    assert asset["kind"] == "assemble.ffmpeg" and len(asset["key"]) == 64 and "ffmpeg" in asset["tools"]
+    assert asset["digest"] == file_digest(d / "video.mp4")
+    assert len(manifest["scenes"]) == 3 and manifest["scenes"][0]["start_s"] == 0
+    assert all(step["timing"] for step in manifest["steps"].values())
+    assert "Second scene shows a picture." in (d / "narration.txt").read_text()
+    assert "title: Hello" in (d / "slides.txt").read_text()
+
+
+def test_noop_rebuild_runs_nothing(copy_of_built):
+    s, failed, executed = build_all(copy_of_built)
+    assert failed == {} and executed == []
+    assert all(s.engine.is_materialized(v) for v in s.plan.videos)
+
+
+def test_editing_one_narration_reruns_only_what_depends_on_it(copy_of_built):
+    root = copy_of_built
+    alpha = root / "videos/test/alpha.yaml"
+    alpha.write_text(alpha.read_text().replace("Second scene shows a picture.", "The second scene shows a picture now."))
+    rows = {r["step"]: r for r in session(root).engine.explain(list(session(root).plan.steps))}
+    assert rows["test/alpha/narration/01"]["status"] == "miss"
+    assert "params.text: Second scene shows a picture. -> The second scene shows a picture now." in rows["test/alpha/narration/01"]["why"]
+    assert rows["test/alpha/narration/00"]["status"] == "hit"
+    assert rows["test/alpha/tiny/segment/01"]["status"] == "pending"
+    assert rows["test/beta/tiny/assemble"]["status"] == "hit"
+    s, failed, executed = build_all(root)
+    assert failed == {}
+    assert set(executed) == {"test/alpha/narration/01", "test/alpha/tiny/segment/01", "test/alpha/tiny/timeline",
+                             "test/alpha/tiny/captions", "test/alpha/tiny/assemble", "test/alpha/tiny/metadata",
+                             "test/alpha/scriptfiles"}
+    assert "The second scene shows a picture now." in (root / "build/test/alpha/captions.srt").read_text()
+
+
+def test_runtime_failure_fails_one_video_and_leaves_no_partial_entry(copy_of_built):
+    root = copy_of_built
+    (root / "videos/test/media/clip.mp4").write_bytes(b"this is not a video")
+    beta = root / "videos/test/beta.yaml"
+    beta.write_text(beta.read_text().replace("Beta has one slide.", "Beta has one slide, edited."))
+    s, failed, executed = build_all(root)
+    assert "test/alpha/tiny/segment/02" in failed and "cannot read media file clip.mp4" in failed["test/alpha/tiny/segment/02"]
+    assert "test/beta/narration/00" in executed and not any(k.startswith("test/beta") for k in failed)
+    key, _ = s.engine.key("test/alpha/tiny/segment/02")
+    assert s.store.get_manifest(key) is None and not s.store.manifest_path(key).exists()
+    assert list(s.store.tmp.iterdir()) == []
+
+
+def test_doit_build_and_uptodate(copy_of_built):
+    env = {**os.environ, "SHOWRUNNER_ROOT": str(copy_of_built), "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "--dir", str(copy_of_built)]
+    res = subprocess.run(cmd + ["build"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "-- build:test/alpha/tiny/assemble" in res.stdout  # up to date: nothing ran
+    res = subprocess.run(cmd + ["list", "--all"], env=env, capture_output=True, text=True, timeout=60)
+    assert "build:test/beta" in res.stdout
+
+
+def run_build(root: Path, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "compiler", "--root", str(root), "build"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+
+def test_kill_9_at_any_moment_then_rebuild_matches_a_clean_build(built, tmp_path):
+    clean = output_digests(built)
+    root = tmp_path / "proj"
+    shutil.copytree(built, root, ignore=shutil.ignore_patterns("cache", "build"))
+    for delay in (0.8, 2.0, 3.5, 5.0, 7.0):
+        proc = run_build(root)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        # every manifest in the store must point at complete blobs
+        from compiler.store import Store
+        store = Store(root / "cache")
+        for mf in store.actions.glob("*.json"):
+            data = json.loads(mf.read_text())
+            for rec in data["outputs"].values():
+                assert file_digest(store.blob_path(rec["digest"])) == rec["digest"]
+    proc = run_build(root)
+    assert proc.wait(timeout=300) == 0
+    assert output_digests(root) == clean

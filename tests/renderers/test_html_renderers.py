@@ -1,0 +1,45 @@
+"""Slides and thumbnails through real headless Chromium; user text is data, never markup."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from conftest import REPO
+from helpers import run_renderer
+from renderers.slide_html import HtmlSlide, render_template
+from renderers.thumbnail_html import HtmlThumbnail
+
+PALETTE = {"background": "#102030", "surface": "#102030", "text": "#ffffff", "accent": "#ff8800", "muted": "#aaaaaa"}
+FONTS = {"heading": "DejaVu Sans", "body": "DejaVu Sans"}
+SLIDE = REPO / "recipes/templates/slide/default.html.j2"
+
+
+def test_user_text_cannot_inject_markup():
+    html = render_template(SLIDE, title="<script>alert(1)</script>", bullets=["<b>bold</b>"], body="", brand="B",
+                           palette=PALETTE, fonts=FONTS, width=320, height=180, portrait=False, logo=None, image=None)
+    assert "<script>alert" not in html and "&lt;script&gt;" in html and "&lt;b&gt;bold" in html
+
+
+def test_slide_renders_at_format_size_in_brand_colours(tmp_path):
+    out, _ = run_renderer(HtmlSlide, tmp_path, {"width": 320, "height": 180, "title": "Hello", "bullets": ["a", "b"],
+                                                "palette": PALETTE, "fonts": FONTS, "brand": "B"}, {"template": SLIDE})
+    im = Image.open(out / "slide.png").convert("RGB")
+    assert im.size == (320, 180)
+    assert im.getpixel((310, 5)) == (0x10, 0x20, 0x30)  # background colour from the palette
+    colours = im.getcolors(maxcolors=100000)
+    assert any(abs(r - 255) < 30 and abs(g - 136) < 30 and b < 40 for _, (r, g, b) in colours)  # accent bullets
+    bold = REPO / "recipes/templates/slide/bold.html.j2"
+    out2, _ = run_renderer(HtmlSlide, tmp_path, {"width": 180, "height": 320, "title": "Tall", "palette": PALETTE,
+                                                 "fonts": FONTS}, {"template": bold}, name="portrait")
+    assert Image.open(out2 / "slide.png").size == (180, 320)
+
+
+def test_thumbnail_is_1280x720_jpeg_under_2mb(tmp_path):
+    out, facts = run_renderer(HtmlThumbnail, tmp_path, {"text": "Where did the Milky Way go?", "palette": PALETTE,
+                                                        "fonts": FONTS, "brand": "B"},
+                              {"template": REPO / "recipes/templates/thumbnail/default.html.j2",
+                               "image": REPO / "videos/cosmos/media/nebula.jpg"})
+    p = Path(out / "thumbnail.jpg")
+    im = Image.open(p)
+    assert im.format == "JPEG" and im.size == (1280, 720) and p.stat().st_size < 2 * 1024 * 1024

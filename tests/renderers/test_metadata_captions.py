@@ -1,0 +1,59 @@
+"""YouTube limits, chapters and caption formats."""
+from __future__ import annotations
+
+import json
+
+from helpers import run_renderer
+from renderers.caption_text import cues
+from renderers.captions import Captions
+from renderers.metadata import Metadata, chapters, fit_tags, fit_title, tags_length
+
+
+def timeline(tmp_path, scenes, duration):
+    p = tmp_path / "timeline.json"
+    p.write_text(json.dumps({"fps": 30, "width": 1920, "height": 1080, "total_frames": int(duration * 30),
+                             "duration_s": duration, "scenes": scenes}))
+    return p
+
+
+def scene(i, start, end, title=None, chapter=None, sentences=()):
+    return {"index": i, "start_s": start, "end_s": end, "title": title, "chapter": chapter, "sentences": list(sentences)}
+
+
+def test_title_and_tags_limits():
+    assert fit_title("a <b> " + "x" * 200) .startswith("a ‹b›") and len(fit_title("x" * 200)) == 100
+    tags = [f"tag number {i}" for i in range(100)]
+    kept = fit_tags(tags + ["dup", "DUP"])
+    assert tags_length(kept) <= 500 and kept[0] == "tag number 0"
+    assert tags_length(["Foo Baz", "ab"]) == 9 + 1 + 2  # a tag with a space counts as quoted
+
+
+def test_chapters_need_three_and_ten_seconds():
+    sc = [scene(0, 0, 12, "Intro"), scene(1, 12, 15, "Short"), scene(2, 15, 40, "Middle"), scene(3, 40, 60, "End")]
+    marks = chapters(sc, 60)
+    assert [(m["start_s"], m["title"]) for m in marks] == [(0.0, "Intro"), (15, "Middle"), (40, "End")]
+    assert chapters(sc[:2], 15) == []
+    explicit = [scene(0, 0, 20, "A", "Part one"), scene(1, 20, 40, "B"), scene(2, 40, 60, "C", "Part two"),
+                scene(3, 60, 80, "D", "Part three")]
+    assert [m["title"] for m in chapters(explicit, 80)] == ["Part one", "Part two", "Part three"]
+
+
+def test_metadata_description_bytes_and_chapters(tmp_path):
+    sc = [scene(0, 0, 30, "One"), scene(1, 30, 70, "Two"), scene(2, 70, 100, "Three")]
+    out, facts = run_renderer(Metadata, tmp_path, {"title": "T", "description": "é" * 4000, "tags": ["x"],
+                                                   "footer": "Footer"}, {"timeline": timeline(tmp_path, sc, 100)})
+    meta = json.loads((out / "metadata.json").read_text())
+    assert len(meta["description"].encode()) <= 5000
+    assert "0:00 One\n0:30 Two\n1:10 Three" in meta["description"] and meta["description"].endswith("Footer")
+
+
+def test_captions_srt_and_vtt(tmp_path):
+    sents = [{"text": "Hello world.", "start": 0.2, "end": 1.5}, {"text": "A " + "very " * 30 + "long one.", "start": 1.8, "end": 9.0}]
+    out, facts = run_renderer(Captions, tmp_path, {}, {"timeline": timeline(tmp_path, [scene(0, 0, 10, sentences=sents)], 10)})
+    srt = (out / "captions.srt").read_text()
+    assert srt.startswith("1\n00:00:00,200 --> 00:00:01,500\nHello world.\n")
+    vtt = (out / "captions.vtt").read_text()
+    assert vtt.startswith("WEBVTT\n\n00:00:00.200 --> 00:00:01.500\nHello world.")
+    assert facts["cues"] >= 3
+    pieces = cues(sents, 84)
+    assert all(len(c["text"]) <= 84 for c in pieces) and abs(pieces[-1]["end"] - 9.0) < 1e-6

@@ -1,0 +1,100 @@
+"""Segments (exact frame counts, uniform encode) and assembly (stream copy, ducking, loudness)."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import wave
+
+import numpy as np
+
+from compiler.timeline import scene_frames
+from helpers import run_renderer
+from renderers.assemble_ffmpeg import FfmpegAssemble, measure_loudness
+from renderers.base import ffprobe
+from renderers.segment_ffmpeg import FfmpegSegment
+
+
+def tone_narration(tmp_path, name, pattern):
+    """A fake narration: (seconds, on) pieces of a 1 kHz tone at 48 kHz."""
+    sr = 48000
+    parts = [np.sin(2 * np.pi * 1000 * np.arange(int(d * sr)) / sr) * (0.3 if on else 0.0) for d, on in pattern]
+    audio = (np.concatenate(parts) * 32767).astype(np.int16)
+    wav = tmp_path / f"{name}.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(audio.tobytes())
+    dur = len(audio) / sr
+    timings = tmp_path / f"{name}.json"
+    timings.write_text(json.dumps({"duration_s": dur, "samples": len(audio), "sample_rate": sr,
+                                   "sentences": [{"text": "Beep beep.", "start": 0.0, "end": dur}]}))
+    return wav, timings, dur
+
+
+def segment(tmp_path, name, visual, visual_type, pattern, **extra):
+    wav, timings, dur = tone_narration(tmp_path, name, pattern)
+    params = {"width": 320, "height": 180, "fps": 10, "visual_type": visual_type, "pad": 0.3, **extra}
+    out, facts = run_renderer(FfmpegSegment, tmp_path, params, {"audio": wav, "timings": timings, "visual": visual}, name=name)
+    return out, facts, dur
+
+
+def stream(info, kind):
+    return next(s for s in info["streams"] if s["codec_type"] == kind)
+
+
+def test_segments_have_exact_frames_and_uniform_encoding(tmp_path):
+    img = tmp_path / "img.png"
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=640x300:d=1", "-frames:v", "1", str(img)], check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=s=200x200:r=25:d=0.7", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    a, fa, dur_a = segment(tmp_path, "a", img, "image", [(1.0, True)], motion="zoom_in")
+    b, fb, dur_b = segment(tmp_path, "b", clip, "video", [(1.3, True)], fit="contain", loop=True)
+    c, fc, _ = segment(tmp_path, "c", img, "image", [(0.8, True)], burn_captions=True)
+    for out, facts, dur in ((a, fa, dur_a), (b, fb, dur_b)):
+        frames = scene_frames(dur, 0.3, 10)
+        assert facts["frames"] == frames
+        v = stream(ffprobe(out / "video.mp4"), "video")
+        assert (v["width"], v["height"], v["r_frame_rate"], int(v["nb_frames"])) == (320, 180, "10/1", frames)
+        assert (v["codec_name"], v["profile"], v["pix_fmt"]) == ("h264", "High", "yuv420p")
+        with wave.open(str(out / "audio.wav"), "rb") as w:
+            assert w.getnframes() == frames * 4800 and w.getframerate() == 48000
+    # burned-in captions change the picture
+    plain = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(a / "video.mp4"), "-frames:v", "1", "-f", "md5", "-"], capture_output=True, text=True).stdout
+    burned = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(c / "video.mp4"), "-frames:v", "1", "-f", "md5", "-"], capture_output=True, text=True).stdout
+    assert plain != burned
+
+
+def band_level(path, start, end, freq):
+    """RMS level (dB) of one frequency band of the audio between start and end."""
+    res = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af",
+                          f"atrim={start}:{end},bandpass=f={freq}:width_type=q:w=8,astats=metadata=0",
+                          "-f", "null", "-"], capture_output=True, text=True)
+    return float(re.findall(r"RMS level dB: (-?[\d.]+|-inf)", res.stderr)[-1])
+
+
+def test_assembly_concats_ducks_music_and_hits_loudness(tmp_path):
+    img = tmp_path / "img.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=navy:s=320x180:d=1", "-frames:v", "1", str(img)], check=True)
+    music = tmp_path / "music.ogg"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=200:d=3", "-c:a", "libvorbis", str(music)], check=True)
+    # speech for 2 s, then 2 s of silence, in each of two scenes
+    s1, f1, _ = segment(tmp_path, "s1", img, "image", [(2.0, True), (2.0, False)])
+    s2, f2, _ = segment(tmp_path, "s2", img, "image", [(2.0, True), (2.0, False)])
+    out, facts = run_renderer(FfmpegAssemble, tmp_path, {"fps": 10, "music_volume_db": -12, "music_duck_db": 12},
+                              {"videos": [s1 / "video.mp4", s2 / "video.mp4"], "audios": [s1 / "audio.wav", s2 / "audio.wav"],
+                               "music": music}, name="final")
+    video = out / "video.mp4"
+    info = ffprobe(video)
+    total = (f1["frames"] + f2["frames"]) / 10
+    assert abs(float(info["format"]["duration"]) - total) < 0.1
+    assert int(stream(info, "video")["nb_frames"]) == f1["frames"] + f2["frames"]  # stream copy: no frame lost
+    assert stream(info, "audio")["codec_name"] == "aac"
+    loud = measure_loudness(video)
+    assert abs(loud["integrated_lufs"] + 14) <= 1.0 and loud["true_peak_dbtp"] <= -1.0
+    assert facts["integrated_lufs"] == loud["integrated_lufs"]
+    # music (200 Hz) is quieter while the narration (1 kHz) plays than in the pause after it
+    during = band_level(video, 0.6, 1.8, 200)
+    pause = band_level(video, 3.0, 4.0, 200)
+    assert pause - during > 4, (during, pause)
