@@ -50,8 +50,8 @@ def format_path(path: tuple) -> str:
     return out
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+# libyaml's composer is ~10x faster than the pure-Python one and keeps the same marks
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: tuple, pos: Positions) -> Any:
