@@ -144,3 +144,43 @@ def test_kill_9_at_any_moment_then_rebuild_matches_a_clean_build(built, tmp_path
     proc = run_build(root)
     assert proc.wait(timeout=300) == 0
     assert output_digests(root) == clean
+
+
+def test_gc_drops_what_no_spec_needs_and_keeps_the_rest(copy_of_built, capsys):
+    from compiler.cli import gc
+
+    root = copy_of_built
+    beta = root / "videos/test/beta.yaml"
+    beta.write_text(beta.read_text().replace("And a second slide to finish.", "And a final slide."))
+    s, failed, executed = build_all(root)
+    assert failed == {} and "test/beta/narration/01" in executed
+    before = len(list(s.store.actions.glob("*.json")))
+    assert gc(root=root) == 0
+    assert "removed" in capsys.readouterr().out
+    after = len(list(s.store.actions.glob("*.json")))
+    assert after < before
+    s2, failed, executed = build_all(root)  # everything the specs need is still there
+    assert failed == {} and executed == []
+
+
+def test_gc_refuses_while_a_spec_is_broken(copy_of_built):
+    from compiler.cli import gc
+
+    (copy_of_built / "videos/test/beta.yaml").write_text("scenes: [{narration: hi, voice: nobody}]\n")
+    assert gc(root=copy_of_built) == 1
+
+
+def test_real_narration_longer_than_the_format_fails_clearly(mini):
+    from conftest import write
+
+    brand = mini / "brands/test.yaml"
+    # the estimate is fooled (a voice claiming 400 words per minute), the real audio is not
+    brand.write_text(brand.read_text().replace("robot: {engine: espeak, rate: 1.3, sentence_pause: 0.1}",
+                                               "robot: {engine: espeak, rate: 1.0, sentence_pause: 0.1, words_per_minute: 400}"))
+    long = " ".join(f"Sentence number {i} is here." for i in range(14))
+    write(mini / "videos/test/gamma.yaml", f"format: tinyshort\nscenes:\n  - narration: {long}\n")
+    s = session(mini)
+    assert "test/gamma" in s.plan.videos
+    failed = s.engine.build(s.plan.videos["test/gamma"].steps)
+    msg = failed["test/gamma/tinyshort/timeline"]
+    assert "over the 20 s limit of format 'tinyshort'" in msg and "videos/test/gamma.yaml" in msg
