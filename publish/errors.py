@@ -174,7 +174,7 @@ def from_reply(reply: ErrorReply, *, brand: str, method: str) -> PublishError:
             "for the last 24 hours (uploadLimitExceeded; separate from API quota)",
             hint="uploads to this channel are paused for 24 hours; other channels continue. "
                  "The limit matches YouTube's web upload limit and rises with channel standing.")
-    if reply.status == 403 and reply.domain == "youtube.thumbnail" or (method == "thumbnails.set" and reply.status == 403):
+    if reply.status == 403 and (reply.domain == "youtube.thumbnail" or method == "thumbnails.set"):
         return ThumbnailForbidden(
             "custom thumbnail refused: the channel is not allowed to set custom thumbnails (403 forbidden)",
             hint=f"verify the channel by phone at {VERIFY_URL} (sign in as the brand account), then run "

@@ -40,13 +40,38 @@ def _prepare_sqlite_dir(url: str) -> None:
         ignore.write_text("# created by showrunner: the publish ledger stays out of git\n*\n")
 
 
-def migrate(engine: Engine) -> None:
-    """`alembic upgrade head` on the given engine, programmatically (the app does this on open)."""
-    from alembic import command
+_HEAD: list[str] = []
+
+
+def _alembic_config():
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    if not _HEAD:
+        from alembic.script import ScriptDirectory
+
+        _HEAD.append(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+    return _HEAD[0]
+
+
+def migrate(engine: Engine) -> None:
+    """`alembic upgrade head` on the given engine, programmatically (the app does this on open).
+
+    A database already at head is recognised with one query, without loading the migration
+    environment, so opening the ledger stays cheap.
+    """
+    from alembic import command
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        if MigrationContext.configure(conn).get_current_revision() == head_revision():
+            return
+    cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

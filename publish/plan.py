@@ -183,7 +183,7 @@ def media_of(path, mimetype: str, sha: str, *, chunk: int | None = None) -> dict
 
 
 def insert_call(d: Desired, chunk: int) -> ApiCall:
-    return ApiCall("videos.insert", {"part": "snippet,status", "notifySubscribers": True}, d.insert_body(),
+    return ApiCall("videos.insert", {"part": "snippet,status"}, d.insert_body(),
                    media_of(d.unit.video, "video/mp4", d.video_sha, chunk=chunk))
 
 
@@ -206,9 +206,8 @@ def captions_insert_call(d: Desired, video_id: str) -> ApiCall:
                    media_of(d.unit.captions, "application/octet-stream", d.captions_sha))
 
 
-def captions_update_call(d: Desired, track_id: str, video_id: str) -> ApiCall:
-    return ApiCall("captions.update", {"part": "snippet"},
-                   {"id": track_id, "snippet": caption_snippet(d, video_id)},
+def captions_update_call(d: Desired, track_id: str) -> ApiCall:
+    return ApiCall("captions.update", {"part": "snippet"}, {"id": track_id, "snippet": {"isDraft": False}},
                    media_of(d.unit.captions, "application/octet-stream", d.captions_sha))
 
 
@@ -242,3 +241,60 @@ def merge_update(current: dict, d: Desired) -> dict:
     if "publishAt" in status and status.get("privacyStatus") != "private":
         status.pop("publishAt")
     return {"id": current["id"], "snippet": snippet, "status": status}
+
+
+# -------------------------------------------------------------- converge ---
+
+@dataclass(frozen=True)
+class StepState:
+    state: str  # started | done | failed
+    digest: str | None
+    detail: dict
+
+
+@dataclass
+class PlannedStep:
+    name: str  # metadata | thumbnail | captions | playlist:<id>
+    digest: str
+    calls: list[ApiCall]
+
+
+def plan_converge(d: Desired, video_id: str, steps: dict[str, StepState], *, retry_failed: bool) -> tuple[
+        list[PlannedStep], list[str]]:
+    """What to send so the video matches the build; also notes about steps deliberately skipped.
+
+    A step whose state is `started` was interrupted mid-call in an earlier run: for the two calls
+    that are not idempotent (captions.insert, playlistItems.insert) the plan looks first.
+    """
+    out: list[PlannedStep] = []
+    notes: list[str] = []
+    meta = steps.get("metadata")
+    if meta is None or meta.state != "done" or meta.digest != d.metadata_sha:
+        out.append(PlannedStep("metadata", d.metadata_sha, update_calls(d, video_id)))
+    thumb = steps.get("thumbnail")
+    if thumb is None or thumb.state != "done" or thumb.digest != d.thumbnail_sha:
+        if thumb is not None and thumb.state == "failed" and thumb.digest == d.thumbnail_sha and not retry_failed:
+            notes.append("thumbnail: refused earlier (channel not verified?); name the unit explicitly "
+                         "(doit publish:<unit>) to try again")
+        else:
+            out.append(PlannedStep("thumbnail", d.thumbnail_sha, [thumbnail_call(d, video_id)]))
+    cap = steps.get("captions")
+    if cap is None or cap.state != "done" or cap.digest != d.captions_sha:
+        track = (cap.detail if cap else {}).get("track_id")
+        calls = []
+        if cap is not None and cap.state == "started" and not track:
+            calls.append(ApiCall("captions.list", {"part": "snippet", "videoId": video_id},
+                                 note="an earlier run stopped during captions.insert; look for its track first"))
+        calls.append(captions_update_call(d, track) if track else captions_insert_call(d, video_id))
+        out.append(PlannedStep("captions", d.captions_sha, calls))
+    for pid in d.playlists:
+        st = steps.get(f"playlist:{pid}")
+        if st is not None and st.state == "done":
+            continue
+        calls = []
+        if st is not None and st.state == "started":
+            calls.append(ApiCall("playlistItems.list", {"part": "id", "playlistId": pid, "videoId": video_id},
+                                 note="an earlier run stopped during playlistItems.insert; look first"))
+        calls.append(playlist_call(pid, video_id))
+        out.append(PlannedStep(f"playlist:{pid}", pid, calls))
+    return out, notes

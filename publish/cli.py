@@ -1,0 +1,169 @@
+"""What the doit tasks call: auth, approve, publish, analytics. Each prints for humans and returns data.
+
+`root` defaults to the current directory (doit runs tasks from the dodo.py folder); `db_url`
+defaults to SHOWRUNNER_DB_URL or the SQLite ledger in .showrunner/.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import auth as oauth
+from .approval import Decision, record_decision
+from .errors import ChannelMismatch, ConfigError
+from .ledger import Ledger
+from .models import Hold
+from .plan import ApiCall
+from .publisher import Outcome, Publisher, PublishOptions
+from .units import discover, load_unit
+
+Out = Callable[[str], None]
+
+
+def _root(root: Path | str | None) -> Path:
+    return Path(root).resolve() if root else Path.cwd().resolve()
+
+
+@dataclass
+class PublishReport:
+    outcomes: list[Outcome]
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.failed for o in self.outcomes)
+
+    def by_status(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for o in self.outcomes:
+            out.setdefault(o.status, []).append(o.unit)
+        return out
+
+    def summary(self) -> str:
+        counts = Counter(o.status for o in self.outcomes)
+        order = ["published", "updated", "up-to-date", "dry-run", "not-approved", "refused", "failed"]
+        return ", ".join(f"{counts[k]} {k.replace('-', ' ')}" for k in order if counts[k]) or "nothing to do"
+
+
+def publish(units: list[str] | None = None, dry_run: bool = False, replace: bool = False, *,
+            root: Path | str | None = None, db_url: str | None = None, out: Out = print,
+            chunk: int | None = None) -> PublishReport:
+    """Publish every approved unit (or the named ones). Safe to repeat and to interrupt."""
+    root = _root(root)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        options = PublishOptions(dry_run=dry_run, replace=replace, chunk=chunk, retry_failed=bool(units))
+        publisher = Publisher(root, ledger, options=options, out=out)
+        report = PublishReport(publisher.run(units))
+        out(f"publish: {report.summary()}")
+        for line in publisher.quota_summaries():
+            out("  " + line)
+        return report
+    finally:
+        ledger.close()
+
+
+def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *,
+            root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> Decision:
+    """Record a review decision for the unit's current build (what build/ holds right now)."""
+    root = _root(root)
+    built = load_unit(root, unit)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        try:
+            d = record_decision(ledger, unit, built.build_digest, reviewer=reviewer, approved=approved, reason=reason)
+        except ValueError as exc:
+            raise ConfigError(str(exc), unit=unit) from None
+        verb = "approved" if approved else "rejected"
+        out(f"{unit}: build {d.build_digest[:12]} {verb} by {d.reviewer}" + (f" ({d.reason})" if d.reason else ""))
+        return d
+    finally:
+        ledger.close()
+
+
+def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = None, out: Out = print,
+         open_browser: bool = True, host: str = "localhost") -> dict:
+    """Authorise one brand's channel (browser consent) and store its token outside the repo."""
+    from .quota import QuotaBook
+    from .youtube import Client
+
+    root = _root(root)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        channel = Publisher(root, ledger, out=out).channel_of(brand)
+        oauth.ensure_outside(oauth.token_path(brand), root, "the token file")  # before the browser opens
+        out(f"auth {brand}: a browser opens; choose the account, then the channel of brand '{brand}'"
+            + (f" ({channel.id})" if channel.id else ""))
+        creds = oauth.run_flow(open_browser=open_browser, host=host, root=root)
+        info = json.loads(creds.to_json())
+        client = Client(brand, creds, QuotaBook(ledger, oauth.project_of(info)), out=out)
+        try:
+            items = client.execute(ApiCall("channels.list", {"part": "id,snippet", "mine": True})).get("items") or []
+        finally:
+            client.close()
+        if not items:
+            raise ConfigError("the chosen Google account has no YouTube channel; nothing was saved",
+                              hint=f"run `doit auth:{brand}` again and pick the brand account in the chooser")
+        got, title = items[0]["id"], items[0].get("snippet", {}).get("title", "?")
+        if channel.id and got != channel.id:
+            raise ChannelMismatch(f"you chose channel {got} ({title}), but brands/{brand}.yaml says {channel.id}; "
+                                  "nothing was saved",
+                                  hint=f"run `doit auth:{brand}` again and pick '{brand}''s channel in Google's "
+                                       "chooser (brand accounts appear after the Google account)")
+        path = oauth.save_token(brand, creds, channel_id=got, channel_title=title, root=root)
+        with ledger.session() as s:
+            hold = s.get(Hold, f"auth:{brand}")
+            if hold is not None:
+                s.delete(hold)
+        out(f"authorised brand {brand} as channel {got} ({title}); token saved to {path} (mode 0600)")
+        if not channel.id:
+            out(f"  next: add `id: {got}` under `channel:` in brands/{brand}.yaml; publishing checks it")
+        return {"brand": brand, "channel_id": got, "channel_title": title, "token": str(path)}
+    finally:
+        ledger.close()
+
+
+def auth_status(*, root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> dict[str, str]:
+    """Which brands are authorised, as which channel, and which need `doit auth:<brand>` again."""
+    root = _root(root)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        status: dict[str, str] = {}
+        for path in sorted((root / "brands").glob("*.yaml")):
+            brand = path.stem
+            token = oauth.token_path(brand)
+            with ledger.session() as s:
+                hold = s.get(Hold, f"auth:{brand}")
+            if hold is not None:
+                status[brand] = f"needs `doit auth:{brand}` ({hold.reason})"
+            elif token.is_file():
+                try:
+                    info = json.loads(token.read_text(encoding="utf-8"))
+                    status[brand] = f"authorised as {info.get('channel_id')} ({info.get('channel_title', '?')})"
+                except ValueError:
+                    status[brand] = f"token damaged; run `doit auth:{brand}`"
+            else:
+                status[brand] = f"not authorised; run `doit auth:{brand}`"
+            out(f"{brand}: {status[brand]}")
+        return status
+    finally:
+        ledger.close()
+
+
+def analytics(units: list[str] | None = None, *, root: Path | str | None = None, db_url: str | None = None,
+              out: Out = print):
+    """Pull and store each published video's daily numbers and retention."""
+    from .analytics import AnalyticsPuller
+
+    root = _root(root)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        return AnalyticsPuller(root, ledger, out=out).run(units)
+    finally:
+        ledger.close()
+
+
+def units(root: Path | str | None = None) -> list[str]:
+    return discover(_root(root))
