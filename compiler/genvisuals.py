@@ -1,0 +1,216 @@
+"""Compile-time decisions for generated visuals: genimage, animate and avatar scenes.
+
+The load checks and the compiler share these functions, so `check` reports exactly what `plan`
+will do: which local model folder a scene uses, or which declared fallback replaces it (and
+why). Everything here is a function of the brand config and the files on disk; nothing imports
+torch or diffusers, and nothing reaches the network.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Diagnostic
+from .load import MEDIA_SUFFIXES, Project, estimate_seconds
+from .spec import Brand, Images, Scene, Voice
+from .yamlpos import Positions
+
+DOCS = "docs/visuals-images-avatar.md"
+WEIGHT_SUFFIXES = {".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".msgpack", ".onnx", ".gguf", ".onnx_data"}
+
+
+class Unavailable(Exception):
+    """A generated visual cannot be produced with this brand's configuration (a user-facing message)."""
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    mode: str  # "model" (generate), "media" or "slide" (a declared fallback)
+    folder: Path | None = None  # the model folder when mode == "model"
+    reason: str = ""  # why a fallback replaces the model
+
+
+# ------------------------------------------------------------ model folders --
+
+def model_dir(project_root: Path, ref: str) -> Path:
+    """A model folder from a brand setting: ~ and $VARS expanded; relative paths start at brands/."""
+    p = Path(os.path.expandvars(os.path.expanduser(ref)))
+    return p if p.is_absolute() else project_root / "brands" / p
+
+
+def model_problem(folder: Path) -> str | None:
+    if not folder.is_dir():
+        return f"folder {folder} not found"
+    if not (folder / "model_index.json").is_file():
+        return (f"{folder} has no model_index.json (give a diffusers-format folder: the output of "
+                "save_pretrained() or a diffusers repository snapshot)")
+    try:
+        json.loads((folder / "model_index.json").read_text())
+    except (OSError, ValueError) as exc:
+        return f"{folder}/model_index.json is unreadable: {exc}"
+    return None
+
+
+def _variant(f: Path) -> str | None:
+    parts = f.name.split(".")
+    if f.name.endswith(".index.json") or len(parts) < 3:
+        return None
+    return parts[-2].split("-")[0]
+
+
+def _weights(files: list[Path], variant: str | None) -> list[Path]:
+    """The weight files diffusers would load: the requested variant, safetensors before .bin."""
+    for want in ([variant, None] if variant else [None]):
+        chosen = [f for f in files if _variant(f) == want]
+        for suffix in (".safetensors", ".bin"):
+            hits = [f for f in chosen if f.suffix == suffix]
+            if hits:
+                return hits
+        if chosen:
+            return chosen
+    return files
+
+
+def model_files(folder: Path, variant: str | None = None) -> list[Path]:
+    """model_index.json first, then every config, tokenizer and chosen weight file of each component.
+
+    These become the step's inputs, so the action key covers the model's content; the engine's
+    digest cache hashes each file once and remembers it by size, mtime and inode.
+    """
+    index = folder / "model_index.json"
+    files = [index]
+    for name, spec in sorted(json.loads(index.read_text()).items()):
+        if name.startswith("_") or not (isinstance(spec, list) and len(spec) == 2 and spec[0]):
+            continue
+        sub = folder / name
+        if not sub.is_dir():
+            continue
+        found = sorted(f for f in sub.rglob("*") if f.is_file()
+                       and not any(part.startswith(".") for part in f.relative_to(folder).parts))
+        files += [f for f in found if f.suffix not in WEIGHT_SUFFIXES]
+        files += _weights([f for f in found if f.suffix in WEIGHT_SUFFIXES], variant)
+    return files
+
+
+# --------------------------------------------------------------- genimage --
+
+def library_dir(project_root: Path, images: Images) -> Path:
+    return model_dir(project_root, images.library)
+
+
+def library_stills(project_root: Path, images: Images) -> list[Path]:
+    folder = library_dir(project_root, images)
+    if not folder.is_dir():
+        return []
+    return sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in MEDIA_SUFFIXES["image"])
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", text.lower()) if len(w) >= 3}
+
+
+def pick_still(stills: list[Path], prompt: str, seed: int) -> Path:
+    """Deterministic: the stills whose file names share the most words with the prompt win
+    (name them for what they show); a hash of prompt and seed breaks ties, so a new seed re-rolls
+    among equally good stills."""
+    words = _words(prompt)
+    best = max(len(words & _words(f.stem)) for f in stills)
+    tied = [f for f in stills if len(words & _words(f.stem)) == best]
+    h = int(hashlib.sha256(f"{seed}\n{' '.join(prompt.split())}".encode()).hexdigest(), 16)
+    return tied[h % len(tied)]
+
+
+def full_prompt(prompt: str, style: str) -> str:
+    prompt, style = " ".join(prompt.split()), " ".join(style.split())
+    return f"{prompt.rstrip(' ,.')}, {style}" if style else prompt
+
+
+def image_source(project_root: Path, brand_name: str, brand: Brand) -> ImageSource:
+    """Generate with the brand's model, or use its declared fallback; Unavailable when neither is possible."""
+    images = brand.images
+    if images is None:
+        raise Unavailable(f"brand '{brand_name}' has no images.model; set images.model to a local diffusers folder "
+                          f"in brands/{brand_name}.yaml (see {DOCS}), or declare images.fallback: media | slide")
+    if images.model:
+        folder = model_dir(project_root, images.model)
+        problem = model_problem(folder)
+        if problem is None:
+            return ImageSource("model", folder)
+        reason = f"brand '{brand_name}' images.model is unusable: {problem}"
+    else:
+        reason = f"brand '{brand_name}' has no images.model"
+    if images.fallback == "none":
+        raise Unavailable(f"{reason}; set images.model to a local diffusers folder (see {DOCS}), "
+                          "or declare images.fallback: media | slide")
+    if images.fallback == "media" and not library_stills(project_root, images):
+        raise Unavailable(f"{reason}, and the fallback library brands/{images.library}/ holds no stills "
+                          f"({', '.join(sorted(MEDIA_SUFFIXES['image']))})")
+    return ImageSource(images.fallback, None, reason)
+
+
+# ----------------------------------------------------------------- avatar --
+
+def avatar_lipsyncs(scene: Scene, brand: Brand, voice: Voice) -> bool:
+    """True when HeyGen lip-syncs our narration audio; False when HeyGen's own voice speaks the text."""
+    assert brand.avatar is not None
+    return brand.avatar.voice == "narration" or bool(scene.audio) or voice.engine == "recorded"
+
+
+def avatar_seconds(scene: Scene, brand: Brand, voice: Voice) -> float:
+    av = brand.avatar
+    assert av is not None
+    if avatar_lipsyncs(scene, brand, voice):
+        return estimate_seconds(scene.narration, voice.words_per_minute, voice.rate)
+    return estimate_seconds(scene.narration, av.words_per_minute, av.speed)
+
+
+# ------------------------------------------------------------ load checks --
+
+def check_generated(project: Project, brand_name: str, brand: Brand, scene: Scene, voice: Voice,
+                    p: Positions, pre: tuple) -> list[Diagnostic]:
+    """Load-time checks for genimage and avatar visuals (and a genimage placed under a pip avatar)."""
+    diags: list[Diagnostic] = []
+    vis = scene.visual
+    at = pre + ("visual",)
+    stills = []
+    if vis.kind == "genimage":
+        stills.append((vis, at))
+    elif vis.kind == "avatar":
+        av = brand.avatar
+        if av is None:
+            diags.append(p.diag(at + ("kind",), (
+                f"brand '{brand_name}' has no avatar; add `avatar:` with a HeyGen avatar_id (and voice_id) to "
+                f"brands/{brand_name}.yaml (see {DOCS})"), category="avatar"))
+        else:
+            secs = avatar_seconds(scene, brand, voice)
+            if secs > av.max_duration_s:
+                diags.append(p.diag(pre + ("narration",), (
+                    f"an avatar scene is one HeyGen video, limited to {av.max_duration_s:g} s (avatar.max_duration_s); "
+                    f"this narration is about {secs:.0f} s: split it into several scenes"), category="avatar"))
+        if vis.over is not None and vis.over.kind == "genimage":
+            stills.append((vis.over, at + ("over",)))
+    for gen, where in stills:
+        try:
+            src = image_source(project.root, brand_name, brand)
+        except Unavailable as exc:
+            diags.append(p.diag(where, str(exc), category="model"))
+            continue
+        if gen.animate and src.mode != "slide":
+            diags += check_video_model(project, brand_name, brand, p, where + ("animate",))
+    if vis.kind == "image" and vis.animate:
+        diags += check_video_model(project, brand_name, brand, p, at + ("animate",))
+    return diags
+
+
+def check_video_model(project: Project, brand_name: str, brand: Brand, p: Positions, at: tuple) -> list[Diagnostic]:
+    """A configured video model must exist; an absent one only means Ken Burns motion (a plan warning)."""
+    if brand.video_model is None:
+        return []
+    problem = model_problem(model_dir(project.root, brand.video_model.model))
+    if problem:
+        return [p.diag(at, f"brand '{brand_name}' video_model is unusable: {problem} (see {DOCS})", category="model")]
+    return []
