@@ -3,11 +3,14 @@
     doit build                      every video        doit -n 2 build     in parallel
     doit build:<brand>/<slug>       one video          doit check          validate all specs
     doit explain [video=...]        hit/miss and why   doit gc             drop what no spec needs
+    doit script                     write missing script locks of topic-only videos (runs before build)
+    doit regen:<brand>/<slug>       re-roll one generated script on purpose (then doit build)
 """
 from __future__ import annotations
 
 import functools
 
+from doit import create_after
 from doit.exceptions import TaskFailed
 
 DOIT_CONFIG = {
@@ -58,6 +61,57 @@ def _video_done(vid: str) -> bool:
     return session().engine.is_materialized(vid)
 
 
+@functools.lru_cache(maxsize=None)
+def script_session():
+    from compiler.cli import ROOT, print_event
+    from compiler.locks import ScriptSession
+
+    return ScriptSession(ROOT, quiet=False, on_event=print_event)
+
+
+def _write_script(sid: str):
+    from compiler.execute import StepFailed
+
+    s = script_session()
+    try:
+        path = s.generate(sid)
+    except StepFailed as exc:
+        return TaskFailed(str(exc))
+    print(f"  wrote {s.project.display(path)}", flush=True)
+    session.cache_clear()  # stage 2 compiles from the new lock
+    return True
+
+
+def _regen(vid: str):
+    from compiler.scriptcmd import generate_scripts
+
+    failed = generate_scripts([vid], reroll=True)
+    session.cache_clear()
+    return TaskFailed(failed[vid]) if failed else True
+
+
+def task_script():
+    """Write script locks for topic-only videos that need one (videos/<brand>/<slug>.script.yaml, by LLM)."""
+    s = script_session()
+    for sid, step in sorted(s.plan.steps.items()):
+        yield {"name": step.video, "actions": [(_write_script, [sid])], "uptodate": [False],
+               "doc": f"script lock for {step.video}", "verbosity": 2}
+    for vid, text in sorted(s.plan.errors.items()):
+        yield {"name": vid, "actions": [(_fail, [text])], "uptodate": [False], "verbosity": 2}
+
+
+def task_regen():
+    """Re-roll a generated script on purpose: `doit regen:<brand>/<slug>` rewrites its lock; then `doit build`."""
+    from compiler.scriptplan import is_topic_video
+
+    s = script_session()
+    for vid, lv in sorted(s.project.videos.items()):
+        if is_topic_video(lv):
+            yield {"name": vid, "actions": [(_regen, [vid])], "uptodate": [False], "doc": f"re-roll {vid}",
+                   "verbosity": 2}
+
+
+@create_after(executed="script", target_regex="build:.*")
 def task_build():
     """Build videos into build/<brand>/<slug>/ (sub-task per step)."""
     s = session()
@@ -75,7 +129,7 @@ def task_build():
         else:
             yield {"name": f"spec:{where}", "actions": [(_fail, [text])], "uptodate": [False], "verbosity": 2}
     for vid, why in sorted(plan.pending.items()):
-        yield {"name": vid, "actions": [(_fail, [f"{vid}: {why} (configure an LLM provider or write scenes by hand)"])],
+        yield {"name": vid, "actions": [(_fail, [f"{vid}: {why}"])],
                "uptodate": [False], "verbosity": 2}
 
 

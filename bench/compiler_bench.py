@@ -42,8 +42,10 @@ def record(name: str, value: str, target: str, ok: bool | None, detail: str = ""
 def project_copy(videos: list[str] | None = None) -> Path:
     root = Path(tempfile.mkdtemp(prefix="showrunner-bench-")) / "proj"
     root.mkdir()
-    for d in ("brands", "recipes"):
-        shutil.copytree(REPO / d, root / d)
+    shutil.copytree(REPO / "brands", root / "brands")
+    shutil.copytree(REPO / "recipes", root / "recipes", ignore=shutil.ignore_patterns("node_modules"))
+    if (REPO / "recipes/remotion/node_modules").exists():
+        (root / "recipes/remotion/node_modules").symlink_to(REPO / "recipes/remotion/node_modules")
     if videos is None:
         shutil.copytree(REPO / "videos", root / "videos")
     else:

@@ -44,9 +44,19 @@ def check(root: Path = ROOT) -> int:
     for where, text in sorted(plan.errors.items()):
         print(text, file=sys.stderr)
         print(file=sys.stderr)
+    print_warnings(plan, sorted(plan.warnings))
+    for vid, why in sorted(plan.pending.items()):
+        print(f"note: {vid}: {why}", file=sys.stderr)
     n = len(plan.videos) + len(plan.pending)
     print(f"{n} video(s) OK, {len(plan.errors)} with errors" + (f", {len(plan.pending)} awaiting a script" if plan.pending else ""))
     return 1 if plan.errors else 0
+
+
+def print_warnings(plan: Plan, vids) -> None:
+    """Declared fallbacks (e.g. a genimage scene without an image model) are never silent."""
+    for v in vids:
+        for text in plan.warnings.get(v, []):
+            print(f"warning: {text}", file=sys.stderr)
 
 
 def select(plan: Plan, targets: list[str]) -> list[str]:
@@ -55,21 +65,34 @@ def select(plan: Plan, targets: list[str]) -> list[str]:
     out = []
     for t in targets:
         matches = [v for v in plan.videos if v == t or v.startswith(t.rstrip("/") + "/")]
-        if not matches and t not in plan.errors:
+        if not matches and t not in plan.errors and not select_pending(plan, [t]):
             raise SystemExit(f"no video matches '{t}' (videos: {', '.join(sorted(plan.videos))})")
         out += matches
     return out
 
 
+def select_pending(plan: Plan, targets: list[str]) -> list[str]:
+    """Videos awaiting a script (stage 1) that `targets` name."""
+    return [v for v in plan.pending for t in targets if v == t or v.startswith(t.rstrip("/") + "/")]
+
+
 def build(targets: list[str], jobs: int = 1, root: Path = ROOT) -> int:
+    from .scriptcmd import generate_scripts
+
+    script_failed = generate_scripts(targets, jobs, root)  # stage 1: script locks of topic-only videos
     s = Session(root)
     t0 = time.perf_counter()
-    failures = 0
+    failures = len(script_failed)
+    for v, why in sorted(s.plan.pending.items()):
+        if v not in script_failed and (not targets or v in select_pending(s.plan, targets)):
+            print(f"PENDING {v}: {why}", file=sys.stderr)
+            failures += 1
     for where, text in sorted(s.plan.errors.items()):
         if not targets or any(where == t or where.startswith(t) for t in targets):
             print(text, file=sys.stderr)
             failures += 1
     vids = select(s.plan, targets)
+    print_warnings(s.plan, vids)
     step_ids = [sid for v in vids for sid in s.plan.videos[v].steps]
     failed = s.engine.build(step_ids, jobs=jobs)
     for v in vids:
@@ -111,6 +134,9 @@ def gc(dry_run: bool = False, root: Path = ROOT) -> int:
     for sid in s.plan.closure(list(s.plan.steps)):
         if s.engine.is_done(sid):
             live.add(s.engine.key(sid)[0])
+    # generated script locks point at their script step's manifest (usage, cost, similarity): keep it
+    live |= {lv.script.generated.key for lv in s.project.videos.values()
+             if lv.script is not None and lv.script.generated is not None}
     keep = []
     for extra in _keep_digests(s):
         keep.append(extra)
@@ -144,6 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     g = sub.add_parser("gc")
     g.add_argument("--dry-run", action="store_true")
     sub.add_parser("schema")
+    sc = sub.add_parser("script", help="write missing or stale script locks of topic-only videos (LLM)")
+    sc.add_argument("targets", nargs="*")
+    sc.add_argument("-j", "--jobs", type=int, default=1)
+    rg = sub.add_parser("regen", help="re-roll the generated script of topic-only videos on purpose")
+    rg.add_argument("targets", nargs="+")
+    im = sub.add_parser("import-script", help="import a tag-format script as videos/<brand>/<slug>.script.yaml")
+    im.add_argument("file", help="tag-format text file, or - for standard input")
+    im.add_argument("video", help="<brand>/<slug>")
+    im.add_argument("--force", action="store_true", help="replace an existing lock")
+    ex = sub.add_parser("export-script", help="print a video's script in the tag format")
+    ex.add_argument("video", help="<brand>/<slug>")
+    ex.add_argument("-o", "--output", default=None)
     a = ap.parse_args(argv)
     root = (a.root or ROOT).resolve()
     if a.cmd == "check":
@@ -157,6 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         return explain(a.targets, root)
     if a.cmd == "gc":
         return gc(a.dry_run, root)
+    if a.cmd in ("script", "regen", "import-script", "export-script"):
+        from . import scriptcmd
+
+        if a.cmd == "import-script":
+            return scriptcmd.import_script(a.file, a.video, a.force, root)
+        if a.cmd == "export-script":
+            return scriptcmd.export_script(a.video, a.output, root)
+        regen = a.cmd == "regen"
+        return 1 if scriptcmd.generate_scripts(a.targets, 1 if regen else a.jobs, root, reroll=regen) else 0
     if a.cmd == "schema":
         from .schema import write_schemas
 

@@ -335,6 +335,8 @@ class Engine:
                         "scenes": [{"index": s["index"], "start_s": s["start_s"], "end_s": s["end_s"],
                                     "title": s["title"], "segment": fo.scenes[s["index"]]} for s in tl["scenes"]],
                         "duration_s": tl["duration_s"]}
+            if vplan.script:
+                manifest["script"] = self._script_provenance(vplan.script)
             mpath = out_dir / "manifest.json"
             try:
                 current = json.loads(mpath.read_text())
@@ -368,6 +370,11 @@ class Engine:
         except (NotReady, FileNotFoundError, json.JSONDecodeError, StepError):
             return False
         return True
+
+    def _script_provenance(self, generated: dict) -> dict:
+        """The lock's `generated:` block plus the script step's full facts (tokens, cost, similarity) if cached."""
+        m = self.store.get_manifest(generated["key"]) if generated.get("key") else None
+        return {**generated, "facts": m.get("facts") if m else None, "timing": m.get("timing") if m else None}
 
     def _provenance_inputs(self, sid: str) -> dict:
         _, material = self.key(sid)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .animation_sources import check_visual
 from .errors import Diagnostic, SpecError
 from .spec import Brand, FormatPreset, Recipe, Scene, Script, Video
 from .yamlpos import Positions, load_yaml
@@ -26,6 +27,7 @@ MEDIA_SUFFIXES = {
     "audio": {".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus"},
 }
 TEMPLATE_DIRS = {"slide": "recipes/templates/slide", "thumbnail": "recipes/templates/thumbnail"}
+AVATAR_MAX_S = 300.0  # avatar presenters (HeyGen) render at most five minutes per video
 
 
 @dataclass
@@ -93,6 +95,8 @@ def _data_path(data: Any, loc: tuple) -> tuple:
             cur = cur[part]
         elif isinstance(cur, dict) and i + 1 < len(items) and items[i + 1] in cur:
             pass  # discriminator tag such as 'slide' in ('visual', 'slide', 'title')
+        elif isinstance(cur, dict) and part == cur.get("kind"):
+            pass  # the tag itself, for a model-level error such as ('visual', 'manim')
         elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
             pass  # pydantic's union member names
         else:
@@ -128,6 +132,8 @@ def validate(model: type[M], data: Any, pos: Positions, prefix: tuple = ()) -> M
         diags = []
         for err in exc.errors():
             path = _data_path(data, tuple(err["loc"]))
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                path = path + ("kind",)
             missing = err["type"] == "missing"
             extra = err["type"] == "extra_forbidden"
             diags.append(pos.diag(prefix + (path[:-1] if missing else path), _message(err), prefer_key=extra))
@@ -305,6 +311,24 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
     if video.title and (len(video.title) > 100 or re.search(r"[<>]", video.title)):
         diags.append(pos.diag(("title",), "YouTube titles are at most 100 characters and cannot contain < or >"))
 
+    def check_text(ref: str, p: Positions, at: tuple, base: Path, what: str) -> None:
+        f = resolve_media(base, ref, project)
+        if not f.is_file():
+            diags.append(p.diag(at, f"{what} file '{ref}' not found (paths are relative to {project.display(base)}/)",
+                                category="media"))
+            return
+        try:
+            f.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            diags.append(p.diag(at, f"{what} file '{ref}' is not UTF-8 text (give text or markdown)", category="media"))
+        except OSError as exc:
+            diags.append(p.diag(at, f"{what} file '{ref}' is unreadable: {exc.strerror}", category="media"))
+
+    for i, ref in enumerate(video.research):
+        check_text(ref, pos, ("research", i), lv.spec.file.parent, "research")
+    for i, ref in enumerate(brand.creator_examples):
+        check_text(ref, project.brands[lv.brand].pos, ("creator_examples", i), project.root / "brands", "creator example")
+
     if lv.script is not None:
         total = 0.0
         for i, scene in enumerate(lv.script.scenes):
@@ -326,6 +350,20 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
                 check_media(vis.file, "image", p, pre + ("visual", "file"), o.base)
             elif vis.kind == "clip":
                 check_media(vis.file, "clip", p, pre + ("visual", "file"), o.base)
+            elif vis.kind in ("manim", "remotion"):
+                diags += check_visual(project, vis, p, pre + ("visual",), o.base)
+            if vis.kind in ("genimage", "avatar", "image"):
+                from .genvisuals import check_generated  # generated visuals: models, fallbacks, HeyGen limits
+
+                diags += check_generated(project, lv.brand, brand, scene, voice, p, pre)
+                over, at = getattr(vis, "over", None), pre + ("visual", "over")
+                if over is not None and over.kind == "slide":
+                    check_template(over.template, "slide", p, at + ("template",))
+                    check_media(over.image, "image", p, at + ("image",), o.base)
+                elif over is not None and over.kind in ("image", "clip"):
+                    check_media(over.file, over.kind, p, at + ("file",), o.base)
+                elif over is not None and over.kind in ("manim", "remotion"):
+                    diags += check_visual(project, over, p, at, o.base)
             if scene.audio or voice.engine == "recorded":
                 if not scene.audio:
                     diags.append(p.diag(pre, f"voice '{vname}' uses recorded audio: give this scene an `audio:` file"))
@@ -334,6 +372,8 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
         limits = [(project.formats[f].max_duration_s, f"format '{f}'") for f in fmt_names if f in project.formats]
         if brand.quality.max_duration_s:
             limits.append((brand.quality.max_duration_s, f"brand '{lv.brand}' quality.max_duration_s"))
+        if any(sc.visual.kind == "avatar" for sc in lv.script.scenes):
+            limits.append((AVATAR_MAX_S, "avatar videos"))
         for limit, what in limits:
             if total > limit:
                 first = lv.scene_origins[0]

@@ -14,12 +14,14 @@ from pydantic import BaseModel, Field
 
 import renderers
 
+from . import genvisuals
+from .animation_sources import MANIM_DIR, REMOTION_DIR, remotion_sources
 from .errors import SpecError
-from .load import LoadedVideo, Project, formats_of, recipe_of, resolve_media
+from .load import AVATAR_MAX_S, LoadedVideo, Project, formats_of, recipe_of, resolve_media
 from .spec import Brand, Scene, Video, Voice
 from .timeline import LEAD_S
 
-BUILTIN = {"template": "default", "pad": 0.6, "transition": "cut", "image_motion": "zoom_in"}
+BUILTIN = {"template": "default", "pad": 0.6, "transition": "cut", "transition_s": 0.5, "image_motion": "zoom_in"}
 
 
 class Ref(BaseModel):
@@ -62,6 +64,7 @@ class VideoPlan(BaseModel):
     spec: str
     steps: list[str]
     formats: list[FormatOutputs]
+    script: dict[str, Any] | None = None  # provenance of a generated script lock (`generated:`), for the manifest
 
 
 class Plan(BaseModel):
@@ -69,6 +72,7 @@ class Plan(BaseModel):
     videos: dict[str, VideoPlan] = Field(default_factory=dict)
     errors: dict[str, str] = Field(default_factory=dict)  # video id or file -> rendered diagnostics
     pending: dict[str, str] = Field(default_factory=dict)  # video id -> why it cannot compile yet
+    warnings: dict[str, list[str]] = Field(default_factory=dict)  # video id -> fallbacks used (printed, never silent)
 
     def add(self, step: Step) -> str:
         existing = self.steps.get(step.id)
@@ -166,6 +170,8 @@ class Compiler:
             limit, source = fmt.max_duration_s, f"format '{fmt_name}' (recipes/formats.yaml)"
             if brand.quality.max_duration_s and brand.quality.max_duration_s < limit:
                 limit, source = brand.quality.max_duration_s, f"brand '{lv.brand}' (quality.max_duration_s)"
+            if AVATAR_MAX_S < limit and any(sc.visual.kind == "avatar" for sc in script.scenes):
+                limit, source = AVATAR_MAX_S, "avatar videos (at most 5:00)"
             timeline = make_step(plan, f"{prefix}/timeline", vid, "timeline.compose", {
                 "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "lead": LEAD_S, "pads": pads,
                 "titles": [sc.visual.title or None if sc.visual.kind == "slide" else None for sc in script.scenes],
@@ -181,11 +187,13 @@ class Compiler:
                 m = video.music or brand.music
                 base = lv.spec.file.parent if video.music else self.project.root / "brands"
                 music = (m, self.media(m.file, base)) if m else None
+            crossfades, pieces = self.transitions(prefix, segments, fmt)
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
                 "fps": fmt.fps, "loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db,
-                **({"music_volume_db": music[0].volume_db, "music_duck_db": music[0].duck_db} if music else {})},
+                **({"music_volume_db": music[0].volume_db, "music_duck_db": music[0].duck_db} if music else {}),
+                "crossfades": crossfades},
                 {"videos": [out(s, "video.mp4") for s in segments], "audios": [out(s, "audio.wav") for s in segments],
-                 "music": music[1] if music else None}, salt)
+                 "music": music[1] if music else None, "transitions": pieces or None}, salt)
             thumb = self.thumbnail(prefix, title, logo, script)
             meta = make_step(plan, f"{prefix}/metadata", vid, "metadata.youtube", {
                 "title": title, "description": video.description or (script.description or ""),
@@ -203,13 +211,19 @@ class Compiler:
             out_dir = f"build/{vid}" + ("" if fi == 0 else f"/{fmt_name}")
             formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline))
         steps = [s for s in plan.steps if s not in before]
-        return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats)
+        generated = script.generated.model_dump(mode="json") if script.generated else None
+        return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats, script=generated)
 
     def narration(self, i: int, scene: Scene) -> str:
         vid, voice = self.lv.id, self.voice(scene)
         salt = "/".join(x for x in (self.video.salt, scene.salt) if x)
         sid = f"{vid}/narration/{i:02d}"
         origin = self.lv.scene_origins[i]
+        if (scene.visual.kind == "avatar" and self.brand.avatar is not None
+                and not genvisuals.avatar_lipsyncs(scene, self.brand, voice)):
+            clip = self.heygen_clip(i, scene, None)  # HeyGen speaks the text; its audio is the narration
+            return make_step(self.plan, sid, vid, "tts.recorded", {"text": scene.narration},
+                             {"audio": out(clip, "clip.mp4")}, salt)
         if scene.audio or voice.engine == "recorded":
             return make_step(self.plan, sid, vid, "tts.recorded", {"text": scene.narration},
                              {"audio": self.media(scene.audio, origin.base)}, salt)
@@ -236,6 +250,8 @@ class Compiler:
                                              f"visual kind '{vis.kind}' has no renderer yet")])
         visual, extra = handler(prefix, i, scene, narration, fmt, logo)
         params.update(extra)
+        # IDR frames where crossfades will cut this segment (its start and end boundaries)
+        params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0]})
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})
@@ -255,13 +271,189 @@ class Compiler:
     def visual_image(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
         vis = scene.visual
         motion = vis.motion or self.style("motion", scene) or BUILTIN["image_motion"]
-        return (self.media(vis.file, self.lv.scene_origins[i].base),
-                {"visual_type": "image", "fit": vis.fit, "motion": motion})
+        still = self.media(vis.file, self.lv.scene_origins[i].base)
+        clip = self.animated(i, scene, still, "", 0) if vis.animate else None
+        if clip is not None:
+            return clip, {"visual_type": "video", "fit": vis.fit, "start": 0.0, "loop": True}
+        return still, {"visual_type": "image", "fit": vis.fit, "motion": motion}
 
     def visual_clip(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
         vis = scene.visual
         return (self.media(vis.file, self.lv.scene_origins[i].base),
                 {"visual_type": "video", "fit": vis.fit, "start": vis.start, "loop": vis.loop})
+
+    # ---- generated visuals: diffusers stills and clips, HeyGen presenters (docs/visuals-images-avatar.md) ----
+
+    def scene_salt(self, scene: Scene) -> str:
+        return "/".join(x for x in (self.video.salt, scene.salt) if x)
+
+    def warn(self, i: int, at: tuple, message: str) -> None:
+        """A plan warning with the scene's file:line:col; printed by check/build, kept in the plan JSON."""
+        o = self.lv.scene_origins[i]
+        text = o.pos.diag(o.prefix + at, message, category="warning").render(snippet=False)
+        msgs = self.plan.warnings.setdefault(self.lv.id, [])
+        if text not in msgs:
+            msgs.append(text)
+
+    def model_refs(self, folder: Path, variant: str | None) -> list[Ref]:
+        return [self.file(f) for f in genvisuals.model_files(folder, variant)]
+
+    def generated_still(self, prefix: str, i: int, scene: Scene, vis, fmt, logo: Ref | None, at: tuple) -> tuple[Ref, str]:
+        """(picture, mode): generated by the brand's local model, or its declared fallback (a plan warning)."""
+        vid, brand, root = self.lv.id, self.brand, self.project.root
+        try:
+            src = genvisuals.image_source(root, self.lv.brand, brand)
+        except genvisuals.Unavailable as exc:
+            o = self.lv.scene_origins[i]
+            raise SpecError([o.pos.diag(o.prefix + at, str(exc), category="model")]) from None
+        images = brand.images
+        assert images is not None
+        salt = self.scene_salt(scene)
+        if src.mode == "model":
+            assert src.folder is not None
+            negative = ", ".join(x for x in (vis.negative_prompt.strip(), images.negative.strip()) if x)
+            sid = make_step(self.plan, f"{vid}/genimage/{i:02d}", vid, "image.diffusers", {
+                "prompt": genvisuals.full_prompt(vis.prompt, images.style), "negative_prompt": negative,
+                "seed": vis.seed, "steps": images.steps, "guidance": images.guidance, "width": images.width,
+                "height": images.height, "variant": images.variant},
+                {"model": self.model_refs(src.folder, images.variant)}, salt)
+            return out(sid, "image.png"), "model"
+        if src.mode == "media":
+            still = genvisuals.pick_still(genvisuals.library_stills(root, images), vis.prompt, vis.seed)
+            source, fid = self.file(still), f"{vid}/genimage/{i:02d}"
+            what = f"still {self.project.display(still)}"
+        else:
+            slide = make_step(self.plan, f"{prefix}/slide/{i:02d}", vid, "slide.html", {
+                "width": fmt.width, "height": fmt.height, "title": "", "bullets": [], "body": vis.prompt,
+                "brand": brand.name, "palette": brand.palette.model_dump(), "fonts": brand.fonts.model_dump()},
+                {"template": self.template("slide", self.style("template", scene)), "logo": logo})
+            source, fid = out(slide, "slide.png"), f"{prefix}/genimage/{i:02d}"
+            what = "a slide showing the prompt"
+        self.warn(i, at, f"genimage uses the declared fallback '{src.mode}' ({what}): {src.reason}")
+        sid = make_step(self.plan, fid, vid, "image.fallback",
+                        {"fallback": src.mode, "reason": src.reason, "prompt": vis.prompt}, {"image": source}, salt)
+        return out(sid, "image.png"), src.mode
+
+    def animated(self, i: int, scene: Scene, still: Ref, prompt: str, seed: int, at: tuple = ("visual",)) -> Ref | None:
+        """Image-to-video with the brand's video model; None (Ken Burns on the still, with a warning) without one."""
+        vm, vid = self.brand.video_model, self.lv.id
+        if vm is None:
+            self.warn(i, at + ("animate",), f"animate: true, but brand '{self.lv.brand}' has no video_model; "
+                                            "the still gets Ken Burns motion instead")
+            return None
+        sid = make_step(self.plan, f"{vid}/genclip/{i:02d}", vid, "video.diffusers", {
+            "seed": seed, "prompt": prompt, "frames": vm.frames, "fps": vm.fps, "steps": vm.steps, "width": vm.width,
+            "height": vm.height, "motion_bucket_id": vm.motion_bucket_id, "noise_aug_strength": vm.noise_aug_strength,
+            "decode_chunk_size": vm.decode_chunk_size, "boomerang": vm.boomerang, "variant": vm.variant},
+            {"image": still, "model": self.model_refs(genvisuals.model_dir(self.project.root, vm.model), vm.variant)},
+            self.scene_salt(scene))
+        return out(sid, "clip.mp4")
+
+    def visual_genimage(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None,
+                        at: tuple = ("visual",)):
+        vis = scene.visual
+        still, mode = self.generated_still(prefix, i, scene, vis, fmt, logo, at)
+        clip = self.animated(i, scene, still, vis.prompt, vis.seed, at) if vis.animate and mode != "slide" else None
+        if clip is not None:
+            return clip, {"visual_type": "video", "fit": "cover", "start": 0.0, "loop": True}
+        motion = "none" if mode == "slide" else (vis.motion or self.style("motion", scene) or BUILTIN["image_motion"])
+        return still, {"visual_type": "image", "fit": "cover", "motion": motion}
+
+    def heygen_clip(self, i: int, scene: Scene, narration: str | None) -> str:
+        """The HeyGen render of one scene (paid, cached by key): HeyGen's voice, or lip-sync to our narration."""
+        av, vid, brand = self.brand.avatar, self.lv.id, self.brand
+        assert av is not None
+        lipsync = genvisuals.avatar_lipsyncs(scene, brand, self.voice(scene))
+        full_portrait = False
+        if scene.visual.layout == "full":
+            first = self.project.formats[formats_of(self.project, self.lv)[0]]
+            full_portrait = first.height > first.width
+        return make_step(self.plan, f"{vid}/heygen/{i:02d}", vid, "avatar.heygen", {
+            "avatar_id": av.avatar_id, "voice_id": None if lipsync else av.voice_id,
+            "script": None if lipsync else scene.narration, "speed": av.speed, "resolution": av.resolution,
+            "aspect_ratio": "9:16" if full_portrait else "16:9", "background": av.background,
+            "api_key_env": av.api_key_env, "max_duration_s": av.max_duration_s, "salt": self.scene_salt(scene)},
+            {"audio": out(narration, "audio.wav")} if lipsync and narration else {}, self.scene_salt(scene))
+
+    def visual_avatar(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
+        vis, av, vid = scene.visual, self.brand.avatar, self.lv.id
+        assert av is not None
+        clip = self.heygen_clip(i, scene, narration)
+        params: dict[str, Any] = {"width": fmt.width, "height": fmt.height, "fps": fmt.fps, "lead": LEAD_S,
+                                  "pad": float(self.style("pad", scene)), "layout": vis.layout}
+        background = None
+        if vis.layout == "pip":
+            over = vis.over
+            handler = getattr(self, f"visual_{over.kind}", None)
+            if handler is None:
+                o = self.lv.scene_origins[i]
+                raise SpecError([o.pos.diag(o.prefix + ("visual", "over", "kind"),
+                                            f"visual kind '{over.kind}' has no renderer yet")])
+            sub = scene.model_copy(update={"visual": over})
+            background, extra = (handler(prefix, i, sub, narration, fmt, logo, ("visual", "over"))
+                                 if over.kind == "genimage" else handler(prefix, i, sub, narration, fmt, logo))
+            pip = av.pip
+            params.update({
+                "position": vis.position or pip.position, "size": pip.size, "aspect": pip.aspect, "margin": pip.margin,
+                "border": pip.border, "border_color": self.brand.palette.accent,
+                "background_type": extra.get("visual_type", "image"), "background_fit": extra.get("fit", "cover"),
+                "background_motion": extra.get("motion", "none"), "background_start": extra.get("start", 0.0),
+                "background_loop": extra.get("loop", True)})
+        sid = make_step(self.plan, f"{prefix}/avatar/{i:02d}", vid, "pip.ffmpeg", params, {
+            "avatar": out(clip, "clip.mp4"), "timings": out(narration, "timings.json"), "background": background})
+        return out(sid, "clip.mp4"), {"visual_type": "video", "fit": "cover", "start": 0.0, "loop": False}
+
+    # ---- animations: manim and Remotion (docs/visuals-manim-remotion.md) ----
+
+    def animation_params(self, scene: Scene, fmt) -> dict[str, Any]:
+        """What every animation clip shares: the frame, the scene length, the brand look."""
+        return {"width": fmt.width, "height": fmt.height, "fps": fmt.fps, "pad": float(self.style("pad", scene)),
+                "lead": LEAD_S, "palette": self.brand.palette.model_dump(), "fonts": self.brand.fonts.model_dump()}
+
+    def visual_manim(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
+        vis = scene.visual
+        if vis.template:
+            source = Ref(file=f"{MANIM_DIR}/{vis.template}.py")
+        else:
+            source = self.media(vis.file, self.lv.scene_origins[i].base)
+        sid = make_step(self.plan, f"{prefix}/manim/{i:02d}", self.lv.id, "manim.scene", {
+            "template": vis.template, "scene": vis.scene, "params": vis.params, **self.animation_params(scene, fmt)},
+            {"source": source, "timings": out(narration, "timings.json")})
+        return out(sid, "clip.mp4"), {"visual_type": "video", "fit": "cover", "start": 0.0, "loop": False}
+
+    def visual_remotion(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
+        vis, vid = scene.visual, self.lv.id
+        script = Ref(file=f"{REMOTION_DIR}/render.mjs")
+        bundle = make_step(self.plan, f"{vid}/remotion/bundle", vid, "remotion.bundle", {}, {
+            "script": script, "sources": [Ref(file=f) for f in remotion_sources(self.project.root)]})
+        sid = make_step(self.plan, f"{prefix}/remotion/{i:02d}", vid, "remotion.clip", {
+            "composition": vis.composition, "props": vis.props, **self.animation_params(scene, fmt)},
+            {"bundle": out(bundle, "bundle.tar.gz"), "script": script, "timings": out(narration, "timings.json")})
+        return out(sid, "clip.mp4"), {"visual_type": "video", "fit": "cover", "start": 0.0, "loop": False}
+
+    # ---- transitions: a scene's `transition` applies at its start boundary ----
+
+    def crossfade(self, i: int, fmt) -> tuple[int, int]:
+        """(frames from the end of scene i-1, frames from the start of scene i) for boundary i; (0, 0) for a cut."""
+        scenes = self.lv.script.scenes
+        if i <= 0 or i >= len(scenes) or self.style("transition", scenes[i]) != "crossfade":
+            return 0, 0
+        frames = max(2, round(float(self.style("transition_s", scenes[i])) * fmt.fps))
+        return frames - frames // 2, frames // 2
+
+    def transitions(self, prefix: str, segments: list[str], fmt) -> tuple[list[dict], list[Ref]]:
+        """One small step per crossfade boundary; it depends only on the two segments it joins."""
+        crossfades, pieces = [], []
+        for i in range(1, len(segments)):
+            tail, head = self.crossfade(i, fmt)
+            if not tail:
+                continue
+            sid = make_step(self.plan, f"{prefix}/transition/{i:02d}", self.lv.id, "transition.ffmpeg", {
+                "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "tail": tail, "head": head},
+                {"a": out(segments[i - 1], "video.mp4"), "b": out(segments[i], "video.mp4")})
+            crossfades.append({"at": i, "tail": tail, "head": head})
+            pieces.append(out(sid, "video.mp4"))
+        return crossfades, pieces
 
     def thumbnail(self, prefix: str, title: str, logo: Ref | None, script) -> str:
         video, brand = self.video, self.brand
@@ -283,9 +475,12 @@ def compile_plan(project: Project) -> Plan:
     plan = Plan()
     for where, err in project.errors.items():
         plan.errors[where] = err.render()
+    from .scriptplan import pending_reason  # stage 1 (script generation) builds on this module
+
     for vid, lv in sorted(project.videos.items()):
-        if lv.script is None:
-            plan.pending[vid] = "needs a script: no scenes and no script lock yet"
+        why = pending_reason(project, lv)
+        if why:
+            plan.pending[vid] = why
             continue
         try:
             plan.videos[vid] = Compiler(project, lv, plan).compile()

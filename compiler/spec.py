@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="CSS hex colour, e.g. '#1a2b3c'")]
 Motion = Literal["none", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
@@ -73,6 +73,75 @@ class Quality(Model):
     max_duration_s: float | None = Field(None, gt=0, description="brand maximum video length")
 
 
+Corner = Literal["bottom_right", "bottom_left", "top_right", "top_left"]
+
+
+class Images(Model):
+    """Text-to-image for `genimage` scenes (renderers/image_diffusers.py, docs/visuals-images-avatar.md)."""
+
+    model: str | None = Field(None, description="local diffusers model folder (with model_index.json), relative to "
+                                                "brands/ or absolute; ~ and $VARS are expanded. Never downloaded.")
+    variant: str | None = Field(None, description="weight variant to load, e.g. fp16 (files named *.fp16.safetensors)")
+    style: str = Field("", description="style words appended to every prompt")
+    negative: str = Field("", description="negative prompt words added to every scene's negative_prompt")
+    steps: int = Field(30, ge=1, le=200, description="denoising steps (1-4 for turbo/LCM models)")
+    guidance: float = Field(7.5, ge=0, le=30, description="classifier-free guidance scale (0 for turbo models)")
+    width: int | None = Field(None, ge=64, le=2048, multiple_of=8, description="default: the model's native size")
+    height: int | None = Field(None, ge=64, le=2048, multiple_of=8, description="default: the model's native size")
+    fallback: Literal["none", "media", "slide"] = Field(
+        "none", description="when no model is configured or its folder is missing: none = error; media = a still "
+                            "from `library` picked from the prompt; slide = a slide showing the prompt")
+    library: str = Field("media", description="folder of stills for `fallback: media`, relative to brands/")
+
+
+class VideoModel(Model):
+    """Image-to-video for `animate: true` scenes (renderers/video_diffusers.py): Stable Video Diffusion."""
+
+    model: str = Field(description="local diffusers folder of an image-to-video pipeline (e.g. stable-video-diffusion-"
+                                   "img2vid-xt), relative to brands/ or absolute; ~ and $VARS are expanded")
+    variant: str | None = Field(None, description="weight variant to load, e.g. fp16")
+    frames: int = Field(14, ge=2, le=128, description="frames generated per clip")
+    fps: int = Field(7, ge=1, le=60, description="playback rate of the generated frames")
+    steps: int = Field(25, ge=1, le=200)
+    width: int = Field(1024, ge=64, le=2048, multiple_of=8)
+    height: int = Field(576, ge=64, le=2048, multiple_of=8)
+    motion_bucket_id: int = Field(127, ge=1, le=255, description="more motion with higher values")
+    noise_aug_strength: float = Field(0.02, ge=0, le=1)
+    decode_chunk_size: int = Field(8, ge=1, le=128, description="frames decoded at once (memory vs. speed)")
+    boomerang: bool = Field(True, description="play forward then backward so the clip loops without a jump")
+
+
+class Pip(Model):
+    """Where a picture-in-picture presenter sits."""
+
+    position: Corner = "bottom_right"
+    size: float = Field(0.28, gt=0.05, le=0.6, description="box width as a fraction of the frame width")
+    aspect: float = Field(1.0, ge=0.4, le=2.0, description="box width / height (1 square, 0.75 portrait)")
+    margin: float = Field(0.03, ge=0, le=0.2, description="gap to the frame edges, as a fraction of the frame width")
+    border: int = Field(4, ge=0, le=40, description="border in pixels, in the brand's accent colour")
+
+
+class Avatar(Model):
+    """A HeyGen presenter (renderers/avatar_heygen.py). The API key is read from the environment, never from here."""
+
+    provider: Literal["heygen"] = "heygen"
+    avatar_id: str = Field(min_length=1, description="HeyGen avatar (look) id, from GET /v3/avatars/looks")
+    voice_id: str | None = Field(None, description="HeyGen voice id (GET /v3/voices); default: the avatar's voice")
+    voice: Literal["heygen", "narration"] = Field(
+        "heygen", description="heygen: HeyGen speaks the scene text with voice_id and that audio becomes the "
+                              "narration; narration: our own TTS audio is uploaded (POST /v3/assets) and lip-synced")
+    speed: float = Field(1.0, ge=0.5, le=1.5, description="HeyGen voice speed")
+    words_per_minute: float = Field(150.0, gt=40, le=400, description="HeyGen voice rate, for length estimates")
+    resolution: Literal["720p", "1080p"] = "1080p"
+    background: HexColor | None = Field(None, description="solid background colour behind the avatar")
+    api_key_env: str = Field("HEYGEN_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="environment variable holding the HeyGen API key")
+    max_duration_s: float = Field(300.0, gt=0, le=1800, description="longest avatar video your HeyGen plan allows "
+                                                                    "(5:00 on Pro)")
+    pip: Pip = Field(default_factory=Pip)
+
+
+
 class Style(Model):
     """Settings that layer brand -> recipe -> video -> scene; closest wins."""
 
@@ -80,7 +149,48 @@ class Style(Model):
     template: str | None = Field(None, description="slide template in recipes/templates/slide/")
     motion: Motion | None = Field(None, description="gentle motion applied to stills")
     pad: float | None = Field(None, ge=0, le=10, description="seconds of silence after each scene's narration")
-    transition: Literal["cut", "crossfade"] | None = None
+    transition: Literal["cut", "crossfade"] | None = Field(
+        None, description="how this scene begins: a hard cut or a crossfade from the previous scene")
+    transition_s: float | None = Field(None, ge=0.1, le=3.0,
+                                       description="crossfade length in seconds, centred on the scene boundary")
+
+
+class Llm(Model):
+    """Which LLM writes scripts for topic-only videos. Set on the brand; a video's `llm:` overrides
+    single fields. The API key never goes in a spec: `api_key_env` names the environment variable."""
+
+    provider: Literal["gemini", "openai"] | None = Field(
+        None, description="gemini (Google AI Studio) or openai (any OpenAI-compatible server: "
+                          "Ollama, llama.cpp server, LM Studio, vLLM, OpenAI itself)")
+    model: str | None = Field(None, description="model name, e.g. gemini-2.5-flash or qwen2.5:7b-instruct")
+    base_url: str | None = Field(None, description="API endpoint, e.g. http://localhost:11434/v1 for Ollama; "
+                                                   "default: the provider's public API")
+    api_key_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="NAME of the environment variable holding the API key (default GEMINI_API_KEY for gemini, "
+                    "OPENAI_API_KEY for api.openai.com, none for local servers)")
+    temperature: float = Field(0.8, ge=0, le=2)
+    max_output_tokens: int | None = Field(None, gt=0, le=1_000_000)
+    timeout_s: float = Field(180.0, gt=0, le=3600, description="per request")
+    max_retries: int = Field(4, ge=0, le=10,
+                             description="retries after 429, 5xx and timeouts (exponential backoff with jitter; "
+                                         "the server's retry delay is honoured)")
+    max_repairs: int = Field(2, ge=0, le=5, description="re-asks after invalid output, with the errors fed back")
+    max_shortens: int = Field(2, ge=0, le=5, description="re-asks to shorten a script over the length budget")
+    visuals: list[Literal["slide", "genimage", "manim", "remotion", "image", "clip"]] | None = Field(
+        None, description="visual kinds the LLM may use (default: every kind this build can render)")
+    context_chars: int = Field(40_000, ge=1000, le=2_000_000,
+                               description="most characters of research and creator examples put in one prompt")
+    price_input_per_1m: float = Field(0.0, ge=0, description="USD per million input tokens, for cost accounting")
+    price_output_per_1m: float = Field(0.0, ge=0, description="USD per million output tokens")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _not_a_key(cls, v: str | None) -> str | None:
+        if v and v.startswith(("sk-", "AIza", "gsk_", "hf_")):
+            raise ValueError("api_key_env is the NAME of an environment variable (e.g. GEMINI_API_KEY), "
+                             "never the key itself")
+        return v
 
 
 class Brand(Model):
@@ -101,7 +211,14 @@ class Brand(Model):
     description_footer: str = ""
     music: Music | None = None
     quality: Quality = Field(default_factory=Quality)
+    images: Images | None = Field(None, description="text-to-image model and fallback for genimage scenes")
+    video_model: VideoModel | None = Field(None, description="image-to-video model for `animate: true`")
+    avatar: Avatar | None = Field(None, description="HeyGen presenter for avatar scenes")
     defaults: Style = Field(default_factory=Style)
+    llm: Llm | None = Field(None, description="LLM that writes scripts for topic-only videos (see docs/scripts.md)")
+    creator_examples: list[str] = Field(
+        default_factory=list, description="the creator's own example scripts (text/markdown, relative to brands/): "
+                                          "style references for generated scripts, and what style similarity is measured against")
 
     @field_validator("voices")
     @classmethod
@@ -145,6 +262,7 @@ class ImageVisual(Model):
     fit: Fit = "cover"
     motion: Motion | None = None
     caption: str = ""
+    animate: bool = Field(False, description="image-to-video when the brand configures a video_model")
 
 
 class ClipVisual(Model):
@@ -167,30 +285,56 @@ class GenImageVisual(Model):
 
 
 class ManimVisual(Model):
-    """An animation from a template in recipes/manim/ or a user-written manim Scene file."""
+    """An animation from a template in recipes/manim/ or a user-written manim Scene file.
+
+    Template params are checked against the template's own `Params` model when the spec loads.
+    """
 
     kind: Literal["manim"] = "manim"
     template: str | None = Field(None, description="template name in recipes/manim/, e.g. bullet_reveal")
     file: str | None = Field(None, description="your own manim file (instead of a template)")
     scene: str | None = Field(None, description="Scene class in `file`")
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   description="template parameters (see docs/visuals-manim-remotion.md), "
+                                               "or data for your own scene (self.showrunner.params)")
+
+    @model_validator(mode="after")
+    def _template_or_file(self) -> "ManimVisual":
+        if bool(self.template) == bool(self.file):
+            raise ValueError("a manim visual needs either `template:` (recipes/manim/) or `file:` + `scene:`")
+        if self.file and not self.scene:
+            raise ValueError("`file:` needs `scene:`, the name of the Scene class to render")
+        if self.template and self.scene:
+            raise ValueError("`scene:` goes with `file:`; a template has its own scene")
+        return self
 
 
 class RemotionVisual(Model):
     """A Remotion composition from recipes/remotion/, with props from the scene."""
 
     kind: Literal["remotion"] = "remotion"
-    composition: str = "TitleCard"
-    props: dict[str, Any] = Field(default_factory=dict)
+    composition: str = Field("TitleCard", description="composition id registered in recipes/remotion/src/Root.tsx")
+    props: dict[str, Any] = Field(default_factory=dict, description="input props for the composition")
 
 
 class AvatarVisual(Model):
     """A HeyGen avatar presenter speaking the scene's narration."""
 
     kind: Literal["avatar"] = "avatar"
-    layout: Literal["full", "pip"] = "full"
-    over: Union[SlideVisual, ImageVisual, ClipVisual, None] = Field(
-        None, description="what the picture-in-picture avatar is placed over")
+    layout: Literal["full", "pip"] = Field("full", description="full: the presenter fills the frame; pip: a small "
+                                                               "presenter box over the `over` visual")
+    over: Annotated[Union[SlideVisual, ImageVisual, ClipVisual, GenImageVisual, ManimVisual, RemotionVisual],
+                    Field(discriminator="kind")] | None = Field(
+        None, description="what the picture-in-picture avatar is placed over (layout: pip)")
+    position: Corner | None = Field(None, description="pip corner for this scene (default: the brand's avatar.pip)")
+
+    @model_validator(mode="after")
+    def _layout_over(self) -> "AvatarVisual":
+        if self.layout == "pip" and self.over is None:
+            raise ValueError("layout: pip needs `over:`, the visual the presenter is placed over (e.g. a slide)")
+        if self.layout == "full" and self.over is not None:
+            raise ValueError("`over:` is only used with layout: pip")
+        return self
 
 
 Visual = Annotated[Union[SlideVisual, ImageVisual, ClipVisual, GenImageVisual, ManimVisual, RemotionVisual, AvatarVisual],
@@ -218,6 +362,20 @@ class Thumbnail(Model):
     text: str | None = Field(None, description="big text on the thumbnail; default: the title")
     image: str | None = Field(None, description="background picture for the thumbnail")
     template: str | None = None
+    prompt: str | None = Field(None, description="picture to generate for the thumbnail (written by script generation)")
+
+
+class Generated(Model):
+    """Provenance of a generated script lock, written by the build; `salt`/`roll` decide re-rolls."""
+
+    by: str = Field("script.llm", description="the step kind that wrote the script")
+    provider: str
+    model: str
+    key: str = Field(description="action key of the script step (cache/actions/<key>.json holds the full usage)")
+    salt: str = Field("", description="the video's salt when generated; a different salt in the spec re-rolls")
+    roll: int = Field(0, ge=0, description="re-roll counter bumped by `doit regen:<brand>/<slug>`")
+    at: str = Field(description="when the script was generated (UTC)")
+    usage: dict[str, Any] = Field(default_factory=dict, description="tokens, cost, attempts, style similarity")
 
 
 class Script(Model):
@@ -228,6 +386,10 @@ class Script(Model):
     tags: list[str] = Field(default_factory=list)
     thumbnail: Thumbnail | None = None
     scenes: list[Scene] = Field(min_length=1)
+    alt_titles: list[str] = Field(default_factory=list, description="other title candidates (for A/B tests)")
+    length_s: float | None = Field(None, gt=0, description="intended length in seconds ([length] in the tag format)")
+    generated: Generated | None = Field(
+        None, description="how a generated lock was made; delete this block to own the script (never re-rolled)")
 
 
 class Video(Style):
@@ -243,3 +405,7 @@ class Video(Style):
     salt: str = Field("", description="change to re-roll generated content on purpose")
     script: str | None = Field(None, description="script file next to the spec, e.g. my-video.script.yaml")
     scenes: list[Scene] | None = None
+    research: list[str] = Field(default_factory=list,
+                                description="local text/markdown files with facts and sources for script generation")
+    target_length: float | None = Field(None, gt=0, le=36000, description="length to aim for when generating, seconds")
+    llm: Llm | None = Field(None, description="override fields of the brand's `llm:` for this video")

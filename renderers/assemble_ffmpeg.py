@@ -2,7 +2,9 @@
 normalised (two-pass loudnorm) to the brand target, -14 LUFS integrated and -1 dBTP by default.
 
 Only the audio is encoded here; the video stream is copied, so assembly costs seconds even for
-long videos and re-encodes nothing when one scene changes.
+long videos and re-encodes nothing when one scene changes. A crossfade boundary is spliced in
+the same way: the segments' crossfaded edges are cut off at forced IDR frames and the separately
+rendered crossfade piece (transition_ffmpeg.py) goes between them.
 """
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import re
 import subprocess
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from compiler.errors import StepError
 
-from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
+from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
 
 
 def concat_list(paths: list[Path], out: Path) -> Path:
@@ -30,11 +34,60 @@ def measure_loudness(path: Path) -> dict:
     return {"integrated_lufs": float(i.group(1)) if i else None, "true_peak_dbtp": float(tp.group(1)) if tp else None}
 
 
+class Crossfade(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: int = Field(ge=1, description="index of the scene that begins with the crossfade")
+    tail: int = Field(ge=1, description="frames the crossfade takes from the end of scene at-1")
+    head: int = Field(ge=1, description="frames it takes from the start of scene at")
+
+
+def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[Crossfade], facts: list[dict],
+                 scratch: Path) -> list[Path]:
+    """Segments with crossfaded edges cut off (by stream copy, at the IDR frames the segments forced
+    there), interleaved with the crossfade pieces. The frame count is the timeline's."""
+    if len(transitions) != len(crossfades):
+        raise StepError(f"{len(crossfades)} crossfades but {len(transitions)} transition pieces")
+    if not crossfades:
+        return list(videos)
+    by_at = {c.at: (c, t) for c, t in zip(crossfades, transitions)}
+    pieces: list[Path] = []
+    for i, video in enumerate(videos):
+        head = by_at[i][0].head if i in by_at else 0
+        tail = by_at[i + 1][0].tail if i + 1 in by_at else 0
+        if i in by_at:
+            pieces.append(by_at[i][1])
+        if not head and not tail:
+            pieces.append(video)
+            continue
+        frames = facts[i].get("frames") if i < len(facts) and facts[i] else None
+        if not isinstance(frames, int):
+            frames = int(next(st for st in ffprobe(video)["streams"] if st.get("codec_type") == "video")["nb_frames"])
+        body = video
+        if head:  # the segment muxer starts its second file at the IDR frame `head`, timestamps reset
+            run_ffmpeg(["-i", str(video), "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_frames", str(head),
+                        "-reset_timestamps", "1", "-segment_format", "mp4", "-segment_format_options",
+                        "video_track_timescale=90000", str(scratch / f"cut{i:03d}_%d.mp4")], what=f"cutting scene {i}")
+            body = scratch / f"cut{i:03d}_1.mp4"
+        if tail:  # the first n packets in decode order are exactly the first n frames (closed GOPs)
+            out = scratch / f"body{i:03d}.mp4"
+            run_ffmpeg(["-i", str(body), "-map", "0:v", "-c", "copy", "-frames:v", str(frames - head - tail),
+                        "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", str(out)],
+                       what=f"cutting scene {i}")
+            body = out
+        got = int(next(st for st in ffprobe(body)["streams"] if st.get("codec_type") == "video")["nb_frames"])
+        if got != frames - head - tail:
+            raise StepError(f"cutting scene {i} for its crossfades gave {got} frames, expected {frames - head - tail}",
+                            hint="the segment lacks IDR frames at its crossfade edges; rebuild it")
+        pieces.append(body)
+    return pieces
+
+
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
     version = 1
     inputs = ("videos", "audios")
-    optional_inputs = ("music",)
+    optional_inputs = ("music", "transitions")
     outputs = ("video.mp4",)
 
     class Params(Params):
@@ -44,6 +97,7 @@ class FfmpegAssemble(Renderer):
         music_volume_db: float = -20.0
         music_duck_db: float = 10.0
         audio_bitrate: str = "192k"
+        crossfades: list[Crossfade] = Field(default_factory=list, description="boundaries replaced by `transitions`")
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
@@ -51,7 +105,8 @@ class FfmpegAssemble(Renderer):
     def run(self, ctx: Context) -> dict:
         p = ctx.params
         s = ctx.scratch
-        vlist = concat_list(ctx.inputs["videos"], s / "videos.txt")
+        vlist = concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [], p.crossfades,
+                                         ctx.input_facts.get("videos") or [], s), s / "videos.txt")
         alist = concat_list(ctx.inputs["audios"], s / "audios.txt")
         narration = s / "narration.wav"
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-c", "copy", str(narration)], what="joining narration")
@@ -100,6 +155,7 @@ class FfmpegAssemble(Renderer):
         facts["gain_db"] = round(gain, 2)
         facts["duration_s"] = round(total, 4)
         facts["segments"] = len(ctx.inputs["videos"])
+        facts["crossfades"] = len(p.crossfades)
         return facts
 
 

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from compiler.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
@@ -22,6 +24,19 @@ X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv
 
 def x264_args(fps: int) -> list[str]:
     return X264 + ["-r", str(fps), "-g", str(fps * 2), "-fps_mode", "cfr"]
+
+
+def split_args(frames: int, head: int, tail: int) -> list[str]:
+    """Force IDR frames where crossfades cut this segment, so assembly can cut it by stream copy."""
+    if not head and not tail:
+        return []
+    if head + tail >= frames:
+        from compiler.errors import StepError
+
+        raise StepError(f"the crossfades at this scene's edges ({head} + {tail} frames) are longer than the scene "
+                        f"({frames} frames)", hint="use a shorter transition_s, or a cut")
+    at = [n for n in (head, frames - tail) if 0 < n < frames]
+    return ["-force_key_frames", "expr:" + "+".join(f"eq(n,{n})" for n in at), "-forced-idr", "1"]
 
 
 def motion_filter(motion: str, w: int, h: int, frames: int, fps: int) -> str:
@@ -93,6 +108,8 @@ class FfmpegSegment(Renderer):
         caption_font: str = "DejaVu Sans"
         caption_color: str = "#ffffff"
         caption_accent: str = "#ffcc00"
+        split_head: int = Field(0, ge=0, description="frames a crossfade takes from the start (IDR forced after them)")
+        split_tail: int = Field(0, ge=0, description="frames a crossfade takes from the end (IDR forced before them)")
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
@@ -127,5 +144,6 @@ class FfmpegSegment(Renderer):
             chain.append(f"subtitles=filename={ass}")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
         run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)] + x264_args(p.fps)
+                   + split_args(frames, p.split_head, p.split_tail)
                    + [str(ctx.out("video.mp4"))], what="encoding the scene", progress=ctx.progress, total_s=frames / p.fps)
         return {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}

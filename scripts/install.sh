@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg espeak-ng chromium fonts-dejavu-core fonts-liberation
-              libcairo2-dev libpango1.0-dev pkg-config texlive-latex-extra texlive-fonts-recommended
+              libcairo2-dev libpango1.0-dev pkg-config texlive-latex-extra texlive-fonts-recommended dvisvgm
               python3-venv python3-dev build-essential nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -42,9 +42,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 
 if [ -f recipes/remotion/package.json ] && command -v npm >/dev/null; then
-  if [ ! -d recipes/remotion/node_modules ] || [ recipes/remotion/package-lock.json -nt recipes/remotion/node_modules ]; then
-    echo "==> npm ci (recipes/remotion)"
-    (cd recipes/remotion && npm ci --no-audit --no-fund --loglevel=error) || echo "warning: npm install for Remotion failed; remotion scenes will not build"
+  if [ ! -d recipes/remotion/node_modules ] || [ recipes/remotion/package.json -nt recipes/remotion/node_modules ]; then
+    # `npm install`, not `npm ci`: the lock lacks other platforms' optional compositor binaries
+    echo "==> npm install (recipes/remotion: Remotion renders with the system Chromium)"
+    npm install --prefix recipes/remotion --no-audit --no-fund --loglevel=error \
+      && touch recipes/remotion/node_modules \
+      || echo "warning: npm install for Remotion failed; remotion scenes will not build"
   fi
 fi
 echo "==> installed: $(.venv/bin/python --version), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), $(chromium --version 2>/dev/null || echo 'no chromium')"

@@ -34,8 +34,8 @@ def test_readme_brand_example_is_a_valid_brand():
 def test_readme_video_example_builds(tmp_path):
     video_block = next(b for b in readme_yaml_blocks() if b.startswith("title:"))
     root = tmp_path / "proj"
-    for d in ("brands", "recipes"):
-        shutil.copytree(REPO / d, root / d)
+    shutil.copytree(REPO / "brands", root / "brands")
+    shutil.copytree(REPO / "recipes", root / "recipes", ignore=shutil.ignore_patterns("node_modules"))
     shutil.copytree(REPO / "videos/cosmos/media", root / "videos/cosmos/media")
     (root / "videos/cosmos/readme-example.yaml").write_text(video_block)
     s = session(root)
