@@ -114,8 +114,11 @@ def task_regen():
 @create_after(executed="script", target_regex="build:.*")
 def task_build():
     """Build videos into build/<brand>/<slug>/ (sub-task per step)."""
+    from compiler.cli import print_warnings
+
     s = session()
     plan = s.plan
+    print_warnings(plan, sorted(plan.warnings))  # declared fallbacks are announced, never silent
     for vid, vplan in sorted(plan.videos.items()):
         for sid in vplan.steps:
             step = plan.steps[sid]
@@ -178,3 +181,7 @@ def task_schema():
     from compiler.cli import ROOT
 
     return {"actions": [lambda: bool(write_schemas(ROOT))], "uptodate": [False], "verbosity": 2}
+
+
+# Publishing (issue 5): `doit auth:<brand>`, `doit approve`, `doit publish[:<brand>/<slug>]`, `doit analytics`.
+from publish.tasks import task_analytics, task_approve, task_auth, task_publish  # noqa: E402,F401

@@ -372,7 +372,7 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
         limits = [(project.formats[f].max_duration_s, f"format '{f}'") for f in fmt_names if f in project.formats]
         if brand.quality.max_duration_s:
             limits.append((brand.quality.max_duration_s, f"brand '{lv.brand}' quality.max_duration_s"))
-        if any(sc.visual.kind == "avatar" for sc in lv.script.scenes):
+        if all(sc.visual.kind == "avatar" for sc in lv.script.scenes):  # an avatar-presented video
             limits.append((AVATAR_MAX_S, "avatar videos"))
         for limit, what in limits:
             if total > limit:

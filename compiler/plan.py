@@ -170,8 +170,8 @@ class Compiler:
             limit, source = fmt.max_duration_s, f"format '{fmt_name}' (recipes/formats.yaml)"
             if brand.quality.max_duration_s and brand.quality.max_duration_s < limit:
                 limit, source = brand.quality.max_duration_s, f"brand '{lv.brand}' (quality.max_duration_s)"
-            if AVATAR_MAX_S < limit and any(sc.visual.kind == "avatar" for sc in script.scenes):
-                limit, source = AVATAR_MAX_S, "avatar videos (at most 5:00)"
+            if AVATAR_MAX_S < limit and all(sc.visual.kind == "avatar" for sc in script.scenes):
+                limit, source = AVATAR_MAX_S, "avatar-presented videos (at most 5:00)"
             timeline = make_step(plan, f"{prefix}/timeline", vid, "timeline.compose", {
                 "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "lead": LEAD_S, "pads": pads,
                 "titles": [sc.visual.title or None if sc.visual.kind == "slide" else None for sc in script.scenes],

@@ -85,7 +85,7 @@ def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[C
 
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
-    version = 1
+    version = 2
     inputs = ("videos", "audios")
     optional_inputs = ("music", "transitions")
     outputs = ("video.mp4",)
@@ -123,32 +123,36 @@ class FfmpegAssemble(Renderer):
                      f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
         else:
             graph = "[0:a]anull[mix]"
-        # Loudness: measure the mix, apply the gain that reaches the target, catch peaks with a
-        # limiter running at 4x oversampling (so it limits true peaks, not just samples), then
-        # measure the encoded result and correct (at most 3 times) if the limiter cost loudness.
+        # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a
+        # limiter at 4x oversampling (so it limits true peaks, not just samples). Gain is corrected
+        # on PCM, where a pass costs a fraction of a second; AAC is encoded once at the end (the
+        # expensive part), checked, and redone only if the encoder pushed a peak over the limit.
         mix = s / "mix.wav"
-        run_ffmpeg(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0[st]", "-map", "[st]", "-c:a", "pcm_s24le", str(mix)], what="mixing audio")
+        run_ffmpeg(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0[st]", "-map", "[st]",
+                             "-c:a", "pcm_s24le", str(mix)], what="mixing audio")
         ctx.progress(0.2, "normalising loudness")
         measured = measure_loudness(mix)["integrated_lufs"]
         if measured is None or measured == float("-inf"):
             raise StepError("the narration is silent; cannot normalise loudness")
         gain = p.loudness_lufs - measured
         ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
-        audio = s / "audio.m4a"
-        for attempt in range(4):
+        levelled, audio = s / "levelled.wav", s / "audio.m4a"
+        for attempt in range(6):
             chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
-                     f"level=disabled:asc=1,aresample=48000,aformat=sample_fmts=fltp")
-            run_ffmpeg(["-i", str(mix), "-af", chain, "-c:a", "aac", "-b:a", p.audio_bitrate, "-map_metadata", "-1",
-                        "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
-                       what="encoding audio", progress=ctx.progress, total_s=total)
-            facts = measure_loudness(audio)
-            miss = p.loudness_lufs - facts["integrated_lufs"]
-            tp_ok = facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db
-            if abs(miss) <= 0.3 and tp_ok:
-                break
-            gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
-            if not tp_ok:
-                ceiling *= 10 ** (-0.5 / 20)
+                     f"level=disabled:asc=1,aresample=48000")
+            run_ffmpeg(["-i", str(mix), "-af", chain, "-c:a", "pcm_f32le", str(levelled)], what="levelling audio")
+            pcm = measure_loudness(levelled)
+            miss = p.loudness_lufs - pcm["integrated_lufs"]
+            if abs(miss) <= 0.2 or attempt == 5:
+                run_ffmpeg(["-i", str(levelled), "-c:a", "aac", "-aac_coder", "fast", "-b:a", p.audio_bitrate,
+                            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
+                           what="encoding audio", progress=ctx.progress, total_s=total)
+                facts = measure_loudness(audio)
+                if facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db:
+                    break
+                ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
+            else:
+                gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
                     "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
                     str(ctx.out("video.mp4"))], what="muxing the final video")
