@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,19 +70,11 @@ def ensure_outside(path: Path, root: Path | None, what: str) -> None:
 
 def write_private(path: Path, data: bytes) -> None:
     """Atomic write readable only by the owner: temp file (0600 from birth) + fsync + os.replace."""
+    from compiler.store import atomic_write_bytes
+
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data, mode=0o600)
 
 
 def save_token(brand: str, credentials, *, channel_id: str, channel_title: str, root: Path | None = None) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import shutil
 
-from conftest import REPO, session
+from support import REPO, session
 from compiler.load import load_project, validate
 from compiler.spec import Brand
 from compiler.yamlpos import parse_yaml

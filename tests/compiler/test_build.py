@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, build_all, session
+from support import REPO, build_all, session
 from compiler.store import file_digest
 from renderers.assemble_ffmpeg import measure_loudness
 from renderers.base import ffprobe
@@ -171,7 +171,7 @@ def test_gc_refuses_while_a_spec_is_broken(copy_of_built):
 
 
 def test_real_narration_longer_than_the_format_fails_clearly(mini):
-    from conftest import write
+    from support import write
 
     brand = mini / "brands/test.yaml"
     # the estimate is fooled (a voice claiming 400 words per minute), the real audio is not

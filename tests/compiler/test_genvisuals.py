@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from conftest import REPO, write
+from support import REPO, write
 from compiler import cli
 from compiler.genvisuals import full_prompt, pick_still
 from compiler.load import load_project

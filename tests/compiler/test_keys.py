@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import session, write
+from support import session, write
 from compiler.keys import action_key, canonical_json
 
 

@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import session, write
+from support import session, write
 
 SNAP = Path(__file__).parent / "snapshots" / "mini_plan.json"
 

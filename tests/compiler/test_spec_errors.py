@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import session, write
+from support import session, write
 from compiler.load import load_project
 
 

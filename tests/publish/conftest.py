@@ -138,15 +138,3 @@ def _close_ledgers(monkeypatch):
         ledger.close()
 
 
-def pytest_configure(config):
-    """Hand the module name `conftest` back to tests/conftest.py.
-
-    conftest.py files outside packages all import as the module `conftest`, and pytest gives the
-    name to the last one loaded. Other test modules do `from conftest import REPO, session, ...`
-    meaning tests/conftest.py, so once this file is registered (pytest replays pytest_configure
-    for late plugins) the name goes back to the root one. Fixtures are unaffected: pytest holds
-    both modules as plugins.
-    """
-    root = config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
-    if root is not None:
-        sys.modules["conftest"] = root

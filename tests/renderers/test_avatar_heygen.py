@@ -14,7 +14,7 @@ import pytest
 
 import renderers.avatar_heygen as avatar_mod
 from compiler.errors import StepError
-from conftest import session, write
+from support import session, write
 from fake_heygen import FakeHeyGen
 from helpers import run_renderer
 from renderers.avatar_heygen import HeyGenAvatar

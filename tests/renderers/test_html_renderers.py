@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from conftest import REPO
+from support import REPO
 from helpers import run_renderer
 from renderers.slide_html import HtmlSlide, render_template
 from renderers.thumbnail_html import HtmlThumbnail

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from conftest import session, write
+from support import session, write
 from renderers.base import ffprobe
 from tiny_diffusers import tiny_sd
 

@@ -12,7 +12,7 @@ import pytest
 from compiler.animation_sources import known_templates
 from compiler.errors import StepError
 from compiler.timeline import scene_frames
-from conftest import REPO, build_all, session, write
+from support import REPO, build_all, session, write
 from helpers import run_renderer
 from renderers.base import ffprobe
 from renderers.manim_scene import ManimScene

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from compiler.errors import StepError
-from conftest import REPO, build_all, session, write
+from support import REPO, build_all, session, write
 from helpers import run_renderer
 from renderers.base import ffprobe
 from renderers.remotion_clip import RemotionClip

@@ -1,0 +1,73 @@
+"""Helpers shared by the tests (import as `from support import ...`; fixtures live in conftest.py)."""
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+BRAND = """\
+name: Test Brand
+channel: {id: UCtest, category: "27"}
+niche: testing
+voices:
+  robot: {engine: espeak, rate: 1.3, sentence_pause: 0.1}
+  joe: {engine: piper, rate: 1.2, sentence_pause: 0.1}
+palette: {background: "#102030", surface: "#203040", text: "#ffffff", accent: "#ff8800", muted: "#aaaaaa"}
+logo: media/logo.svg
+tags: [test]
+defaults: {voice: robot, pad: 0.2}
+"""
+
+FORMATS = """\
+tiny: {width: 320, height: 180, fps: 10, max_duration_s: 600}
+tinyshort: {width: 180, height: 320, fps: 10, max_duration_s: 20, burn_captions: true}
+"""
+
+ALPHA = """\
+title: Alpha Video
+format: tiny
+scenes:
+  - narration: First scene. It has two sentences.
+    visual: {kind: slide, title: Hello, bullets: [one, two]}
+  - narration: Second scene shows a picture.
+    visual: {kind: image, file: media/pic.png, motion: zoom_in}
+  - narration: Third scene plays a clip.
+    visual: {kind: clip, file: media/clip.mp4}
+"""
+
+BETA = """\
+title: Beta Video
+format: tiny
+scenes:
+  - narration: Beta has one slide.
+    visual: {kind: slide, title: Beta}
+  - narration: And a second slide to finish.
+    visual: {kind: slide, title: End, body: Thanks}
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def session(root: Path):
+    from compiler.cli import Session
+
+    return Session(root, quiet=True)
+
+
+def build_all(root: Path):
+    """Build every video; returns (session, failures, executed step ids)."""
+    s = session(root)
+    ids = [sid for v in s.plan.videos.values() for sid in v.steps]
+    failed = s.engine.build(ids)
+    for vid in s.plan.videos:
+        if not any(s.plan.steps[k].video == vid for k in failed):
+            s.engine.materialize(vid)
+    return s, failed, [e.step for e in s.engine.events if e.type == "executed"]
