@@ -21,6 +21,7 @@ from .load import AVATAR_MAX_S, LoadedVideo, Project, formats_of, recipe_of, res
 from .spec import Brand, Scene, Video, Voice
 from .timeline import LEAD_S
 
+CAPTION_SAFE = 0.36  # share of the frame's height kept free at the bottom for burned-in captions
 BUILTIN = {"template": "default", "pad": 0.6, "transition": "cut", "transition_s": 0.5, "image_motion": "zoom_in"}
 
 
@@ -243,7 +244,7 @@ class Compiler:
         params: dict[str, Any] = {"width": fmt.width, "height": fmt.height, "fps": fmt.fps,
                                   "pad": float(self.style("pad", scene)), "lead": LEAD_S,
                                   "burn_captions": fmt.burn_captions, "caption_font": brand.fonts.body,
-                                  "caption_color": brand.palette.text, "caption_accent": brand.palette.accent}
+                                  "caption_color": "#ffffff", "caption_accent": brand.palette.accent}
         handler = getattr(self, f"visual_{vis.kind}", None)
         if handler is None:
             raise SpecError([origin.pos.diag(origin.prefix + ("visual", "kind"),
@@ -264,7 +265,8 @@ class Compiler:
         template = vis.template or self.style("template", scene)
         slide = make_step(self.plan, f"{prefix}/slide/{i:02d}", self.lv.id, "slide.html", {
             "width": fmt.width, "height": fmt.height, "title": vis.title, "bullets": vis.bullets, "body": vis.body,
-            "brand": brand.name, "palette": brand.palette.model_dump(), "fonts": brand.fonts.model_dump()},
+            "brand": brand.name, "palette": brand.palette.model_dump(), "fonts": brand.fonts.model_dump(),
+            "caption_safe": CAPTION_SAFE if fmt.burn_captions else 0.0},
             {"template": self.template("slide", template), "logo": logo, "image": self.media(vis.image, origin.base)})
         return out(slide, "slide.png"), {"visual_type": "image", "motion": "none"}
 

@@ -78,8 +78,9 @@ def ass_file(path: Path, sentences: list[dict], offset: float, w: int, h: int, f
              "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
              "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
              "MarginR, MarginV, Encoding",
-             f"Style: Default,{font},{size},{col(text)},{col(accent)},&H00000000,&H80000000,1,0,0,0,100,100,0,0,1,"
-             f"{max(2, size // 12)},0,2,{int(w * 0.06)},{int(w * 0.06)},{int(h * (0.22 if h > w else 0.08))},1",
+             # an opaque, half-transparent box behind the text: readable over any slide or picture
+             f"Style: Default,{font},{size},{col(text)},{col(accent)},&H50000000,&H50000000,1,0,0,0,100,100,0,0,3,"
+             f"{max(4, size // 5)},0,2,{int(w * 0.06)},{int(w * 0.06)},{int(h * (0.22 if h > w else 0.08))},1",
              "", "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text"]
     for c in cues(sentences, max_chars=width_chars * 2):
         body = r"\N".join(wrap(c["text"], width_chars)).replace("{", "(").replace("}", ")")
@@ -89,7 +90,7 @@ def ass_file(path: Path, sentences: list[dict], offset: float, w: int, h: int, f
 
 class FfmpegSegment(Renderer):
     kind = "segment.ffmpeg"
-    version = 1
+    version = 2
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
 

@@ -21,7 +21,7 @@ def render_template(path: Path, **data) -> str:
 
 class HtmlSlide(Renderer):
     kind = "slide.html"
-    version = 1
+    version = 2
     inputs = ("template",)
     optional_inputs = ("logo", "image")
     outputs = ("slide.png",)
@@ -35,6 +35,7 @@ class HtmlSlide(Renderer):
         brand: str = ""
         palette: dict[str, str]
         fonts: dict[str, str]
+        caption_safe: float = Field(0.0, ge=0, le=0.6, description="bottom share of the frame kept free for captions")
 
     def tool_fingerprint(self) -> dict:
         from importlib.metadata import version
@@ -44,7 +45,7 @@ class HtmlSlide(Renderer):
     def run(self, ctx: Context) -> dict:
         p = ctx.params
         html = render_template(ctx.inputs["template"], title=p.title, bullets=p.bullets, body=p.body, brand=p.brand,
-                               palette=p.palette, fonts=p.fonts, width=p.width, height=p.height,
+                               palette=p.palette, fonts=p.fonts, width=p.width, height=p.height, caption_safe=p.caption_safe,
                                portrait=p.height > p.width,
                                logo=data_uri(ctx.inputs.get("logo")), image=data_uri(ctx.inputs.get("image")))
         render_html(html, ctx.out("slide.png"), p.width, p.height)
