@@ -140,7 +140,8 @@ def handwritten_ffmpeg(scenes: list[dict], music: Path, out: Path) -> None:
         af.append(f"[{n}:a]aresample=48000,adelay={int(LEAD_S * 1000)}:all=1,apad=whole_len={samples},"
                   f"atrim=end_sample={samples}[a{i}]")
         n += 1
-    args += ["-stream_loop", "-1", "-i", str(music)]
+    total = sum(sc["frames"] / sc["params"]["fps"] for sc in scenes)
+    args += ["-stream_loop", "-1", "-t", f"{total:.3f}", "-i", str(music)]
     k = len(scenes)
     graph = ";".join(vf + af) + ";" + "".join(f"[v{i}]" for i in range(k)) + f"concat=n={k}:v=1:a=0[v];" + \
         "".join(f"[a{i}]" for i in range(k)) + f"concat=n={k}:v=0:a=1[nar];" + \

@@ -90,7 +90,7 @@ def ass_file(path: Path, sentences: list[dict], offset: float, w: int, h: int, f
 
 class FfmpegSegment(Renderer):
     kind = "segment.ffmpeg"
-    version = 2
+    version = 3
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
 
@@ -127,15 +127,13 @@ class FfmpegSegment(Renderer):
         w, h, visual = p.width, p.height, str(ctx.inputs["visual"])
         if p.visual_type == "image":
             moving = p.motion != "none"
-            chain = [fit_filter(p.fit, w, h, 1.12 if moving else 1.0)]
+            # a still: decode and scale it once, then repeat that frame in memory (2.5x faster than
+            # re-reading the image per frame); Ken Burns motion then works on the small YUV frame
+            chain = [fit_filter(p.fit, w, h, 1.12 if moving else 1.0), "format=yuv420p",
+                     f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{p.fps}/TB"]
             if moving:
                 chain.append(motion_filter(p.motion, w, h, frames, p.fps))
-                src = ["-loop", "1", "-framerate", str(p.fps), "-i", visual]
-            else:
-                # a still: decode and scale it once, then repeat that frame in memory (2.5x faster
-                # than re-reading the image for every frame, same bytes out)
-                chain += ["format=yuv420p", f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{p.fps}/TB"]
-                src = ["-framerate", str(p.fps), "-i", visual]
+            src = ["-framerate", str(p.fps), "-i", visual]
         else:
             info = ffprobe(Path(visual))
             if not any(s.get("codec_type") == "video" for s in info["streams"]):
