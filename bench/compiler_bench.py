@@ -141,11 +141,12 @@ def handwritten_ffmpeg(scenes: list[dict], music: Path, out: Path) -> None:
                   f"atrim=end_sample={samples}[a{i}]")
         n += 1
     total = sum(sc["frames"] / sc["params"]["fps"] for sc in scenes)
-    args += ["-stream_loop", "-1", "-t", f"{total:.3f}", "-i", str(music)]
+    args += ["-i", str(music)]
     k = len(scenes)
     graph = ";".join(vf + af) + ";" + "".join(f"[v{i}]" for i in range(k)) + f"concat=n={k}:v=1:a=0[v];" + \
         "".join(f"[a{i}]" for i in range(k)) + f"concat=n={k}:v=0:a=1[nar];" + \
-        f"[{n}:a]aresample=48000,aformat=channel_layouts=mono,volume=-22dB[m];[nar]asplit=2[n1][sc];" + \
+        f"[{n}:a]aresample=48000,aformat=channel_layouts=mono,aloop=loop=-1:size={48000 * 600},atrim=0:{total:.3f},"
+        "volume=-22dB[m];[nar]asplit=2[n1][sc];" + \
         "[m][sc]sidechaincompress=threshold=0.015:ratio=4:attack=15:release=350[md];" + \
         "[n1][md]amix=inputs=2:duration=first:normalize=0,loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[a]"
     subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + args +

@@ -28,7 +28,21 @@ def measure_loudness(path: Path) -> dict:
     """Integrated loudness (LUFS) and true peak (dBTP) with ffmpeg's EBU R128 meter."""
     proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0", "-af",
                            "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
-    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    return parse_loudness(proc.stderr)
+
+
+def run_metered(args: list[str], what: str) -> dict:
+    """Run ffmpeg whose filters end in `ebur128=peak=true`: filter and meter in one pass (saves a decode)."""
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"] + args,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
+        raise StepError(f"ffmpeg failed while {what}: {tail}")
+    return parse_loudness(proc.stderr)
+
+
+def parse_loudness(stderr: str) -> dict:
+    summary = stderr[stderr.rfind("Summary:"):]
     i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
     return {"integrated_lufs": float(i.group(1)) if i else None, "true_peak_dbtp": float(tp.group(1)) if tp else None}
@@ -85,7 +99,7 @@ def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[C
 
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
-    version = 2
+    version = 3
     inputs = ("videos", "audios")
     optional_inputs = ("music", "transitions")
     outputs = ("video.mp4",)
@@ -128,10 +142,9 @@ class FfmpegAssemble(Renderer):
         # on PCM, where a pass costs a fraction of a second; AAC is encoded once at the end (the
         # expensive part), checked, and redone only if the encoder pushed a peak over the limit.
         mix = s / "mix.wav"
-        run_ffmpeg(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0[st]", "-map", "[st]",
-                             "-c:a", "pcm_s24le", str(mix)], what="mixing audio")
+        measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0,ebur128=peak=true[st]",
+                                         "-map", "[st]", "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
         ctx.progress(0.2, "normalising loudness")
-        measured = measure_loudness(mix)["integrated_lufs"]
         if measured is None or measured == float("-inf"):
             raise StepError("the narration is silent; cannot normalise loudness")
         gain = p.loudness_lufs - measured
@@ -140,8 +153,8 @@ class FfmpegAssemble(Renderer):
         for attempt in range(6):
             chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
                      f"level=disabled:asc=1,aresample=48000")
-            run_ffmpeg(["-i", str(mix), "-af", chain, "-c:a", "pcm_f32le", str(levelled)], what="levelling audio")
-            pcm = measure_loudness(levelled)
+            pcm = run_metered(["-i", str(mix), "-af", f"{chain},ebur128=peak=true", "-c:a", "pcm_f32le", str(levelled)],
+                              "levelling audio")
             miss = p.loudness_lufs - pcm["integrated_lufs"]
             if abs(miss) <= 0.2 or attempt == 5:
                 run_ffmpeg(["-i", str(levelled), "-c:a", "aac", "-aac_coder", "fast", "-b:a", p.audio_bitrate,
