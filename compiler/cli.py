@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import json
 import sys
 import time
 from pathlib import Path
@@ -137,19 +136,11 @@ def gc(dry_run: bool = False, root: Path = ROOT) -> int:
     # generated script locks point at their script step's manifest (usage, cost, similarity): keep it
     live |= {lv.script.generated.key for lv in s.project.videos.values()
              if lv.script is not None and lv.script.generated is not None}
-    keep = []
-    for extra in _keep_digests(s):
-        keep.append(extra)
-    res = s.store.gc(live, keep, dry_run=dry_run)
+    res = s.store.gc(live, dry_run=dry_run)
     print(("would remove" if dry_run else "removed") +
           f" {res['actions_removed']} action(s), {res['blobs_removed']} blob(s), {res['bytes_freed'] / 1e6:.1f} MB; "
           f"kept {len(live)} live action(s)")
     return 0
-
-
-def _keep_digests(s: Session) -> list[str]:
-    """Blobs that later issues' consumers keep alive (none yet beyond live actions)."""
-    return []
 
 
 def plan_json(root: Path = ROOT) -> str:

@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -182,7 +182,8 @@ class Engine:
         manifest = self.store.get_manifest(key)
         if manifest is not None:
             self.emit(Event("hit", sid, key))
-            self.store.put_ref(sid, key, material) if self.store.get_ref(sid) is None else None
+            if self.store.get_ref(sid) is None:  # explain needs a baseline even for entries built elsewhere
+                self.store.put_ref(sid, key, material)
             return manifest
         self.emit(Event("miss", sid, key))
         return self._execute(step, key, material)
@@ -237,7 +238,8 @@ class Engine:
             return manifest
         except CorruptBlob as exc:
             self.emit(Event("corrupt", sid, key, detail=str(exc)))
-            # drop every manifest pointing at the bad blob so the producer re-runs next time
+            # the bad blob was quarantined: every manifest that names it now reads as not done, so its
+            # producer re-runs on the next build
             raise StepFailed(sid, f"{exc}; run the build again to regenerate it") from None
         except StepError as exc:
             self.emit(Event("failed", sid, key, detail=str(exc)))

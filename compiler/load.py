@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from .animation_sources import check_visual
 from .errors import Diagnostic, SpecError
-from .spec import Brand, FormatPreset, Recipe, Scene, Script, Video
+from .spec import Brand, FormatPreset, Recipe, Script, Video
 from .yamlpos import Positions, load_yaml
 
 M = TypeVar("M", bound=BaseModel)

@@ -96,5 +96,14 @@ def ffprobe(path: Path) -> dict:
     return json.loads(out.stdout)
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """Ask, then force (used by watchdogs on manim and node subprocesses)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def python_exe() -> str:
     return sys.executable

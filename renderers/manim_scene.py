@@ -22,18 +22,10 @@ from pydantic import Field
 from compiler.errors import StepError
 from compiler.timeline import scene_frames
 
-from .base import Context, Params, Renderer, ffprobe
+from .base import Context, Params, Renderer, ffprobe, stop_process
 
 RUNNER = Path(__file__).with_name("manim_runner.py")
 
-
-def stop(proc: subprocess.Popen) -> None:
-    """Ask, then force. The child stays in our process group, so Ctrl-C reaches it too."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @functools.lru_cache(maxsize=None)
@@ -97,7 +89,7 @@ class ManimScene(Renderer):
         total = frames / p.fps
         # a scene stuck in a loop must not hang the build: allow ~30x a slow 1080p render
         limit = 300 + 45 * total
-        watchdog = threading.Timer(limit, stop, (proc,))
+        watchdog = threading.Timer(limit, stop_process, (proc,))
         watchdog.start()
         result: dict = {}
         for line in proc.stdout:

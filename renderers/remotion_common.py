@@ -15,6 +15,8 @@ from typing import Callable
 
 from compiler.errors import StepError
 
+from .base import stop_process
+
 INSTALL_HINT = "install the Remotion packages: npm install --prefix recipes/remotion (scripts/install.sh does it)"
 
 
@@ -55,7 +57,7 @@ def run_node(script: Path, job: dict, scratch: Path, what: str, progress: Callab
         proc = subprocess.Popen([node_exe(), str(script), str(job_file)], cwd=script.parent, stdout=subprocess.PIPE,
                                 stderr=errfh, text=True, env=env)
     assert proc.stdout is not None
-    watchdog = threading.Timer(timeout_s, stop, (proc,))
+    watchdog = threading.Timer(timeout_s, stop_process, (proc,))
     watchdog.start()
     lines = []
     try:
@@ -84,14 +86,6 @@ def run_node(script: Path, job: dict, scratch: Path, what: str, progress: Callab
         raise StepError(f"{what} failed (exit status {proc.returncode}): {tail or 'no output'}", hint=INSTALL_HINT)
     return lines
 
-
-def stop(proc: subprocess.Popen) -> None:
-    """Ask, then force. The child stays in our process group, so Ctrl-C reaches it too."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def pack(folder: Path, out: Path) -> int:
