@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from compiler.animation_sources import known_templates  # noqa: E402
-from compiler.timeline import LEAD_S, scene_frames  # noqa: E402
+from core.timeline import LEAD_S, scene_frames  # noqa: E402
 from renderers.base import Context  # noqa: E402
 from renderers.manim_scene import ManimScene, manim_versions  # noqa: E402
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 import renderers.llm_common as llm_common  # noqa: E402
 from compiler.cli import Session  # noqa: E402
 from compiler.locks import ScriptSession, write_lock  # noqa: E402
-from compiler.spec import Script  # noqa: E402
+from core.spec import Script  # noqa: E402
 
 CLIENTS: list[str] = []
 _make_client = llm_common.make_client

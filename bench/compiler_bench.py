@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from compiler.cli import Session  # noqa: E402
-from compiler.timeline import LEAD_S  # noqa: E402
+from core.timeline import LEAD_S  # noqa: E402
 
 RESULTS: list[dict] = []
 

@@ -83,7 +83,7 @@ def check_visual(project, vis, pos, at: tuple, base: Path) -> list:
     """Load-time checks for manim and remotion visuals: template names, params against the
     template's own model (so a typo is a file:line:col error), user scene files and classes,
     composition ids. Returns diagnostics."""
-    from .errors import SpecError
+    from core.errors import SpecError
     from .load import resolve_media, validate
 
     root = project.root

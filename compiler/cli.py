@@ -10,7 +10,7 @@ from pathlib import Path
 from .execute import Engine, Event
 from .load import load_project
 from .plan import Plan, compile_plan
-from .store import Store
+from core.store import Store
 
 ROOT = Path(os.environ.get("SHOWRUNNER_ROOT") or Path(__file__).resolve().parents[1])
 

@@ -19,10 +19,10 @@ from typing import Callable
 
 import renderers
 
-from .errors import StepError
-from .keys import action_key, canonical_json, diff_material, sha256_text
+from core.errors import StepError
+from core.keys import action_key, canonical_json, diff_material, sha256_text
 from .plan import Plan, Ref, Step
-from .store import CorruptBlob, Store, atomic_copy, atomic_write_json, file_digest
+from core.store import CorruptBlob, Store, atomic_copy, atomic_write_json, file_digest
 
 
 @dataclass

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Diagnostic
+from core.errors import Diagnostic
 from .load import MEDIA_SUFFIXES, Project, estimate_seconds
-from .spec import Brand, Images, Scene, Voice
+from core.spec import Brand, Images, Scene, Voice
 from .yamlpos import Positions
 
 DOCS = "docs/visuals-images-avatar.md"

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .animation_sources import check_visual
-from .errors import Diagnostic, SpecError
-from .spec import Brand, FormatPreset, Recipe, Script, Video
+from core.errors import Diagnostic, SpecError
+from core.spec import Brand, FormatPreset, Recipe, Script, Video
 from .yamlpos import Positions, load_yaml
 
 M = TypeVar("M", bound=BaseModel)

@@ -17,8 +17,8 @@ import yaml
 from .execute import Engine, Event, StepFailed
 from .load import load_project
 from .scriptplan import compile_script_plan, lock_path
-from .spec import Generated, Script
-from .store import Store, atomic_write_text
+from core.spec import Generated, Script
+from core.store import Store, atomic_write_text
 
 TOP_ORDER = ("title", "alt_titles", "description", "tags", "thumbnail", "length_s", "scenes", "generated")
 SCENE_ORDER = ("narration", "chapter", "visual")

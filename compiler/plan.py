@@ -16,10 +16,10 @@ import renderers
 
 from . import genvisuals
 from .animation_sources import MANIM_DIR, REMOTION_DIR, remotion_sources
-from .errors import SpecError
+from core.errors import SpecError
 from .load import AVATAR_MAX_S, LoadedVideo, Project, formats_of, recipe_of, resolve_media
-from .spec import Brand, Scene, Video, Voice
-from .timeline import LEAD_S
+from core.spec import Brand, Scene, Video, Voice
+from core.timeline import LEAD_S
 
 CAPTION_SAFE = 0.36  # share of the frame's height kept free at the bottom for burned-in captions
 BUILTIN = {"template": "default", "pad": 0.6, "transition": "cut", "transition_s": 0.5, "image_motion": "zoom_in"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .spec import Brand, FormatPreset, Recipe, Script, Video
+from core.spec import Brand, FormatPreset, Recipe, Script, Video
 
 
 def write_schemas(root: Path) -> list[Path]:

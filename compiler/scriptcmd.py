@@ -9,7 +9,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from .errors import SpecError
+from core.errors import SpecError
 from .load import SCRIPT_SUFFIX, load_project
 from .locks import ScriptSession, matching, write_lock
 from .tagformat import export, parse

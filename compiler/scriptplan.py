@@ -15,11 +15,11 @@ from typing import Mapping
 
 from pydantic import ValidationError
 
-from .errors import Diagnostic, SpecError
+from core.errors import Diagnostic, SpecError
 from .load import MEDIA_SUFFIXES, SCRIPT_SUFFIX, LoadedVideo, Project, formats_of, recipe_of, resolve_media
 from .plan import BUILTIN, Compiler, Plan, Ref, make_step
-from .spec import Llm
-from .timeline import LEAD_S
+from core.spec import Llm
+from core.timeline import LEAD_S
 
 ENV_PROVIDER, ENV_MODEL, ENV_BASE_URL = "SHOWRUNNER_LLM_PROVIDER", "SHOWRUNNER_LLM_MODEL", "SHOWRUNNER_LLM_BASE_URL"
 # provider shortcuts for the environment variable: local OpenAI-compatible servers on their default ports

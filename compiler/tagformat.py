@@ -35,9 +35,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import Diagnostic, SpecError
+from core.errors import Diagnostic, SpecError
 from .load import MEDIA_SUFFIXES
-from .spec import Scene, Script
+from core.spec import Scene, Script
 
 META = ("title", "alt_title", "thumbnail", "description", "tags", "length")
 VISUALS = ("slide", "image", "genimage", "clip", "manim", "remotion", "avatar")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, SpecError
+from core.errors import Diagnostic, SpecError
 
 Loc = tuple[int, int]
 

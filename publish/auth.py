@@ -70,7 +70,7 @@ def ensure_outside(path: Path, root: Path | None, what: str) -> None:
 
 def write_private(path: Path, data: bytes) -> None:
     """Atomic write readable only by the owner: temp file (0600 from birth) + fsync + os.replace."""
-    from compiler.store import atomic_write_bytes
+    from core.store import atomic_write_bytes
 
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)

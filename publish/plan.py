@@ -137,7 +137,7 @@ def fit_tags(tags: list[str], marker: str) -> tuple[list[str], list[str]]:
 
 
 def desired_state(unit: BuildUnit, channel, *, publish_at: dt.datetime | None) -> Desired:
-    """`channel` is the brand's compiler.spec.Channel."""
+    """`channel` is the brand's core.spec.Channel."""
     md, key = unit.metadata, unit.key
     title = _check_text(key, "title", md.get("title"), max_chars=100, required=True)
     description = _check_text(key, "description", md.get("description"), max_bytes=5000)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
 

@@ -25,8 +25,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from compiler.errors import StepError
-from compiler.store import file_digest
+from core.errors import StepError
+from core.store import file_digest
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe
 from .heygen_api import Client, HeyGenError, Journal, Slots, base_url

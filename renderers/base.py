@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 
 class Params(BaseModel):

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 _LOCK = threading.RLock()  # one pipeline at a time per process: memory, and CPU threads are shared
 _CACHE: dict[tuple, Any] = {}  # the most recently used pipeline, reused by the next step of the build

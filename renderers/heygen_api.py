@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 DEFAULT_BASE_URL = "https://api.heygen.com"
 CREATE_RETRIES = 6  # 429 / 5xx / connection errors per request before giving up
@@ -238,7 +238,7 @@ class Journal:
             return None
 
     def put(self, rid: str, video_id: str) -> None:
-        from compiler.store import atomic_write_json
+        from core.store import atomic_write_json
 
         atomic_write_json(self.folder / f"{rid}.json", {"video_id": video_id, "created": int(time.time())})
 

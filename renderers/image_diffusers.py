@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .base import Context, Params, Renderer
 from .diffusers_common import call_pipeline, cpu_generator, load_pipeline, model_folder, pick_device, versions

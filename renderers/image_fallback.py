@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .base import Context, Params, Renderer
 

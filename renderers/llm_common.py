@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Literal
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0

@@ -10,7 +10,7 @@ import json
 import os
 from typing import Any
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .llm_common import Message, Reply, Transient, parse_retry_after
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import Field
 
-from compiler.errors import StepError
-from compiler.timeline import scene_frames
+from core.errors import StepError
+from core.timeline import scene_frames
 
 from .base import Context, Params, Renderer, ffprobe, stop_process
 

@@ -57,7 +57,7 @@ def wav_seconds(path: Path) -> tuple[float, int, int]:
 def finish_timings(ctx: Context, sentences: list[dict]) -> dict:
     duration, samples, rate = wav_seconds(ctx.out("audio.wav"))
     if samples == 0:
-        from compiler.errors import StepError
+        from core.errors import StepError
 
         raise StepError("narration produced no audio")
     timings = {"duration_s": duration, "samples": samples, "sample_rate": rate, "sentences": sentences}

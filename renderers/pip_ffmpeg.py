@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from compiler.errors import StepError
-from compiler.timeline import scene_frames
+from core.errors import StepError
+from core.timeline import scene_frames
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
 from .segment_ffmpeg import fit_filter, motion_filter, x264_args

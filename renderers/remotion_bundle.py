@@ -32,7 +32,7 @@ class RemotionBundle(Renderer):
         run_node(script, {"bundle_only": True, "bundle_dir": str(folder), "browser": chromium_path()}, ctx.scratch,
                  "bundling the Remotion compositions", ctx.progress)
         if not (folder / "index.html").is_file():
-            from compiler.errors import StepError
+            from core.errors import StepError
 
             raise StepError("the Remotion bundle has no index.html")
         size = pack(folder, ctx.out("bundle.tar.gz"))

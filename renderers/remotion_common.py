@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .base import stop_process
 

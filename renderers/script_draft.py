@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, create_model
 
-from compiler.spec import Scene, Script, Thumbnail
+from core.spec import Scene, Script, Thumbnail
 
 MAX_SCENE_WORDS = 110
 MAX_BULLETS = 6

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from compiler.errors import StepError
-from compiler.spec import Llm
+from core.errors import StepError
+from core.spec import Llm
 
 from . import style_embed
 from .base import Context, Params, Renderer

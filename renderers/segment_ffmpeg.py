@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from compiler.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
+from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
 from .caption_text import cues, wrap
@@ -31,7 +31,7 @@ def split_args(frames: int, head: int, tail: int) -> list[str]:
     if not head and not tail:
         return []
     if head + tail >= frames:
-        from compiler.errors import StepError
+        from core.errors import StepError
 
         raise StepError(f"the crossfades at this scene's edges ({head} + {tail} frames) are longer than the scene "
                         f"({frames} frames)", hint="use a shorter transition_s, or a cut")
@@ -137,7 +137,7 @@ class FfmpegSegment(Renderer):
         else:
             info = ffprobe(Path(visual))
             if not any(s.get("codec_type") == "video" for s in info["streams"]):
-                from compiler.errors import StepError
+                from core.errors import StepError
 
                 raise StepError(f"clip {Path(visual).name} has no video stream")
             src = (["-stream_loop", "-1"] if p.loop else []) + ["-ss", f"{p.start:.3f}", "-i", visual]

@@ -14,7 +14,7 @@ import re
 import threading
 from importlib import metadata
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 CHUNK_WORDS = 120

@@ -36,6 +36,6 @@ class HtmlThumbnail(Renderer):
             render_html(html, out, p.width, p.height, jpeg_quality=quality)
             if out.stat().st_size < MAX_BYTES:
                 return {"bytes": out.stat().st_size, "quality": quality}
-        from compiler.errors import StepError
+        from core.errors import StepError
 
         raise StepError("thumbnail stays over 2 MB even at JPEG quality 45")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from compiler.errors import StepError
-from compiler.timeline import scene_frames
+from core.errors import StepError
+from core.timeline import scene_frames
 
 from .base import Context, Params, Renderer
 

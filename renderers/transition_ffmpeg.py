@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
 from .segment_ffmpeg import x264_args

@@ -7,7 +7,7 @@ import wave
 
 from pydantic import Field
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .base import Context, Params, Renderer
 from .narration_common import split_sentences, write_narration

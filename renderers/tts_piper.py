@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from compiler.errors import StepError
-from compiler.store import file_digest
+from core.errors import StepError
+from core.store import file_digest
 
 from .base import Context, Params, Renderer
 from .narration_common import split_sentences, write_narration

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from compiler.errors import StepError
+from core.errors import StepError
 
 from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
 from .diffusers_common import call_pipeline, cpu_generator, load_pipeline, model_folder, pick_device, versions

@@ -6,7 +6,7 @@ import shutil
 
 from support import REPO, session
 from compiler.load import load_project, validate
-from compiler.spec import Brand
+from core.spec import Brand
 from compiler.yamlpos import parse_yaml
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from support import REPO, build_all, session
-from compiler.store import file_digest
+from core.store import file_digest
 from renderers.assemble_ffmpeg import measure_loudness
 from renderers.base import ffprobe
 
@@ -135,7 +135,7 @@ def test_kill_9_at_any_moment_then_rebuild_matches_a_clean_build(built, tmp_path
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         # every manifest in the store must point at complete blobs
-        from compiler.store import Store
+        from core.store import Store
         store = Store(root / "cache")
         for mf in store.actions.glob("*.json"):
             data = json.loads(mf.read_text())

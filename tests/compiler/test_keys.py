@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 
 from support import session, write
-from compiler.keys import action_key, canonical_json
+from core.keys import action_key, canonical_json
 
 
 def keys(root):

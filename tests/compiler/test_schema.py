@@ -1,4 +1,4 @@
-"""The committed JSON Schemas match the spec models (run `doit schema` after changing compiler/spec.py)."""
+"""The committed JSON Schemas match the spec models (run `doit schema` after changing core/spec.py)."""
 from __future__ import annotations
 
 import json

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from compiler.store import CorruptBlob, Store, atomic_write_bytes, file_digest
+from core.store import CorruptBlob, Store, atomic_write_bytes, file_digest
 
 
 def test_atomic_write_leaves_old_content_on_crash(tmp_path, monkeypatch):

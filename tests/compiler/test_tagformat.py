@@ -11,9 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from compiler.errors import SpecError  # noqa: E402
+from core.errors import SpecError  # noqa: E402
 from compiler.load import load_project  # noqa: E402
-from compiler.spec import Script  # noqa: E402
+from core.spec import Script  # noqa: E402
 from compiler.tagformat import export, parse, parse_duration  # noqa: E402
 
 PASTED = """\

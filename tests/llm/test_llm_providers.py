@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from compiler.errors import StepError
-from compiler.spec import Llm
+from core.errors import StepError
+from core.spec import Llm
 from llmfakes import GEMINI_KEY, Turn
 from renderers.llm_common import Message, Usage, backoff_delay, make_client, parse_retry_after, with_retries
 

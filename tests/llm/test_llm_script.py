@@ -13,7 +13,7 @@ from compiler.cli import Session, build
 from compiler.load import load_project
 from compiler.locks import ScriptSession
 from compiler.plan import compile_plan
-from compiler.spec import Script
+from core.spec import Script
 from llmproject import REPO, make_project, write
 from llmfakes import DRAFT, GEMINI_KEY, Turn, script_dict
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from compiler.spec import Channel
+from core.spec import Channel
 from publish import errors, plan
 from publish.errors import BuildError, ConfigError
 from publish.schedule import next_slot, parse_schedule, rfc3339

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import renderers.avatar_heygen as avatar_mod
-from compiler.errors import StepError
+from core.errors import StepError
 from support import session, write
 from fake_heygen import FakeHeyGen
 from helpers import run_renderer

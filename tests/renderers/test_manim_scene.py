@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from compiler.animation_sources import known_templates
-from compiler.errors import StepError
-from compiler.timeline import scene_frames
+from core.errors import StepError
+from core.timeline import scene_frames
 from support import REPO, build_all, session, write
 from helpers import run_renderer
 from renderers.base import ffprobe

@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from compiler.errors import StepError
+from core.errors import StepError
 from support import REPO, build_all, session, write
 from helpers import run_renderer
 from renderers.base import ffprobe

@@ -8,7 +8,7 @@ import wave
 
 import numpy as np
 
-from compiler.timeline import scene_frames
+from core.timeline import scene_frames
 from helpers import run_renderer
 from renderers.assemble_ffmpeg import FfmpegAssemble, measure_loudness
 from renderers.base import ffprobe
