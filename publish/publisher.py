@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -291,7 +292,7 @@ class Publisher:
     def _upload(self, rec: PublishRecord, desired: Desired, client: Client, lease: LockLease, channel) -> dict:
         chunk = chunk_size(self.options.chunk)
         total = desired.unit.video.stat().st_size
-        progress = _Progress(lambda detail, type_, **kw: self._emit(rec.unit, detail, type_, **kw), total)
+        progress = _Progress(partial(self._emit, rec.unit), total)
         video = None
         req = None
 
