@@ -16,11 +16,12 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
+from .channels import Channels
 from .errors import PublishError
 from .ledger import Ledger, upsert
 from .models import AnalyticsDaily, PublishedVideo, RetentionPoint, utcnow
 from .plan import ApiCall
-from .publisher import Publisher
+from .printer import LinePrinter
 from .quota import PACIFIC, pacific_day
 from .units import load_unit
 
@@ -88,7 +89,7 @@ class AnalyticsPuller:
     def __init__(self, root: Path, ledger: Ledger, *, out: Callable[[str], None] = print,
                  clock: Callable[[], dt.datetime] = utcnow):
         self.root, self.ledger, self.out, self.clock = root.resolve(), ledger, out, clock
-        self.publisher = Publisher(self.root, ledger, out=out, clock=clock)
+        self.channels = Channels(self.root, ledger, reporter=LinePrinter(out), clock=clock)
 
     def videos(self, keys: list[str] | None) -> list[PublishedVideo]:
         with self.ledger.session() as s:
@@ -110,7 +111,7 @@ class AnalyticsPuller:
                 self.summarise(video, report)
                 reports.append(report)
         finally:
-            self.publisher.save_tokens()
+            self.channels.save_tokens()
         if not reports:
             self.out("no published videos yet: run doit publish first")
         return reports
@@ -126,7 +127,7 @@ class AnalyticsPuller:
         return unit.scenes
 
     def pull(self, video: PublishedVideo) -> None:
-        client = self.publisher.client_for(video.brand, self.publisher.channel_of(video.brand))
+        client = self.channels.client_for(video.brand, self.channels.channel_of(video.brand))
         today = pacific_day(self.clock())
         first = video.created_at.astimezone(PACIFIC).date()  # the upload day (a scheduled video may premiere later)
         with self.ledger.session() as s:

@@ -13,6 +13,7 @@ from typing import Callable
 
 from . import auth as oauth
 from .approval import Decision, record_decision
+from .channels import Channels
 from .errors import ChannelMismatch, ConfigError
 from .ledger import Ledger
 from .models import Hold
@@ -92,7 +93,7 @@ def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = Non
     root = _root(root)
     ledger = Ledger.open(db_url, root=root)
     try:
-        channel = Publisher(root, ledger, out=out).channel_of(brand)
+        channel = Channels(root, ledger).channel_of(brand)
         oauth.ensure_outside(oauth.token_path(brand), root, "the token file")  # before the browser opens
         out(f"auth {brand}: a browser opens; choose the account, then the channel of brand '{brand}'"
             + (f" ({channel.id})" if channel.id else ""))

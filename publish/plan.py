@@ -298,3 +298,9 @@ def plan_converge(d: Desired, video_id: str, steps: dict[str, StepState], *, ret
         calls.append(playlist_call(pid, video_id))
         out.append(PlannedStep(f"playlist:{pid}", pid, calls))
     return out, notes
+
+
+def new_video_steps(d: Desired) -> list[PlannedStep]:
+    """What follows videos.insert: the metadata went with the insert, the rest is sent afterwards."""
+    planned, _ = plan_converge(d, NEW_VIDEO, {"metadata": StepState("done", d.metadata_sha, {})}, retry_failed=True)
+    return planned

@@ -16,21 +16,24 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import select
+from core.events import Event, EventType, Reporter
 
-from . import auth
 from .approval import require_approval
-from .errors import (ApiError, ChannelMismatch, ConfigError, NotApproved, OnHold, PublishError,
-                     QuotaRefused, SessionExpired, ThumbnailForbidden, UploadLimitExceeded, VideoChanged,
-                     locked_private_warning)
+from .channels import Channels
+from .dryrun import DryRun
+from .errors import (ApiError, ChannelMismatch, NotApproved, OnHold, PublishError, QuotaRefused, SessionExpired,
+                     ThumbnailForbidden, UploadLimitExceeded, VideoChanged, locked_private_warning)
 from .ledger import Ledger, LockLease
-from .models import Hold, PublishedVideo, PublishRecord, VideoStep, utcnow
-from .plan import (NEW_VIDEO, ApiCall, Desired, PlannedStep, StepState, canonical, captions_update_call,
-                   desired_state, insert_call, merge_update, plan_converge, verify_call)
-from .quota import QuotaBook, estimate
+from .models import PublishedVideo, PublishRecord, utcnow
+from .plan import (ApiCall, Desired, PlannedStep, StepState, canonical, captions_update_call, desired_state,
+                   insert_call, merge_update, new_video_steps, plan_converge, verify_call)
+from .printer import LinePrinter
+from .quota import estimate
+from .repository import parse_time, transaction
 from .schedule import next_slot, parse_schedule
 from .units import BuildUnit, discover, load_unit
 from .youtube import MIB, Client, chunk_size
@@ -56,6 +59,15 @@ class Outcome:
     def failed(self) -> bool:
         return self.status in ("refused", "failed")
 
+    @property
+    def line(self) -> str:
+        link = f" https://youtu.be/{self.video_id}" if self.video_id else ""
+        head = {"published": "published", "updated": "updated", "up-to-date": "up to date",
+                "not-approved": "skipped", "dry-run": "dry run", "refused": "REFUSED", "failed": "FAILED"}[self.status]
+        if self.status in ("not-approved", "refused", "failed"):
+            return f"{head}: {self.message}"
+        return f"{head}: {self.unit}{link}"
+
 
 @dataclass
 class PublishOptions:
@@ -65,98 +77,52 @@ class PublishOptions:
     retry_failed: bool = False  # units named explicitly: try steps that failed before (thumbnails)
 
 
-def _parse_time(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
 class Publisher:
+    """Runs units through gate -> settle -> upload -> converge, reporting each transition as an event.
+
+    Events: `publish` (step = the unit; without a step: a unit's first line and its outcome),
+    `progress` (upload fraction), `retry` (an upload session started again; the client's retries,
+    step = the brand), `warning` (after the outcome). Without a `reporter` they are printed through
+    `out` as the lines `doit publish` shows (publish/printer.py).
+    """
+
     def __init__(self, root: Path, ledger: Ledger, *, options: PublishOptions | None = None,
-                 out: Callable[[str], None] = print, clock: Callable[[], dt.datetime] = utcnow):
+                 out: Callable[[str], None] = print, reporter: Reporter | None = None,
+                 clock: Callable[[], dt.datetime] = utcnow):
         self.root = root.resolve()
         self.ledger = ledger
         self.options = options or PublishOptions()
-        self.out = out
+        self.reporter = reporter or LinePrinter(out)
         self.clock = clock
-        self._project = None
-        self._clients: dict[str, Client] = {}
-        self._token_info: dict[str, dict] = {}
-        self._credentials: dict[str, object] = {}
-        self._all_clients: list[Client] = []
+        self.channels = Channels(self.root, ledger, reporter=self.reporter, clock=clock)
 
-    # ------------------------------------------------------------ brands --
+    def _emit(self, unit: str, detail: str, type_: EventType = "publish", **kw) -> None:
+        self.reporter.emit(Event(type=type_, step=unit, video=unit, detail=detail, **kw))
 
-    def channel_of(self, brand: str):
-        if self._project is None:
-            from compiler.load import load_project
-
-            self._project = load_project(self.root, only=set())
-        project = self._project
-        if brand not in project.brands:
-            key = f"brands/{brand}.yaml"
-            if key in project.errors:
-                raise ConfigError(f"{key} has errors:\n{project.errors[key].render()}")
-            raise ConfigError(f"unknown brand '{brand}': there is no {key}")
-        return project.brands[brand].model.channel
-
-    def client_for(self, brand: str, channel) -> Client:
-        """Credentials of the brand, checked against the brand's channel before anything is uploaded."""
-        if brand in self._clients:
-            return self._clients[brand]
-        info = auth.load_token_info(brand)
-        authorised = info.get("channel_id")
-        if not channel.id:
-            raise ConfigError(f"brands/{brand}.yaml: channel.id is not set",
-                              hint=f"the authorised channel is {authorised} ({info.get('channel_title', '?')}); "
-                                   f"add `id: {authorised}` under `channel:`")
-        if authorised and authorised != channel.id:
-            raise ChannelMismatch(f"the saved authorisation of brand '{brand}' is for channel {authorised} "
-                                  f"({info.get('channel_title', '?')}), but brands/{brand}.yaml says {channel.id}",
-                                  hint=f"run `doit auth:{brand}` and pick the brand's channel in the chooser")
-        client = Client(brand, auth.credentials_from_info(info), QuotaBook(self.ledger, auth.project_of(info),
-                                                                           clock=self.clock), out=self.out)
-        self._token_info[brand] = info
-        self._credentials[brand] = client.credentials  # saved at the end even if the check below fails
-        self._all_clients.append(client)
-        mine = client.execute(ApiCall("channels.list", {"part": "id,snippet,contentDetails", "mine": True}))
-        items = mine.get("items") or []
-        if not items or items[0].get("id") != channel.id:
-            got = (f"channel {items[0].get('id')} ({items[0].get('snippet', {}).get('title', '?')})" if items
-                   else "an account without a YouTube channel")
-            raise ChannelMismatch(f"the token of brand '{brand}' acts as {got}, not {channel.id} from "
-                                  f"brands/{brand}.yaml; nothing was uploaded",
-                                  hint=f"run `doit auth:{brand}` and choose the brand account in Google's chooser")
-        ch = items[0]
-        client.uploads_playlist = ch.get("contentDetails", {}).get("relatedPlaylists", {}).get("uploads")
-        self._hold_clear(f"auth:{brand}")
-        self._clients[brand] = client
-        self.out(f"  channel {ch['id']} ({ch.get('snippet', {}).get('title', '?')}) verified for brand {brand}")
-        return client
+    def _frame(self, unit: str, detail: str) -> None:
+        """A line that opens or closes a unit (no `step`: it prints flush left)."""
+        self.reporter.emit(Event(type="publish", video=unit, detail=detail))
 
     def quota_summaries(self) -> list[str]:
-        return sorted({c.quota.summary() for c in self._clients.values()})
-
-    def save_tokens(self) -> None:
-        """Persist refreshed or rotated tokens (a rotated refresh token must never be lost); close connections."""
-        for brand, credentials in self._credentials.items():
-            auth.save_if_rotated(brand, credentials, self._token_info[brand])
-        for client in self._all_clients:
-            client.close()
+        return self.channels.quota_summaries()
 
     # --------------------------------------------------------------- run --
 
     def run(self, keys: list[str] | None = None) -> list[Outcome]:
         keys = list(keys) if keys else discover(self.root)
         if not keys:
-            self.out("nothing to publish: build/ has no videos (run doit build first)")
+            self._frame("", "nothing to publish: build/ has no videos (run doit build first)")
             return []
         outcomes: list[Outcome] = []
         try:
             for key in keys:
                 outcome = self._run_one(key)
-                self._report(outcome)
+                self._frame(key, outcome.line)
+                for w in outcome.warnings:
+                    self._emit(key, w, "warning")
                 outcomes.append(outcome)
         finally:
-            self.save_tokens()
+            self.channels.save_tokens()
         return outcomes
 
     def _run_one(self, key: str) -> Outcome:
@@ -168,33 +134,16 @@ class Publisher:
             return Outcome(key, "refused", message=exc.for_unit(key).render())
         except PublishError as exc:
             if exc.kind == "auth":
-                self._hold_set(f"auth:{key.split('/')[0]}", None, exc.message)
-            self._note_error(key, exc)
+                self.channels.needs_auth(key.split("/")[0], exc.message)
+            with transaction(self.ledger) as repo:
+                repo.note_error(key, exc.message)
             return Outcome(key, "failed", message=exc.for_unit(key).render())
-
-    def _note_error(self, key: str, exc: PublishError) -> None:
-        """Keep the reason on the unfinished record, for whoever looks at the ledger later."""
-        with self.ledger.session() as s:
-            for rec in s.scalars(select(PublishRecord).where(
-                    PublishRecord.unit == key, PublishRecord.state.in_(("intent", "uploading", "uploaded")))):
-                rec.last_error = exc.message
-
-    def _report(self, o: Outcome) -> None:
-        link = f" https://youtu.be/{o.video_id}" if o.video_id else ""
-        head = {"published": "published", "updated": "updated", "up-to-date": "up to date",
-                "not-approved": "skipped", "dry-run": "dry run", "refused": "REFUSED", "failed": "FAILED"}[o.status]
-        if o.status in ("not-approved", "refused", "failed"):
-            self.out(f"{head}: {o.message}")
-        else:
-            self.out(f"{head}: {o.unit}{link}")
-        for w in o.warnings:
-            self.out(f"  warning: {w}")
 
     # -------------------------------------------------------------- unit --
 
     def publish_unit(self, key: str) -> Outcome:
         unit = load_unit(self.root, key)
-        channel = self.channel_of(unit.brand)
+        channel = self.channels.channel_of(unit.brand)
         require_approval(self.ledger, key, unit.build_digest)
         live, pending = self._state(key)
         video_sha = unit.digests["video.mp4"]
@@ -209,8 +158,8 @@ class Publisher:
         if self.options.dry_run:
             return self._dry_run(unit, channel, live, pending)
 
-        self.out(f"publish {key} (build {unit.build_digest[:12]})")
-        client = self.client_for(unit.brand, channel)
+        self._frame(key, f"publish {key} (build {unit.build_digest[:12]})")
+        client = self.channels.client_for(unit.brand, channel)
         with self.ledger.lock(f"publish:{key}") as lease:
             return self._publish_locked(unit, channel, client, lease)
 
@@ -231,11 +180,11 @@ class Publisher:
             self._check_upload_hold(channel.id)
             desired = desired_state(unit, channel, publish_at=self._slot(channel, unit) if same is None else None)
             warnings += desired.warnings
-            need = ["videos.insert", "videos.list"] + [c.method for s in self._new_video_steps(desired)
-                                                       for c in s.calls]
+            need = ["videos.insert", "videos.list"] + [c.method for s in new_video_steps(desired) for c in s.calls]
             client.quota.check(estimate(need), f"publishing {key}")
             if same is None:
-                same = self._intent(unit, desired, "replace" if live is not None else "upload")
+                with transaction(self.ledger) as repo:
+                    same = repo.add_intent(unit, desired, "replace" if live is not None else "upload")
             video = self._upload(same, desired, client, lease, channel)
             client.quota.count(f"uploads:{channel.id}")  # per-channel count, for the record
             video_row = self._register(same, video, unit, replaced=live)
@@ -244,7 +193,8 @@ class Publisher:
             uploaded = True
         else:
             video_row = live
-            record = self._open_record(key, live.youtube_video_id)
+            with transaction(self.ledger) as repo:
+                record = repo.open_record(key, live.youtube_video_id)
         desired = desired_state(unit, channel, publish_at=video_row.publish_at)
         if not uploaded:
             warnings += desired.warnings
@@ -258,7 +208,8 @@ class Publisher:
         if planned:
             client.quota.check(estimate([c.method for s in planned for c in s.calls]), f"updating {key}")
         if record is None:
-            record = self._intent(unit, desired, "update", video_id=video_row.youtube_video_id)
+            with transaction(self.ledger) as repo:
+                record = repo.add_intent(unit, desired, "update", video_id=video_row.youtube_video_id)
         else:
             self._set_record(record.id, build_digest=unit.build_digest)
         for step in planned:
@@ -277,74 +228,28 @@ class Publisher:
                  "changes to title, description, tags, thumbnail or captions alone are applied in place")
 
     # ------------------------------------------------------------ ledger --
+    # Each call commits on its own (publish/repository.py says why).
 
     def _state(self, key: str) -> tuple[PublishedVideo | None, list[PublishRecord]]:
-        with self.ledger.session() as s:
-            live = s.scalars(select(PublishedVideo).where(PublishedVideo.unit == key, PublishedVideo.status == "live")
-                             .order_by(PublishedVideo.created_at.desc())).first()
-            pending = list(s.scalars(select(PublishRecord).where(
-                PublishRecord.unit == key, PublishRecord.action.in_(("upload", "replace")),
-                PublishRecord.state.in_(("intent", "uploading"))).order_by(PublishRecord.id)))
-            return live, pending
-
-    def _open_record(self, key: str, video_id: str) -> PublishRecord | None:
-        with self.ledger.session() as s:
-            return s.scalars(select(PublishRecord).where(
-                PublishRecord.unit == key, PublishRecord.youtube_video_id == video_id,
-                PublishRecord.state.in_(("uploaded", "intent"))).order_by(PublishRecord.id.desc())).first()
+        with transaction(self.ledger) as repo:
+            return repo.live_video(key), repo.pending_uploads(key)
 
     def _steps(self, video_id: str) -> dict[str, StepState]:
-        with self.ledger.session() as s:
-            rows = s.scalars(select(VideoStep).where(VideoStep.youtube_video_id == video_id))
-            return {r.step: StepState(r.state, r.digest, json.loads(r.detail or "{}")) for r in rows}
+        with transaction(self.ledger) as repo:
+            return repo.steps(video_id)
 
     def _set_step(self, video_id: str, step: str, state: str, digest: str | None, *, detail: dict | None = None,
                   message: str | None = None) -> None:
-        with self.ledger.session() as s:
-            row = s.get(VideoStep, (video_id, step))
-            if row is None:
-                row = VideoStep(youtube_video_id=video_id, step=step)
-                s.add(row)
-            old = json.loads(row.detail or "{}")
-            row.state, row.digest, row.message = state, digest, message
-            row.detail = json.dumps({**old, **(detail or {})}, sort_keys=True)
-            row.updated_at = utcnow()
+        with transaction(self.ledger) as repo:
+            repo.set_step(video_id, step, state, digest, detail=detail, message=message)
 
     def _set_record(self, record_id: int, **values) -> None:
-        with self.ledger.session() as s:
-            rec = s.get(PublishRecord, record_id)
-            for k, v in values.items():
-                setattr(rec, k, v)
-            rec.updated_at = utcnow()
-
-    def _intent(self, unit: BuildUnit, desired: Desired, action: str, *, video_id: str | None = None) -> PublishRecord:
-        """Write down what is about to happen, before anything is sent."""
-        with self.ledger.session() as s:
-            rec = PublishRecord(unit=unit.key, brand=unit.brand, channel_id=desired.channel_id,
-                                build_digest=unit.build_digest, video_sha256=desired.video_sha,
-                                metadata_sha256=desired.metadata_sha, marker=desired.marker, action=action,
-                                state="intent", youtube_video_id=video_id, bytes_sent=0,
-                                total_bytes=unit.video.stat().st_size,
-                                request_json=canonical(desired.insert_body()) if action != "update" else None)
-            s.add(rec)
-            s.flush()
-            return rec
-
-    def _hold_set(self, scope: str, until: dt.datetime | None, reason: str) -> None:
-        with self.ledger.session() as s:
-            row = s.get(Hold, scope) or Hold(scope=scope)
-            row.until, row.reason, row.created_at = until, reason, utcnow()
-            s.merge(row)
-
-    def _hold_clear(self, scope: str) -> None:
-        with self.ledger.session() as s:
-            row = s.get(Hold, scope)
-            if row is not None:
-                s.delete(row)
+        with transaction(self.ledger) as repo:
+            repo.update_record(record_id, **values)
 
     def _check_upload_hold(self, channel_id: str) -> None:
-        with self.ledger.session() as s:
-            row = s.get(Hold, f"uploads:{channel_id}")
+        with transaction(self.ledger) as repo:
+            row = repo.hold(f"uploads:{channel_id}")
         if row is not None and row.until is not None and row.until > self.clock():
             raise OnHold(f"uploads to channel {channel_id} are paused until {row.until:%Y-%m-%d %H:%M} UTC: "
                          f"{row.reason}", hint="YouTube's per-channel upload limit; metadata updates still run, "
@@ -356,17 +261,9 @@ class Publisher:
         if sched is None:
             return None
         now = self.clock()
-        with self.ledger.session() as s:
-            taken = {r for r in s.scalars(select(PublishedVideo.publish_at).where(
-                PublishedVideo.channel_id == channel.id, PublishedVideo.format == unit.format,
-                PublishedVideo.status == "live", PublishedVideo.publish_at.is_not(None)))}
-            for body in s.scalars(select(PublishRecord.request_json).where(
-                    PublishRecord.channel_id == channel.id, PublishRecord.state.in_(("intent", "uploading")),
-                    PublishRecord.id != (exclude or -1))):
-                at = json.loads(body or "{}").get("status", {}).get("publishAt")
-                if at:
-                    taken.add(_parse_time(at))
-        return next_slot(sched, now, {t for t in taken if t is not None}, where=where)
+        with transaction(self.ledger) as repo:
+            taken = repo.taken_slots(channel.id, unit.format, exclude_record=exclude)
+        return next_slot(sched, now, taken, where=where)
 
     # ------------------------------------------------------------ upload --
 
@@ -382,20 +279,20 @@ class Publisher:
         if video is None:
             self._set_record(rec.id, state="abandoned", session_json=None,
                              last_error="superseded by a newer build before its upload finished")
-            self.out(f"  an unfinished upload of build {rec.build_digest[:12]} never became a video; dropped it")
+            self._emit(rec.unit, f"an unfinished upload of build {rec.build_digest[:12]} never became a video; "
+                                 "dropped it")
             return
-        self.out(f"  an earlier run's upload of build {rec.build_digest[:12]} did finish: https://youtu.be/"
-                 f"{video['id']}; adopting it")
-        with self.ledger.session() as s:
-            prev = s.scalars(select(PublishedVideo).where(PublishedVideo.unit == rec.unit,
-                                                          PublishedVideo.status == "live")).first()
+        self._emit(rec.unit, f"an earlier run's upload of build {rec.build_digest[:12]} did finish: "
+                             f"https://youtu.be/{video['id']}; adopting it")
+        with transaction(self.ledger) as repo:
+            prev = repo.any_live_video(rec.unit)
         self._set_record(rec.id, youtube_video_id=video["id"], state="uploaded", session_json=None)
         self._register(rec, video, unit, replaced=prev if rec.action == "replace" else None)
 
     def _upload(self, rec: PublishRecord, desired: Desired, client: Client, lease: LockLease, channel) -> dict:
         chunk = chunk_size(self.options.chunk)
         total = desired.unit.video.stat().st_size
-        progress = _Progress(self.out, total)
+        progress = _Progress(partial(self._emit, rec.unit), total)
         video = None
         req = None
 
@@ -408,7 +305,7 @@ class Publisher:
             try:
                 if rec.session_json:
                     req = client.restore_upload(rec.session_json)
-                    self.out(f"  resuming the upload of record #{rec.id} from where YouTube stopped")
+                    self._emit(rec.unit, f"resuming the upload of record #{rec.id} from where YouTube stopped")
                     progress.reset(req.resumable_progress)
                     on_session = None
                 else:
@@ -419,15 +316,17 @@ class Publisher:
                     def on_session(uri: str, req=req) -> None:
                         self._set_record(rec.id, session_json=session_of(req, uri), state="uploading")
 
-                    self.out(f"  uploading video.mp4 ({total / MIB:.1f} MiB in {chunk // 1024} KiB chunks)")
+                    self._emit(rec.unit, f"uploading video.mp4 ({total / MIB:.1f} MiB in {chunk // 1024} KiB chunks)")
                 video = self._guard_upload(client, rec, req, on_session=on_session, on_progress=on_progress)
                 break
             except SessionExpired:
                 video = client.find_marked(rec.marker)
                 if video is not None:
-                    self.out(f"  the upload session expired, but the video exists: https://youtu.be/{video['id']}")
+                    self._emit(rec.unit, "the upload session expired, but the video exists: "
+                                         f"https://youtu.be/{video['id']}")
                     break
-                self.out("  the upload session expired before the upload finished; starting a new one")
+                self._emit(rec.unit, "the upload session expired before the upload finished; starting a new one",
+                           "retry")
                 self._set_record(rec.id, session_json=None, bytes_sent=0, state="intent")
                 rec.session_json = None
         if video is None:
@@ -439,7 +338,7 @@ class Publisher:
     def _fresh_body(self, rec: PublishRecord, desired: Desired, channel) -> dict:
         """The body recorded with the intent; a publishAt that has come too close is moved to a new slot."""
         body = json.loads(rec.request_json) if rec.request_json else desired.insert_body()
-        at = _parse_time(body.get("status", {}).get("publishAt"))
+        at = parse_time(body.get("status", {}).get("publishAt"))
         if at is not None and at < self.clock() + dt.timedelta(minutes=10):
             slot = self._slot(channel, desired.unit, exclude=rec.id)
             if slot is not None:
@@ -452,26 +351,14 @@ class Publisher:
         try:
             return client.upload(req, **kw)
         except UploadLimitExceeded as exc:
-            self._hold_set(f"uploads:{rec.channel_id}", self.clock() + dt.timedelta(hours=24), exc.message)
+            with transaction(self.ledger) as repo:
+                repo.set_hold(f"uploads:{rec.channel_id}", self.clock() + dt.timedelta(hours=24), exc.message)
             raise
 
     def _register(self, rec: PublishRecord, video: dict, unit: BuildUnit, *,
                   replaced: PublishedVideo | None) -> PublishedVideo:
-        sent = json.loads(rec.request_json or "{}").get("status", {})
-        with self.ledger.session() as s:
-            row = s.get(PublishedVideo, video["id"])
-            if row is None:
-                row = PublishedVideo(youtube_video_id=video["id"], unit=rec.unit, brand=rec.brand,
-                                     channel_id=rec.channel_id or "", format=unit.format,
-                                     video_sha256=rec.video_sha256, marker=rec.marker or "", record_id=rec.id,
-                                     privacy=sent.get("privacyStatus", "private"),
-                                     publish_at=_parse_time(sent.get("publishAt")),
-                                     duration_s=unit.metadata.get("duration_s"), status="live")
-                s.add(row)
-            if replaced is not None and replaced.youtube_video_id != video["id"]:
-                old = s.get(PublishedVideo, replaced.youtube_video_id)
-                old.status, old.superseded_by = "superseded", video["id"]
-            s.flush()
+        with transaction(self.ledger) as repo:
+            row = repo.register_video(rec, video, unit, replaced=replaced)
         # videos.insert sent the metadata of the record's build: note it as applied.
         self._set_step(video["id"], "metadata", "done", rec.metadata_sha256)
         return row
@@ -490,19 +377,12 @@ class Publisher:
                 and not status.get("publishAt"):
             requested = f"publishAt {row.publish_at:%Y-%m-%d %H:%M} UTC" if row.publish_at else row.privacy
             msg = locked_private_warning(row.youtube_video_id, requested)
-        with self.ledger.session() as s:
-            r = s.get(PublishedVideo, row.youtube_video_id)
-            r.upload_status = status.get("uploadStatus")
-            r.warning = msg
+        with transaction(self.ledger) as repo:
+            repo.record_upload_status(row.youtube_video_id, status.get("uploadStatus"), msg)
         if msg:
             warnings.append(msg)
 
     # ---------------------------------------------------------- converge --
-
-    def _new_video_steps(self, desired: Desired) -> list[PlannedStep]:
-        planned, _ = plan_converge(desired, NEW_VIDEO, {"metadata": StepState("done", desired.metadata_sha, {})},
-                                   retry_failed=True)
-        return planned
 
     def _apply(self, step: PlannedStep, d: Desired, video_id: str, client: Client, warnings: list[str]) -> None:
         if step.name == "metadata":
@@ -514,7 +394,7 @@ class Publisher:
             body = merge_update(items[0], d)
             client.execute(ApiCall(write.method, write.params, body))
             self._set_step(video_id, "metadata", "done", step.digest)
-            self.out("  metadata updated (title, description, tags, category, language, disclosure)")
+            self._emit(d.unit.key, "metadata updated (title, description, tags, category, language, disclosure)")
         elif step.name == "thumbnail":
             try:
                 client.execute(step.calls[0])
@@ -523,11 +403,11 @@ class Publisher:
                 warnings.append(exc.render())
                 return
             self._set_step(video_id, "thumbnail", "done", step.digest)
-            self.out("  thumbnail set")
+            self._emit(d.unit.key, "thumbnail set")
         elif step.name == "captions":
             self._apply_captions(step, d, video_id, client)
         elif step.name.startswith("playlist:"):
-            self._apply_playlist(step, video_id, client)
+            self._apply_playlist(step, d.unit.key, video_id, client)
         else:  # pragma: no cover
             raise AssertionError(step.name)
 
@@ -542,7 +422,7 @@ class Publisher:
                 started = self._steps(video_id).get("captions")
                 if started and started.digest == step.digest:
                     self._set_step(video_id, "captions", "done", step.digest, detail={"track_id": track})
-                    self.out("  captions were added by the interrupted run; kept them")
+                    self._emit(d.unit.key, "captions were added by the interrupted run; kept them")
                     return
                 calls = [captions_update_call(d, track)]
         call = calls[0]
@@ -550,9 +430,9 @@ class Publisher:
         result = client.execute(call)
         track = result.get("id") or (call.body or {}).get("id")
         self._set_step(video_id, "captions", "done", step.digest, detail={"track_id": track})
-        self.out(f"  captions {'updated' if call.method == 'captions.update' else 'added'} ({track})")
+        self._emit(d.unit.key, f"captions {'updated' if call.method == 'captions.update' else 'added'} ({track})")
 
-    def _apply_playlist(self, step: PlannedStep, video_id: str, client: Client) -> None:
+    def _apply_playlist(self, step: PlannedStep, unit: str, video_id: str, client: Client) -> None:
         calls = list(step.calls)
         if calls[0].method == "playlistItems.list":
             if client.execute(calls.pop(0)).get("items"):
@@ -561,49 +441,33 @@ class Publisher:
         self._set_step(video_id, step.name, "started", step.digest)
         item = client.execute(calls[0])
         self._set_step(video_id, step.name, "done", step.digest, detail={"item_id": item.get("id")})
-        self.out(f"  added to playlist {step.digest}")
+        self._emit(unit, f"added to playlist {step.digest}")
 
     # ----------------------------------------------------------- dry run --
 
     def _dry_run(self, unit: BuildUnit, channel, live: PublishedVideo | None,
                  pending: list[PublishRecord]) -> Outcome:
-        calls: list[ApiCall] = [ApiCall("channels.list", {"part": "id,snippet,contentDetails", "mine": True},
-                                        note=f"check that the token acts as channel {channel.id}")]
-        notes: list[str] = []
-        for rec in pending:
-            notes.append(f"first: record #{rec.id} (build {rec.build_digest[:12]}) has an unfinished upload "
-                         f"({rec.bytes_sent}/{rec.total_bytes} bytes); it is "
-                         + ("resumed from YouTube's Range" if rec.video_sha256 == unit.digests["video.mp4"]
-                            else "checked and adopted or dropped"))
         if live is None or live.video_sha256 != unit.digests["video.mp4"]:
             desired = desired_state(unit, channel, publish_at=self._slot(channel, unit))
-            calls.append(insert_call(desired, chunk_size(self.options.chunk)))
-            calls.append(verify_call(NEW_VIDEO))
-            steps = self._new_video_steps(desired)
-            if live is not None:
-                notes.append(f"--replace: https://youtu.be/{live.youtube_video_id} is left as it is and marked "
-                             "superseded")
+            plan = DryRun.upload(unit, channel.id, desired, pending=pending, replacing=live,
+                                 chunk=chunk_size(self.options.chunk))
         else:
             desired = desired_state(unit, channel, publish_at=live.publish_at)
-            steps, more = plan_converge(desired, live.youtube_video_id, self._steps(live.youtube_video_id),
-                                        retry_failed=self.options.retry_failed)
-            notes += more
-        calls += [c for s in steps for c in s.calls]
-        need = estimate([c.method for c in calls])
-        self.out(f"dry run: {unit.key} (build {unit.build_digest[:12]}) -> channel {channel.id}; nothing is sent")
-        for note in notes:
-            self.out(f"  note: {note}")
-        for call in calls:
-            self.out("  " + json.dumps(call.to_json(), indent=2, ensure_ascii=False).replace("\n", "\n  "))
-        self.out("  quota: " + ", ".join(f"{v} {'units' if k == 'shared' else k + ' call(s)'}"
-                                         for k, v in sorted(need.items())))
+            planned, notes = plan_converge(desired, live.youtube_video_id, self._steps(live.youtube_video_id),
+                                           retry_failed=self.options.retry_failed)
+            plan = DryRun.update(unit, channel.id, desired, pending=pending, planned=planned, notes=notes)
+        self._frame(unit.key, plan.head)
+        for line in plan.lines():
+            self._emit(unit.key, line)
         return Outcome(unit.key, "dry-run", live.youtube_video_id if live else None, warnings=desired.warnings,
-                       calls=[c.to_json() for c in calls])
+                       calls=[c.to_json() for c in plan.calls])
 
 
 class _Progress:
-    def __init__(self, out: Callable[[str], None], total: int):
-        self.out, self.total = out, total
+    """Upload progress as `progress` events: fraction done, and the line with MiB and rate."""
+
+    def __init__(self, emit: Callable[..., None], total: int):
+        self.emit, self.total = emit, total
         self.start = time.monotonic()
         self.base = 0
 
@@ -614,4 +478,5 @@ class _Progress:
         elapsed = max(time.monotonic() - self.start, 1e-6)
         rate = (done - self.base) / elapsed / MIB
         pct = 100.0 * done / self.total if self.total else 100.0
-        self.out(f"  upload {done / MIB:7.1f}/{self.total / MIB:.1f} MiB {pct:5.1f}%  {rate:6.1f} MiB/s")
+        self.emit(f"upload {done / MIB:7.1f}/{self.total / MIB:.1f} MiB {pct:5.1f}%  {rate:6.1f} MiB/s", "progress",
+                  fraction=done / self.total if self.total else 1.0)
