@@ -21,13 +21,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import renderers.llm_common as llm_common  # noqa: E402
+import clients.llm as llm_clients  # noqa: E402
 from compiler.cli import Session  # noqa: E402
 from compiler.locks import ScriptSession, write_lock  # noqa: E402
 from core.spec import Script  # noqa: E402
 
 CLIENTS: list[str] = []
-_make_client = llm_common.make_client
+_make_client = llm_clients.make_client
 
 
 def counting_client(llm):
@@ -35,7 +35,7 @@ def counting_client(llm):
     return _make_client(llm)
 
 
-llm_common.make_client = counting_client
+llm_clients.make_client = counting_client
 import renderers.script_llm as script_llm  # noqa: E402
 
 script_llm.make_client = counting_client

@@ -1,7 +1,7 @@
 """The YouTube client: real google-api-python-client, our own retries, resumable uploads that survive a kill.
 
 Pitfalls handled here (research doc, Addendum):
-- `next_chunk()` is always called with num_retries=0 inside our own backoff loop: the library's
+- `next_chunk()` is always called with num_retries=0 inside our own backoff (clients.retry): the library's
   retry re-sends a file stream it has already read. After any error the next call sends the
   `Content-Range: bytes */N` probe and resumes from the server's Range.
 - Network errors arrive as plain Python exceptions, not HttpError; they are caught and retried.
@@ -24,11 +24,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import random
 import socket
-import time
 from pathlib import Path
 from typing import Any, Callable
+
+from clients.retry import RetryPolicy, Transient
 
 from .errors import (ApiError, QuotaExceeded, SessionExpired, from_refresh_error, from_reply, is_retryable,
                      parse_reply, reply_of)
@@ -42,18 +42,11 @@ DEFAULT_CHUNK = 8 * MIB
 ROOT_ENV = {"youtube": "SHOWRUNNER_YOUTUBE_ROOT_URL", "youtubeAnalytics": "SHOWRUNNER_ANALYTICS_ROOT_URL"}
 VERSIONS = {"youtube": "v3", "youtubeAnalytics": "v2"}
 
-# Patched by tests; exponential backoff with full jitter (the official upload sample's policy).
-sleep: Callable[[float], None] = time.sleep
-jitter: Callable[[], float] = random.random
-BACKOFF_BASE_S = 1.0
-BACKOFF_CAP_S = 64.0
 MAX_ATTEMPTS = 8
 MAX_STALLS = 10
-
-
-def backoff_delay(attempt: int) -> float:
-    """attempt 1, 2, 3 ... -> a random delay in [0, min(cap, base * 2**attempt))."""
-    return jitter() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** attempt))
+# Exponential backoff with full jitter (the official upload sample's policy): after failed attempt
+# 1, 2, 3 ... a random delay in [0, min(64, 2**attempt)) s. Tests replace this policy's sleep.
+RETRY = RetryPolicy(attempts=MAX_ATTEMPTS, base_s=2.0, cap_s=64.0, jitter=(0.0, 1.0))
 
 
 def chunk_size(requested: int | None = None) -> int:
@@ -197,11 +190,13 @@ def session_json(request, resumable_uri: str | None = None) -> str:
 class Client:
     """One brand's access to YouTube: the Data API (quota-charged) and the Analytics API."""
 
-    def __init__(self, brand: str, credentials, quota: QuotaBook | None, *, out: Callable[[str], None] = print):
+    def __init__(self, brand: str, credentials, quota: QuotaBook | None, *, out: Callable[[str], None] = print,
+                 retry: RetryPolicy | None = None):
         self.brand = brand
         self.credentials = credentials
         self.quota = quota
         self.out = out
+        self.retry = retry or RETRY
         self._http = None
         self._youtube = None
         self._analytics = None
@@ -252,27 +247,27 @@ class Client:
 
         transport = _transport_errors()
         charged = call.method != "reports.query"
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+
+        def attempt() -> dict:
             if charged and self.quota is not None:
                 self.quota.charge(call.method)
             try:
                 return self._request(call).execute(num_retries=0)
             except HttpError as exc:
                 reply = reply_of(exc)
-                if not is_retryable(reply) or attempt == MAX_ATTEMPTS:
+                if not is_retryable(reply):
                     raise self._terminal(reply, call.method) from None
-                why = f"{reply.status} {reply.reason}".strip()
+                raise Transient(f"{reply.status} {reply.reason}".strip(), status=reply.status,
+                                error=self._terminal(reply, call.method)) from None
             except RefreshError as exc:
                 raise from_refresh_error(exc, brand=self.brand) from None
             except transport as exc:
-                if attempt == MAX_ATTEMPTS:
-                    raise ApiError(f"{call.method}: network error after {attempt} attempts ({type(exc).__name__}: "
-                                   f"{exc})", hint="check the connection and run again") from None
-                why = type(exc).__name__
-            delay = backoff_delay(attempt)
-            self.out(f"  {call.method}: {why}; retrying in {delay:.1f} s")
-            sleep(delay)
-        raise AssertionError("unreachable")
+                raise Transient(type(exc).__name__, error=ApiError(
+                    f"{call.method}: network error after {self.retry.attempts} attempts ({type(exc).__name__}: {exc})",
+                    hint="check the connection and run again")) from None
+
+        return self.retry.run(attempt, on_retry=lambda n, delay, why: self.out(
+            f"  {call.method}: {why}; retrying in {delay:.1f} s"))
 
     def _terminal(self, reply, method: str):
         err = from_reply(reply, brand=self.brand, method=method)
@@ -280,7 +275,7 @@ class Client:
             self.quota.exhaust(method)
         if reply.status >= 500 or reply.status == 429:
             err = ApiError(f"{method}: YouTube kept failing ({reply.status} {reply.reason or ''}) after "
-                           f"{MAX_ATTEMPTS} attempts", hint="YouTube may be having trouble; run again later")
+                           f"{self.retry.attempts} attempts", hint="YouTube may be having trouble; run again later")
         return err
 
     # ----------------------------------------------------------- upload --
@@ -357,9 +352,8 @@ class Client:
             if stalls > MAX_STALLS:
                 raise ApiError(f"upload made no progress after {MAX_STALLS} attempts (last: {why})",
                                hint="run `doit publish` again: it resumes from what YouTube has received")
-            delay = backoff_delay(stalls)
-            self.out(f"  upload: {why} at {request.resumable_progress}/{total} bytes; resuming in {delay:.1f} s")
-            sleep(delay)
+            self.retry.pause(stalls, why, on_retry=lambda n, delay, why: self.out(
+                f"  upload: {why} at {request.resumable_progress}/{total} bytes; resuming in {delay:.1f} s"))
 
     def probe(self, saved: str) -> tuple[str, dict | None]:
         """Ask a persisted upload session how far it got, without sending any bytes.
@@ -372,29 +366,31 @@ class Client:
         d = json.loads(saved)
         size = json.loads(d["resumable"])["_size"]
         transport = _transport_errors()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+
+        def gave_up(why: str) -> Transient:
+            return Transient(why, error=ApiError(f"could not ask YouTube about an earlier upload ({why})",
+                                                 hint="run again later"))
+
+        def attempt() -> tuple[str, dict | None]:
             try:
                 resp, content = self.http.request(d["resumable_uri"], "PUT", body=b"",
                                                   headers={"Content-Range": f"bytes */{size}", "Content-Length": "0"})
             except RefreshError as exc:
                 raise from_refresh_error(exc, brand=self.brand) from None
             except transport as exc:
-                why = type(exc).__name__
-            else:
-                if resp.status in (200, 201):
-                    return "complete", json.loads(content)
-                if resp.status == 308:
-                    return "incomplete", None
-                if resp.status in (404, 410):
-                    return "gone", None
-                reply = parse_reply(resp.status, content)
-                if not is_retryable(reply):
-                    raise self._terminal(reply, "videos.insert")
-                why = f"{reply.status} {reply.reason}".strip()
-            if attempt == MAX_ATTEMPTS:
-                raise ApiError(f"could not ask YouTube about an earlier upload ({why})", hint="run again later")
-            sleep(backoff_delay(attempt))
-        raise AssertionError("unreachable")
+                raise gave_up(type(exc).__name__) from None
+            if resp.status in (200, 201):
+                return "complete", json.loads(content)
+            if resp.status == 308:
+                return "incomplete", None
+            if resp.status in (404, 410):
+                return "gone", None
+            reply = parse_reply(resp.status, content)
+            if not is_retryable(reply):
+                raise self._terminal(reply, "videos.insert")
+            raise gave_up(f"{reply.status} {reply.reason}".strip())
+
+        return self.retry.run(attempt)
 
     # -------------------------------------------------------- reconcile --
 

@@ -1,44 +1,51 @@
-"""Renderer registry: one explicit import line per renderer (like yt-dlp's _extractors.py).
+"""Renderer registry: one explicit line per renderer, kind -> "module:Class" (like yt-dlp's _extractors.py).
 
-tests/renderers/test_registry.py fails if a renderer module is not registered here.
+Modules load lazily: `get(kind)` imports only that renderer's module, on first use, so importing
+`renderers` (or the compiler) does not import every renderer. tests/renderers/test_registry.py
+fails if a module in renderers/ is not registered here. Shared helpers live in renderers/_lib/.
 """
 from __future__ import annotations
 
-from .assemble_ffmpeg import FfmpegAssemble
-from .avatar_heygen import HeyGenAvatar
+import importlib
+
 from .base import Renderer
-from .captions import Captions
-from .image_diffusers import DiffusersImage
-from .image_fallback import FallbackImage
-from .manim_scene import ManimScene
-from .metadata import Metadata
-from .pip_ffmpeg import PipCompose
-from .remotion_bundle import RemotionBundle
-from .remotion_clip import RemotionClip
-from .script_llm import LlmScript
-from .scriptfiles import ScriptFiles
-from .segment_ffmpeg import FfmpegSegment
-from .slide_html import HtmlSlide
-from .thumbnail_html import HtmlThumbnail
-from .timeline import Timeline
-from .transition_ffmpeg import FfmpegTransition
-from .tts_espeak import EspeakTTS
-from .tts_piper import PiperTTS
-from .tts_recorded import RecordedVoice
-from .video_diffusers import DiffusersVideo
 
-RENDERERS: dict[str, type[Renderer]] = {cls.kind: cls for cls in (
-    PiperTTS, EspeakTTS, RecordedVoice, HtmlSlide, FfmpegSegment, Timeline, Captions, FfmpegAssemble,
-    HtmlThumbnail, Metadata, ScriptFiles, LlmScript,
-    DiffusersImage, FallbackImage, DiffusersVideo, HeyGenAvatar, PipCompose,
-    ManimScene, RemotionBundle, RemotionClip, FfmpegTransition,
-)}
+REGISTRY: dict[str, str] = {
+    "tts.piper": "tts_piper:PiperTTS",
+    "tts.espeak": "tts_espeak:EspeakTTS",
+    "tts.recorded": "tts_recorded:RecordedVoice",
+    "slide.html": "slide_html:HtmlSlide",
+    "segment.ffmpeg": "segment_ffmpeg:FfmpegSegment",
+    "timeline.compose": "timeline:Timeline",
+    "captions.subtitles": "captions:Captions",
+    "assemble.ffmpeg": "assemble_ffmpeg:FfmpegAssemble",
+    "thumbnail.html": "thumbnail_html:HtmlThumbnail",
+    "metadata.youtube": "metadata:Metadata",
+    "doc.scriptfiles": "scriptfiles:ScriptFiles",
+    "script.llm": "script_llm:LlmScript",
+    "image.diffusers": "image_diffusers:DiffusersImage",
+    "image.fallback": "image_fallback:FallbackImage",
+    "video.diffusers": "video_diffusers:DiffusersVideo",
+    "avatar.heygen": "avatar_heygen:HeyGenAvatar",
+    "pip.ffmpeg": "pip_ffmpeg:PipCompose",
+    "manim.scene": "manim_scene:ManimScene",
+    "remotion.bundle": "remotion_bundle:RemotionBundle",
+    "remotion.clip": "remotion_clip:RemotionClip",
+    "transition.ffmpeg": "transition_ffmpeg:FfmpegTransition",
+}
 
-# modules in renderers/ that hold shared helpers, not renderers
-HELPER_MODULES = {"base", "browser", "caption_text", "narration_common", "diffusers_common", "heygen_api",
-                  "llm_common", "llm_gemini", "llm_openai", "script_draft", "style_embed",
-                  "manim_runner", "remotion_common"}
+_loaded: dict[str, type[Renderer]] = {}
+
+
+def kinds() -> list[str]:
+    """Every registered renderer kind, in registry order."""
+    return list(REGISTRY)
 
 
 def get(kind: str) -> type[Renderer]:
-    return RENDERERS[kind]
+    """The renderer class for `kind` (KeyError if none); imports its module on first use."""
+    cls = _loaded.get(kind)
+    if cls is None:
+        module, name = REGISTRY[kind].split(":")
+        cls = _loaded[kind] = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return cls

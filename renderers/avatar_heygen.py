@@ -1,4 +1,4 @@
-"""A HeyGen avatar presenter for one scene, through HeyGen's v3 REST API (renderers/heygen_api.py).
+"""A HeyGen avatar presenter for one scene, through HeyGen's v3 REST API (clients/heygen.py).
 
 Two voices:
 - HeyGen's own (default): the scene text goes out as `script` with the brand's `voice_id`; the
@@ -19,17 +19,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
+from clients import heygen
+from clients.heygen import Client, HeyGenError, Journal, Slots, base_url
 from core.errors import StepError
 from core.store import file_digest
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe
-from .heygen_api import Client, HeyGenError, Journal, Slots, base_url
 
 API = "heygen v3"
 FIRST_POLL_S = 45.0  # a render takes minutes: no point asking at once
@@ -37,10 +37,6 @@ POLL_NEXT_S = 20.0  # then every 20 s, growing by a quarter each time, up to a m
 POLL_MAX_S = 60.0
 POLL_TIMEOUT_S = float(os.environ.get("SHOWRUNNER_HEYGEN_TIMEOUT_S", 45 * 60))
 DOWNLOAD_TRIES = 6
-
-
-def _sleep(seconds: float) -> None:  # tests patch this module attribute
-    time.sleep(seconds)
 
 
 def state_dir(ctx: Context) -> Path:
@@ -113,8 +109,9 @@ class HeyGenAvatar(Renderer):
         body = self.payload(p)
         rid = Journal.request_id({"url": base_url(), "body": body, "audio": file_digest(Path(audio)) if audio else None,
                                   "salt": p.salt})
-        slots = Slots(state / "slots", int(os.environ.get("SHOWRUNNER_HEYGEN_CONCURRENCY", "10")), sleep=_sleep)
-        client = Client(key, p.api_key_env, sleep=_sleep)
+        retry = heygen.RETRY  # its sleep also paces the slot wait, the status polls and the download retries
+        slots = Slots(state / "slots", int(os.environ.get("SHOWRUNNER_HEYGEN_CONCURRENCY", "10")), sleep=retry.sleep)
+        client = Client(key, p.api_key_env, retry=retry)
         facts: dict = {"api": API, "lipsync": bool(audio), "aspect_ratio": p.aspect_ratio, "resolution": p.resolution}
         try:
             with slots.hold(on_wait=lambda: ctx.progress(0.0, "waiting for a free HeyGen slot")):
@@ -159,7 +156,7 @@ class HeyGenAvatar(Renderer):
         waited, delay, polls = 0.0, FIRST_POLL_S, 0
         status = "pending"
         while waited < POLL_TIMEOUT_S:
-            _sleep(delay)
+            client.retry.sleep(delay)
             waited += delay
             polls += 1
             data = client.video(video_id) or {}
@@ -189,7 +186,7 @@ class HeyGenAvatar(Renderer):
                         return
                     except StepError:
                         last = "unreadable file"
-            _sleep(delay)
+            client.retry.sleep(delay)
             delay = min(delay * 2, 60.0)
             data = client.video(video_id) or {}
         raise HeyGenError(f"could not download HeyGen video {video_id} after {DOWNLOAD_TRIES} tries (last: {last})",

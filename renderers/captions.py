@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from .base import Context, Params, Renderer
-from .caption_text import cues, stamp, wrap
+from ._lib.caption_text import cues, stamp, wrap
 
 
 class Captions(Renderer):

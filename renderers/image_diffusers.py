@@ -12,7 +12,7 @@ from pydantic import Field
 from core.errors import StepError
 
 from .base import Context, Params, Renderer
-from .diffusers_common import call_pipeline, cpu_generator, load_pipeline, model_folder, pick_device, versions
+from ._lib.diffusers_common import call_pipeline, cpu_generator, load_pipeline, model_folder, pick_device, versions
 
 
 class DiffusersImage(Renderer):

@@ -24,7 +24,7 @@ from core.timeline import scene_frames
 
 from .base import Context, Params, Renderer, ffprobe, stop_process
 
-RUNNER = Path(__file__).with_name("manim_runner.py")
+RUNNER = Path(__file__).parent / "_lib" / "manim_runner.py"
 
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import Context, Params, Renderer
-from .browser import chromium_path
-from .remotion_common import pack, remotion_versions, run_node
+from ._lib.browser import chromium_path
+from ._lib.remotion_common import pack, remotion_versions, run_node
 
 PROJECT = Path(__file__).resolve().parents[1] / "recipes" / "remotion"
 

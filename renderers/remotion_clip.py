@@ -18,8 +18,8 @@ from core.errors import StepError
 from core.timeline import scene_frames
 
 from .base import Context, Params, Renderer, ffprobe
-from .browser import chromium_path, chromium_version
-from .remotion_common import remotion_versions, run_node, unpack
+from ._lib.browser import chromium_path, chromium_version
+from ._lib.remotion_common import remotion_versions, run_node, unpack
 
 PROJECT = Path(__file__).resolve().parents[1] / "recipes" / "remotion"
 RESERVED = ("width", "height", "fps", "durationInFrames", "lead", "sentences", "palette", "fonts")

@@ -20,14 +20,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from clients.llm import make_client
+from clients.llm.common import Message, Usage, with_retries
 from core.errors import StepError
 from core.spec import Llm
 
-from . import style_embed
+from ._lib import style_embed
+from ._lib.script_draft import (Catalog, check_reply, draft_model, estimate_s, llm_schema, load_manim_template,
+                                script_json, words)
 from .base import Context, Params, Renderer
-from .llm_common import Message, Usage, make_client, with_retries
-from .script_draft import (Catalog, check_reply, draft_model, estimate_s, llm_schema, load_manim_template,
-                           script_json, words)
 
 PROMPTS = ("system", "create", "process", "repair", "shorten")
 SOFT_OVER = 1.25  # a script may run this much over its target before it is sent back to be shortened

@@ -15,7 +15,7 @@ from pydantic import Field
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
-from .caption_text import cues, wrap
+from ._lib.caption_text import cues, wrap
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
         "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=2:scenecut=0:open-gop=0",

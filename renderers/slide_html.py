@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field
 
 from .base import Context, Params, Renderer
-from .browser import chromium_version, data_uri, render_html
+from ._lib.browser import chromium_version, data_uri, render_html
 
 
 def render_template(path: Path, **data) -> str:

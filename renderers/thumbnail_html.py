@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .base import Context, Params, Renderer
-from .browser import chromium_version, data_uri, render_html
+from ._lib.browser import chromium_version, data_uri, render_html
 from .slide_html import render_template
 
 MAX_BYTES = 2 * 1024 * 1024

@@ -10,7 +10,7 @@ from pydantic import Field
 from core.errors import StepError
 
 from .base import Context, Params, Renderer
-from .narration_common import split_sentences, write_narration
+from ._lib.narration_common import split_sentences, write_narration
 
 
 @functools.lru_cache(maxsize=None)

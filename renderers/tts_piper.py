@@ -17,7 +17,7 @@ from core.errors import StepError
 from core.store import file_digest
 
 from .base import Context, Params, Renderer
-from .narration_common import split_sentences, write_narration
+from ._lib.narration_common import split_sentences, write_narration
 
 BUNDLED = "bundled:joe"
 

@@ -11,7 +11,7 @@ import subprocess
 from pydantic import Field
 
 from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
-from .narration_common import finish_timings, split_sentences, wav_seconds
+from ._lib.narration_common import finish_timings, split_sentences, wav_seconds
 
 
 class RecordedVoice(Renderer):

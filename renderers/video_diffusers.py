@@ -13,7 +13,7 @@ from pydantic import Field
 from core.errors import StepError
 
 from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
-from .diffusers_common import call_pipeline, cpu_generator, load_pipeline, model_folder, pick_device, versions
+from ._lib.diffusers_common import call_pipeline, cpu_generator, load_pipeline, model_folder, pick_device, versions
 from .segment_ffmpeg import x264_args
 
 

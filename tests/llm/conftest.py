@@ -31,10 +31,10 @@ def _clean_env(monkeypatch):
 @pytest.fixture
 def sleeps(monkeypatch):
     """Retries record their waits here instead of sleeping."""
-    import renderers.llm_common as common
+    import clients.llm.common as common
 
     waits: list[float] = []
-    monkeypatch.setattr(common, "sleep", lambda s: waits.append(s))
+    monkeypatch.setattr(common, "RETRY", common.RETRY.replace(sleep=waits.append))
     return waits
 
 

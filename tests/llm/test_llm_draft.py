@@ -5,7 +5,7 @@ import json
 import textwrap
 
 from compiler.scriptplan import remotion_compositions
-from renderers.script_draft import Catalog, check_reply, draft_model, llm_schema, load_manim_template, script_json
+from renderers._lib.script_draft import Catalog, check_reply, draft_model, llm_schema, load_manim_template, script_json
 
 TEMPLATE = '''\
 """Steps: a numbered list revealed one by one.

@@ -8,7 +8,9 @@ import pytest
 from core.errors import StepError
 from core.spec import Llm
 from llmfakes import GEMINI_KEY, Turn
-from renderers.llm_common import Message, Usage, backoff_delay, make_client, parse_retry_after, with_retries
+from clients.llm import make_client
+from clients.llm.common import RETRY, Message, Usage, with_retries
+from clients.retry import parse_retry_after
 
 SCHEMA = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
 
@@ -141,7 +143,8 @@ def test_backoff_and_retry_after_parsing():
     import random
 
     rng = random.Random(1)
-    delays = [backoff_delay(i, rng) for i in range(8)]
+    policy = RETRY.replace(random=rng.random)
+    delays = [policy.delay(i + 1) for i in range(8)]
     assert all(2 ** i / 2 <= d <= 2 ** i for i, d in enumerate(delays[:6]))
     assert max(delays) <= 60
     assert parse_retry_after("12") == 12 and parse_retry_after(None) is None

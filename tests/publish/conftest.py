@@ -79,7 +79,7 @@ def fake():
 def sleeps(monkeypatch) -> list[float]:
     """Backoff delays requested by the code; nothing actually sleeps."""
     delays: list[float] = []
-    monkeypatch.setattr(youtube, "sleep", delays.append)
+    monkeypatch.setattr(youtube, "RETRY", youtube.RETRY.replace(sleep=delays.append))
     return delays
 
 

@@ -124,7 +124,7 @@ def test_faults_still_deliver_exactly_once(world, sleeps, name):
     assert_published(world)
     if kind in ("status", "drop") and spec.get("code") != 401:
         assert sleeps, "a retry must back off"
-        assert all(0 <= d <= youtube.BACKOFF_CAP_S for d in sleeps)
+        assert all(0 <= d <= youtube.RETRY.cap_s for d in sleeps)
     if name == "session expired mid-upload":
         assert len(world.fake.sessions) == 2  # started over, yet one video
     elif name == "401 mid-upload (token refresh)":
@@ -169,11 +169,11 @@ def test_persistent_5xx_gives_up_with_a_clear_message_then_resumes(world, sleeps
     assert session["probes"] >= 1
 
 
-def test_backoff_is_exponential_with_full_jitter(monkeypatch):
-    monkeypatch.setattr(youtube, "jitter", lambda: 1.0)
-    assert [youtube.backoff_delay(n) for n in range(1, 9)] == [2, 4, 8, 16, 32, 64, 64, 64]
-    monkeypatch.setattr(youtube, "jitter", lambda: 0.25)
-    assert youtube.backoff_delay(3) == 2.0
+def test_backoff_is_exponential_with_full_jitter():
+    top = youtube.RETRY.replace(random=lambda: 1.0)
+    assert [top.delay(n) for n in range(1, 9)] == [2, 4, 8, 16, 32, 64, 64, 64]
+    assert youtube.RETRY.replace(random=lambda: 0.25).delay(3) == 2.0
+    assert youtube.RETRY.replace(random=lambda: 0.0).delay(5) == 0.0
 
 
 def test_chunk_size_must_be_a_multiple_of_256_kib():

@@ -1,6 +1,6 @@
 """A local fake of HeyGen's v3 REST API on 127.0.0.1 (threaded, ephemeral port).
 
-Speaks the wire protocol renderers/heygen_api.py uses: X-Api-Key auth, POST /v3/assets
+Speaks the wire protocol clients/heygen.py uses: X-Api-Key auth, POST /v3/assets
 (multipart `file`), POST /v3/videos, GET /v3/videos/{id} with pending -> processing -> completed
 | failed, and presigned download URLs on a separate path that expire (403) when `expire_urls` is
 set and a newer URL was handed out (each completed status signs a new one). Errors come in HeyGen's v3 shape

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-import renderers.avatar_heygen as avatar_mod
+from clients import heygen
+from clients.heygen import Slots
+from clients.retry import parse_retry_after
 from core.errors import StepError
 from support import session, write
 from fake_heygen import FakeHeyGen
 from helpers import run_renderer
-from renderers.avatar_heygen import HeyGenAvatar
+from renderers.avatar_heygen import DOWNLOAD_TRIES, HeyGenAvatar
 from renderers.base import ffprobe
-from renderers.heygen_api import Slots, retry_after
 
 KEY = "hg-test-key-0123456789"
 PARAMS = {"avatar_id": "av-1", "voice_id": "vo-1", "script": "Hello there. The stars are very far away."}
@@ -41,7 +42,7 @@ def clip(tmp_path_factory) -> Path:
 @pytest.fixture
 def sleeps(monkeypatch, tmp_path) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(avatar_mod, "_sleep", slept.append)
+    monkeypatch.setattr(heygen, "RETRY", heygen.RETRY.replace(sleep=slept.append))
     monkeypatch.setenv("HEYGEN_API_KEY", KEY)
     monkeypatch.setenv("SHOWRUNNER_HEYGEN_STATE", str(tmp_path / "heygen-state"))
     return slept
@@ -146,7 +147,7 @@ def test_length_limit_is_checked_before_anything_is_sent(tmp_path, fake, sleeps)
 
 def test_a_rebuild_resumes_the_same_video_instead_of_paying_twice(tmp_path, fake, sleeps):
     fake.polls_needed = 0
-    fake.download_faults = [(500, {})] * avatar_mod.DOWNLOAD_TRIES
+    fake.download_faults = [(500, {})] * DOWNLOAD_TRIES
     with pytest.raises(StepError, match="could not download HeyGen video vid_1"):
         render(tmp_path)
     out, facts = render(tmp_path, name="again")
@@ -157,9 +158,10 @@ def test_a_rebuild_resumes_the_same_video_instead_of_paying_twice(tmp_path, fake
 
 
 def test_retry_after_parsing():
-    assert retry_after("7") == 7.0 and retry_after(None) is None and retry_after("soon") is None
-    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: go now
-    assert retry_after("99999") == 300.0  # capped
+    assert parse_retry_after("7") == 7.0 and parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: go now
+    assert heygen.RETRY.delay(1, parse_retry_after("7")) == 7.0  # the server's delay, as asked
+    assert heygen.RETRY.delay(1, parse_retry_after("99999")) == 300.0  # capped
 
 
 def test_slots_are_a_cross_process_semaphore(tmp_path):
@@ -167,7 +169,7 @@ def test_slots_are_a_cross_process_semaphore(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
         from pathlib import Path
-        from renderers.heygen_api import Slots
+        from clients.heygen import Slots
         fh = Slots(Path({str(folder)!r}), 1).try_acquire()
         print("held" if fh else "busy", flush=True)
         sys.stdin.read()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from helpers import run_renderer
-from renderers.caption_text import cues
+from renderers._lib.caption_text import cues
 from renderers.captions import Captions
 from renderers.metadata import Metadata, chapters, fit_tags, fit_title, tags_length
 

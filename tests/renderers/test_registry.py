@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import renderers
@@ -11,29 +13,42 @@ HEAVY = {"torch", "diffusers", "manim", "playwright", "google", "openai", "trans
          "onnxruntime", "piper", "numpy", "moviepy"}
 
 
-def test_every_module_is_registered_or_a_helper():
+def test_every_module_is_registered():
+    """renderers/ holds renderer modules, base.py and _lib/ only; each renderer module has a registry line."""
     folder = Path(renderers.__file__).parent
-    registered = {cls.__module__.rsplit(".", 1)[1] for cls in renderers.RENDERERS.values()}
-    for mod in folder.glob("*.py"):
-        name = mod.stem
-        if name == "__init__":
-            continue
-        assert name in registered or name in renderers.HELPER_MODULES, (
-            f"renderers/{name}.py is neither registered in renderers/__init__.py nor listed in HELPER_MODULES")
+    registered = {target.split(":")[0] for target in renderers.REGISTRY.values()}
+    modules = {mod.stem for mod in folder.glob("*.py")} - {"__init__", "base"}
+    assert modules - registered == set(), "renderer modules missing from renderers/__init__.py REGISTRY"
+    assert registered - modules == set(), "REGISTRY names modules that do not exist"
+    extra = {p.name for p in folder.iterdir() if p.is_dir() and p.name not in ("_lib", "__pycache__")}
+    assert not extra, f"renderers/ holds renderer modules and _lib/ only, not {sorted(extra)}"
 
 
 def test_renderer_contract():
-    for kind, cls in renderers.RENDERERS.items():
-        assert issubclass(cls, Renderer) and cls.kind == kind
+    assert renderers.kinds() == list(renderers.REGISTRY)
+    for kind in renderers.kinds():
+        cls = renderers.get(kind)
+        assert issubclass(cls, Renderer) and cls.kind == kind, f"{renderers.REGISTRY[kind]} has kind {cls.kind!r}"
+        assert cls.__module__ == f"renderers.{renderers.REGISTRY[kind].split(':')[0]}"
+        assert renderers.get(kind) is cls
         assert isinstance(cls.version, int) and cls.version >= 1
         assert cls.outputs, f"{kind} declares no outputs"
         assert cls.Params.model_config.get("extra") == "forbid", f"{kind}.Params must forbid unknown fields"
 
 
+def test_importing_the_registry_loads_no_renderer():
+    """`import renderers` (and the compiler's plan) stays light: renderer modules load on first get()."""
+    code = ("import sys, renderers, compiler.plan; "
+            "print(sorted(m for m in sys.modules if m.startswith('renderers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(renderers.__file__).resolve().parents[1]).stdout
+    assert out.strip() == "['renderers.base']"
+
+
 def test_heavy_imports_stay_inside_functions():
     """`doit list` must stay fast: no heavy library at module top level of a renderer."""
     folder = Path(renderers.__file__).parent
-    for mod in folder.glob("*.py"):
+    for mod in [*folder.glob("*.py"), *folder.glob("_lib/*.py")]:
         tree = ast.parse(mod.read_text())
         for node in tree.body:
             names = []
@@ -42,4 +57,4 @@ def test_heavy_imports_stay_inside_functions():
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
             for n in names:
-                assert n.split(".")[0] not in HEAVY, f"renderers/{mod.name} imports {n} at module level"
+                assert n.split(".")[0] not in HEAVY, f"{mod.relative_to(folder.parent)} imports {n} at module level"

@@ -6,7 +6,7 @@ import subprocess
 import wave
 
 from helpers import run_renderer
-from renderers.narration_common import split_sentences
+from renderers._lib.narration_common import split_sentences
 from renderers.tts_espeak import EspeakTTS
 from renderers.tts_piper import PiperTTS
 from renderers.tts_recorded import RecordedVoice

@@ -2,7 +2,7 @@
 
 Structured output uses `response_format: {type: json_schema}`; servers that reject it (older
 llama.cpp builds, some LM Studio versions) get one fallback to `json_object` with the schema in the
-prompt. Local servers need no key; the client's own retries stay off (llm_common retries).
+prompt. Local servers need no key; the client's own retries stay off (clients.llm.common retries).
 """
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import json
 import os
 from typing import Any
 
+from clients.retry import Transient, parse_retry_after
 from core.errors import StepError
 
-from .llm_common import Message, Reply, Transient, parse_retry_after
+from .common import Message, Reply
 
 OPENAI_URL = "https://api.openai.com/v1"
 RETRYABLE = {408, 409, 429}

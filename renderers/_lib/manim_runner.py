@@ -1,4 +1,4 @@
-"""Runs one manim scene in its own process: `python renderers/manim_runner.py job.json`.
+"""Runs one manim scene in its own process: `python renderers/_lib/manim_runner.py job.json`.
 
 Started by renderers/manim_scene.py, one process per step, so manim's global `config` never leaks
 between steps and a crash cannot take the engine down. Self-contained (no imports from the

@@ -15,7 +15,7 @@ from typing import Callable
 
 from core.errors import StepError
 
-from .base import stop_process
+from ..base import stop_process
 
 INSTALL_HINT = "install the Remotion packages: npm install --prefix recipes/remotion (scripts/install.sh does it)"
 

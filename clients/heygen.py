@@ -14,21 +14,22 @@ download URLs are fetched without it (they point at a storage host, not the API)
 """
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import os
-import random
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from clients.retry import RetryPolicy, Transient, parse_retry_after
 from core.errors import StepError
 
 DEFAULT_BASE_URL = "https://api.heygen.com"
 CREATE_RETRIES = 6  # 429 / 5xx / connection errors per request before giving up
-MAX_RETRY_AFTER_S = 300.0
+# 2 s, 4 s, 8 s ... capped at 60 s, each up to a quarter longer; a 429's Retry-After as asked, at most 300 s.
+# Tests replace this policy's sleep (the avatar renderer polls with the same sleep).
+RETRY = RetryPolicy(attempts=CREATE_RETRIES + 1, base_s=2.0, cap_s=60.0, jitter=(1.0, 1.25), max_wait_s=300.0)
 
 
 class HeyGenError(StepError):
@@ -39,22 +40,6 @@ class HeyGenError(StepError):
 
 def base_url() -> str:
     return os.environ.get("HEYGEN_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, min(MAX_RETRY_AFTER_S, float(value)))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, min(MAX_RETRY_AFTER_S, when.timestamp() - time.time()))
 
 
 def _error_text(resp) -> tuple[str | None, str]:
@@ -74,13 +59,13 @@ def _error_text(resp) -> tuple[str | None, str]:
 
 
 class Client:
-    def __init__(self, api_key: str, key_env: str, *, url: str | None = None, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, api_key: str, key_env: str, *, url: str | None = None, retry: RetryPolicy | None = None,
                  timeout: float = 60.0):
         import httpx
 
         self.key_env = key_env
         self.url = url or base_url()
-        self.sleep = sleep
+        self.retry = retry or RETRY
         self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=15.0), follow_redirects=True,
                                  headers={"X-Api-Key": api_key, "Accept": "application/json",
                                           "User-Agent": "showrunner"})
@@ -91,56 +76,47 @@ class Client:
         self.http.close()
         self.plain.close()
 
-    def _pause(self, seconds: float) -> None:
-        self.waited_s += seconds
-        self.sleep(seconds)
+    def _count(self, attempt: int, delay: float, reason: str) -> None:
+        self.waited_s += delay
 
     def request(self, method: str, path: str, *, what: str, ok404: bool = False, **kw) -> dict | None:
+        return self.retry.run(lambda: self._attempt(method, path, what=what, ok404=ok404, **kw), on_retry=self._count)
+
+    def _attempt(self, method: str, path: str, *, what: str, ok404: bool, **kw) -> dict | None:
         import httpx
 
-        delay = 2.0
-        for attempt in range(CREATE_RETRIES + 1):
-            last = attempt == CREATE_RETRIES
+        try:
+            resp = self.http.request(method, self.url + path, **kw)
+        except httpx.TransportError as exc:
+            raise Transient(type(exc).__name__, error=HeyGenError(
+                f"HeyGen unreachable while {what}: {type(exc).__name__}")) from None
+        status = resp.status_code
+        if 200 <= status < 300:
             try:
-                resp = self.http.request(method, self.url + path, **kw)
-            except httpx.TransportError as exc:
-                if last:
-                    raise HeyGenError(f"HeyGen unreachable while {what}: {type(exc).__name__}") from None
-                self._pause(delay)
-                delay = min(delay * 2, 60.0)
-                continue
-            status = resp.status_code
-            if 200 <= status < 300:
-                try:
-                    return resp.json()
-                except ValueError:
-                    raise HeyGenError(f"HeyGen sent a non-JSON answer while {what}") from None
-            code, message = _error_text(resp)
-            if status == 404 and ok404:
-                return None
-            if status == 401:
-                raise HeyGenError(f"HeyGen rejected the API key in ${self.key_env} (401 {code or 'unauthorized'}): "
-                                  f"{message}", status=status, code=code,
-                                  hint=f"set {self.key_env} to a valid key from HeyGen > Settings > API")
-            if status == 402:
-                raise HeyGenError(f"HeyGen: insufficient credits (402 {code or 'payment required'}): {message}",
-                                  status=status, code=code,
-                                  hint="top up the HeyGen API balance (API usage is billed separately from the web plan)")
-            if status == 403:
-                raise HeyGenError(f"HeyGen refused access while {what} (403 {code or 'forbidden'}): {message}",
-                                  status=status, code=code)
-            if status == 429 or status >= 500:
-                if last:
-                    raise HeyGenError(f"HeyGen kept answering {status} while {what}: {message}", status=status, code=code,
-                                      hint="too many jobs at once (HeyGen allows ~10 concurrent on pay-as-you-go); "
-                                           "try again later")
-                wait = retry_after(resp.headers.get("Retry-After")) if status == 429 else None
-                self._pause(wait if wait is not None else delay * (1 + 0.25 * random.random()))
-                delay = min(delay * 2, 60.0)
-                continue
-            raise HeyGenError(f"HeyGen refused the request while {what} ({' '.join(filter(None, [str(status), code]))}): "
-                              f"{message}", status=status, code=code)
-        raise AssertionError("unreachable")
+                return resp.json()
+            except ValueError:
+                raise HeyGenError(f"HeyGen sent a non-JSON answer while {what}") from None
+        code, message = _error_text(resp)
+        if status == 404 and ok404:
+            return None
+        if status == 401:
+            raise HeyGenError(f"HeyGen rejected the API key in ${self.key_env} (401 {code or 'unauthorized'}): "
+                              f"{message}", status=status, code=code,
+                              hint=f"set {self.key_env} to a valid key from HeyGen > Settings > API")
+        if status == 402:
+            raise HeyGenError(f"HeyGen: insufficient credits (402 {code or 'payment required'}): {message}",
+                              status=status, code=code,
+                              hint="top up the HeyGen API balance (API usage is billed separately from the web plan)")
+        if status == 403:
+            raise HeyGenError(f"HeyGen refused access while {what} (403 {code or 'forbidden'}): {message}",
+                              status=status, code=code)
+        if status == 429 or status >= 500:
+            wait = parse_retry_after(resp.headers.get("Retry-After")) if status == 429 else None
+            raise Transient(f"{status} {message}", status=status, retry_after=wait, error=HeyGenError(
+                f"HeyGen kept answering {status} while {what}: {message}", status=status, code=code,
+                hint="too many jobs at once (HeyGen allows ~10 concurrent on pay-as-you-go); try again later"))
+        raise HeyGenError(f"HeyGen refused the request while {what} ({' '.join(filter(None, [str(status), code]))}): "
+                          f"{message}", status=status, code=code)
 
     # ----------------------------------------------------------- endpoints --
     def upload_audio(self, path: Path) -> str:

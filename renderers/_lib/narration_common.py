@@ -6,7 +6,7 @@ import re
 import wave
 from pathlib import Path
 
-from .base import Context, run_ffmpeg
+from ..base import Context, run_ffmpeg
 
 _ABBREV = "".join(rf"(?<!\b{a})" for a in (r"Dr\.", r"Mr\.", r"Mrs\.", r"Ms\.", r"St\.", r"vs\.", r"e\.g\.", r"i\.e\.", r"No\."))
 _SENTENCE = re.compile(rf"(?:(?<=[.!?…])|(?<=[.!?…][\"')\]])){_ABBREV}\s+(?=[\"'(\[]?[A-Z0-9])")

@@ -2,17 +2,19 @@
 
 The response schema goes in `response_json_schema` (JSON Schema): the OpenAPI subset behind
 `response_schema` cannot say "one of these visual kinds" or carry a template's own param model.
-The SDK's own retries stay off: llm_common retries with the server's RetryInfo delay. Requests go
+The SDK's own retries stay off: clients.llm.common retries with the server's RetryInfo delay. Requests go
 to the v1beta Generative Language API (POST /v1beta/models/{model}:generateContent).
 """
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
+from clients.retry import Transient, parse_retry_after
 from core.errors import StepError
 
-from .llm_common import Message, Reply, Transient, parse_duration, parse_retry_after
+from .common import Message, Reply
 
 DEFAULT_KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 RETRYABLE = {408, 429, 500, 502, 503, 504}
@@ -29,6 +31,16 @@ def transport_errors() -> tuple[type[BaseException], ...]:
             continue
         out.append(mod.TransportError)
     return tuple(out)
+
+
+def parse_duration(value: Any) -> float | None:
+    """google.protobuf.Duration as JSON: '7s', '1.5s', or {'seconds': 7, 'nanos': 0}."""
+    if isinstance(value, dict):
+        return float(value.get("seconds", 0)) + float(value.get("nanos", 0)) / 1e9
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)s\s*", value)
+        return float(m.group(1)) if m else None
+    return None
 
 
 def retry_after_of(exc: Any) -> float | None:
