@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from compiler.animation_sources import known_templates  # noqa: E402
+from compiler.catalogue import manim_templates  # noqa: E402
 from core.timeline import LEAD_S, scene_frames  # noqa: E402
 from renderers.base import Context  # noqa: E402
 from renderers.manim_scene import ManimScene, manim_versions  # noqa: E402
@@ -146,7 +146,7 @@ def main() -> int:
     out.update({"manim": manim_versions(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()[0]})
     if not a.skip_render:
         print(f"manim render time per second of output ({a.size}@{a.fps}):")
-        rows = bench_render(a.templates or known_templates(REPO), a.seconds, w, h, a.fps)
+        rows = bench_render(a.templates or manim_templates(REPO), a.seconds, w, h, a.fps)
         out["render"] = {"size": a.size, "fps": a.fps, "seconds": a.seconds, "rows": rows,
                          "mean_s_per_output_s": round(sum(r["s_per_output_s"] for r in rows) / len(rows), 3),
                          "mean_cpu_s_per_output_s": round(sum(r["cpu_s_per_output_s"] for r in rows) / len(rows), 3)}

@@ -21,6 +21,7 @@ import renderers
 
 from core.errors import StepError
 from core.keys import action_key, canonical_json, diff_material, sha256_text
+from core.records import ActionManifest, Asset, BuildManifest, OutputEntry, SceneEntry, StepEntry, Timing
 from .plan import Plan, Ref, Step
 from core.store import CorruptBlob, Store, atomic_copy, atomic_write_json, file_digest
 
@@ -226,13 +227,14 @@ class Engine:
                 if not f.is_file():
                     raise StepError(f"renderer {step.kind} did not produce {name}")
                 rec = self.store.put_file(f)
-                outputs[name] = {"digest": rec.digest, "size": rec.size}
+                outputs[name] = OutputEntry(digest=rec.digest, size=rec.size)
             seconds = time.perf_counter() - t0
-            manifest = {"key": key, "step": sid, "kind": step.kind, "version": step.version, "params": step.params,
-                        "inputs": material["inputs"], "fingerprint": material["fingerprint"], "salt": step.salt,
-                        "outputs": outputs, "facts": result,
-                        "timing": {"started": round(started, 3), "seconds": round(seconds, 3)}}
-            self.store.put_manifest(key, manifest)
+            record = ActionManifest(key=key, step=sid, kind=step.kind, version=step.version, params=step.params,
+                                    inputs=material["inputs"], fingerprint=material["fingerprint"], salt=step.salt,
+                                    outputs=outputs, facts=result,
+                                    timing=Timing(started=round(started, 3), seconds=round(seconds, 3)))
+            manifest = record.to_json()
+            self.store.put_manifest(key, record)
             self.store.put_ref(sid, key, material)
             self.emit(Event("executed", sid, key, seconds))
             return manifest
@@ -319,10 +321,10 @@ class Engine:
                 if not same:
                     atomic_copy(blob, dst)
                 digests[name] = rec["digest"]
-                assets[name] = {"digest": rec["digest"], "size": rec["size"], "step": ref.step, "key": key,
-                                "kind": m["kind"], "version": m["version"], "params": m["params"],
-                                "tools": m["fingerprint"], "timing": m.get("timing"), "facts": m.get("facts", {}),
-                                "inputs": self._provenance_inputs(ref.step)}
+                assets[name] = Asset(digest=rec["digest"], size=rec["size"], step=ref.step, key=key,
+                                     kind=m["kind"], version=m["version"], params=m["params"],
+                                     tools=m["fingerprint"], timing=m.get("timing"), facts=m.get("facts", {}),
+                                     inputs=self._provenance_inputs(ref.step))
                 written.append(dst)
             tl_key, _ = self.key(fo.timeline)
             tl = json.loads(self.store.blob_path(self.store.get_manifest(tl_key)["outputs"]["timeline.json"]["digest"]).read_text())
@@ -330,15 +332,16 @@ class Engine:
             for sid in self.plan.closure([r.step for r in fo.files.values()]):
                 k, _ = self.key(sid)
                 m = self.store.get_manifest(k) or {}
-                steps[sid] = {"key": k, "kind": m.get("kind"), "version": m.get("version"), "params": m.get("params"),
-                              "tools": m.get("fingerprint"), "timing": m.get("timing"), "facts": m.get("facts")}
-            manifest = {"video": vid, "format": fo.format, "spec": vplan.spec,
-                        "build_digest": sha256_text(canonical_json(digests)), "assets": assets, "steps": steps,
-                        "scenes": [{"index": s["index"], "start_s": s["start_s"], "end_s": s["end_s"],
-                                    "title": s["title"], "segment": fo.scenes[s["index"]]} for s in tl["scenes"]],
-                        "duration_s": tl["duration_s"]}
-            if vplan.script:
-                manifest["script"] = self._script_provenance(vplan.script)
+                steps[sid] = StepEntry(key=k, kind=m.get("kind"), version=m.get("version"), params=m.get("params"),
+                                       tools=m.get("fingerprint"), timing=m.get("timing"), facts=m.get("facts"))
+            record = BuildManifest(
+                video=vid, format=fo.format, spec=vplan.spec, build_digest=sha256_text(canonical_json(digests)),
+                assets=assets, steps=steps,
+                scenes=[SceneEntry(index=s["index"], start_s=s["start_s"], end_s=s["end_s"], title=s["title"],
+                                   segment=fo.scenes[s["index"]]) for s in tl["scenes"]],
+                duration_s=tl["duration_s"],
+                **({"script": self._script_provenance(vplan.script)} if vplan.script else {}))
+            manifest = record.to_json()
             mpath = out_dir / "manifest.json"
             try:
                 current = json.loads(mpath.read_text())

@@ -1,8 +1,8 @@
 """Compile-time decisions for generated visuals: genimage, animate and avatar scenes.
 
-The load checks and the compiler share these functions, so `check` reports exactly what `plan`
-will do: which local model folder a scene uses, or which declared fallback replaces it (and
-why). Everything here is a function of the brand config and the files on disk; nothing imports
+The load checks (checks.py) and the compiler share these functions, so `check` reports exactly
+what `plan` will do: which local model folder a scene uses, or which declared fallback replaces it
+(and why). Everything here is a function of the brand config and the files on disk; nothing imports
 torch or diffusers, and nothing reaches the network.
 """
 from __future__ import annotations
@@ -14,10 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import Diagnostic
-from .load import MEDIA_SUFFIXES, Project, estimate_seconds
 from core.spec import Brand, Images, Scene, Voice
-from .yamlpos import Positions
+from .project import MEDIA_SUFFIXES, estimate_seconds
 
 DOCS = "docs/visuals-images-avatar.md"
 WEIGHT_SUFFIXES = {".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".msgpack", ".onnx", ".gguf", ".onnx_data"}
@@ -166,51 +164,3 @@ def avatar_seconds(scene: Scene, brand: Brand, voice: Voice) -> float:
     if avatar_lipsyncs(scene, brand, voice):
         return estimate_seconds(scene.narration, voice.words_per_minute, voice.rate)
     return estimate_seconds(scene.narration, av.words_per_minute, av.speed)
-
-
-# ------------------------------------------------------------ load checks --
-
-def check_generated(project: Project, brand_name: str, brand: Brand, scene: Scene, voice: Voice,
-                    p: Positions, pre: tuple) -> list[Diagnostic]:
-    """Load-time checks for genimage and avatar visuals (and a genimage placed under a pip avatar)."""
-    diags: list[Diagnostic] = []
-    vis = scene.visual
-    at = pre + ("visual",)
-    stills = []
-    if vis.kind == "genimage":
-        stills.append((vis, at))
-    elif vis.kind == "avatar":
-        av = brand.avatar
-        if av is None:
-            diags.append(p.diag(at + ("kind",), (
-                f"brand '{brand_name}' has no avatar; add `avatar:` with a HeyGen avatar_id (and voice_id) to "
-                f"brands/{brand_name}.yaml (see {DOCS})"), category="avatar"))
-        else:
-            secs = avatar_seconds(scene, brand, voice)
-            if secs > av.max_duration_s:
-                diags.append(p.diag(pre + ("narration",), (
-                    f"an avatar scene is one HeyGen video, limited to {av.max_duration_s:g} s (avatar.max_duration_s); "
-                    f"this narration is about {secs:.0f} s: split it into several scenes"), category="avatar"))
-        if vis.over is not None and vis.over.kind == "genimage":
-            stills.append((vis.over, at + ("over",)))
-    for gen, where in stills:
-        try:
-            src = image_source(project.root, brand_name, brand)
-        except Unavailable as exc:
-            diags.append(p.diag(where, str(exc), category="model"))
-            continue
-        if gen.animate and src.mode != "slide":
-            diags += check_video_model(project, brand_name, brand, p, where + ("animate",))
-    if vis.kind == "image" and vis.animate:
-        diags += check_video_model(project, brand_name, brand, p, at + ("animate",))
-    return diags
-
-
-def check_video_model(project: Project, brand_name: str, brand: Brand, p: Positions, at: tuple) -> list[Diagnostic]:
-    """A configured video model must exist; an absent one only means Ken Burns motion (a plan warning)."""
-    if brand.video_model is None:
-        return []
-    problem = model_problem(model_dir(project.root, brand.video_model.model))
-    if problem:
-        return [p.diag(at, f"brand '{brand_name}' video_model is unusable: {problem} (see {DOCS})", category="model")]
-    return []

@@ -14,15 +14,14 @@ from pydantic import BaseModel, Field
 
 import renderers
 
-from . import genvisuals
-from .animation_sources import MANIM_DIR, REMOTION_DIR, remotion_sources
+from . import catalogue, genvisuals
 from core.errors import SpecError
-from .load import AVATAR_MAX_S, LoadedVideo, Project, formats_of, recipe_of, resolve_media
-from core.spec import Brand, Scene, Video, Voice
+from .project import LoadedVideo, Project, formats_of, lock_path, needs_script, resolve_media
+from .resolve import ENV_PROVIDER, Resolver, llm_config
+from core.spec import Brand, Scene, Video
 from core.timeline import LEAD_S
 
 CAPTION_SAFE = 0.36  # share of the frame's height kept free at the bottom for burned-in captions
-BUILTIN = {"template": "default", "pad": 0.6, "transition": "cut", "transition_s": 0.5, "image_motion": "zoom_in"}
 
 
 class Ref(BaseModel):
@@ -118,14 +117,13 @@ def seed_of(salt: str) -> int:
 
 
 class Compiler:
-    """Compiles one video; holds the layered defaults for it."""
+    """Compiles one video; its layered settings come from one Resolver (resolve.py)."""
 
     def __init__(self, project: Project, lv: LoadedVideo, plan: Plan):
         self.project, self.lv, self.plan = project, lv, plan
-        self.brand: Brand = project.brands[lv.brand].model
-        self.video: Video = lv.spec.model
-        _, recipe = recipe_of(project, lv)
-        self.recipe = recipe.model if recipe else None
+        self.res = Resolver(project, lv)
+        self.brand: Brand = self.res.brand
+        self.video: Video = self.res.video
 
     def file(self, path: Path) -> Ref:
         return Ref(file=self.project.display(path))
@@ -133,20 +131,8 @@ class Compiler:
     def media(self, ref: str | None, base: Path) -> Ref | None:
         return self.file(resolve_media(base, ref, self.project)) if ref else None
 
-    def style(self, name: str, scene: Scene | None = None) -> Any:
-        layers = [scene, self.video, self.recipe.defaults if self.recipe else None, self.brand.defaults]
-        for layer in layers:
-            value = getattr(layer, name, None) if layer is not None else None
-            if value is not None:
-                return value
-        return BUILTIN.get(name)
-
-    def voice(self, scene: Scene) -> Voice:
-        name = self.style("voice", scene)
-        return self.brand.voices[name] if name else next(iter(self.brand.voices.values()))
-
     def template(self, kind: str, name: str) -> Ref:
-        return Ref(file=f"recipes/templates/{kind}/{name}.html.j2")
+        return Ref(file=catalogue.template_path(kind, name))
 
     def compile(self) -> VideoPlan:
         lv, video, brand, plan = self.lv, self.video, self.brand, self.plan
@@ -167,17 +153,13 @@ class Compiler:
             segments = []
             for i, scene in enumerate(script.scenes):
                 segments.append(self.segment(prefix, i, scene, narrations[i], fmt, logo))
-            pads = [float(self.style("pad", sc)) for sc in script.scenes]
-            limit, source = fmt.max_duration_s, f"format '{fmt_name}' (recipes/formats.yaml)"
-            if brand.quality.max_duration_s and brand.quality.max_duration_s < limit:
-                limit, source = brand.quality.max_duration_s, f"brand '{lv.brand}' (quality.max_duration_s)"
-            if AVATAR_MAX_S < limit and all(sc.visual.kind == "avatar" for sc in script.scenes):
-                limit, source = AVATAR_MAX_S, "avatar-presented videos (at most 5:00)"
+            pads = [float(self.res.style("pad", sc)) for sc in script.scenes]
+            limit = self.res.limit(fmt_name, script)
             timeline = make_step(plan, f"{prefix}/timeline", vid, "timeline.compose", {
                 "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "lead": LEAD_S, "pads": pads,
                 "titles": [sc.visual.title or None if sc.visual.kind == "slide" else None for sc in script.scenes],
-                "chapters": [sc.chapter for sc in script.scenes], "max_duration_s": limit,
-                "limit_source": f"{source}; spec {lv.spec.display}"},
+                "chapters": [sc.chapter for sc in script.scenes], "max_duration_s": limit.seconds,
+                "limit_source": f"{limit.source}; spec {lv.spec.display}"},
                 {"timings": [out(n, "timings.json") for n in narrations]}, salt)
             captions = make_step(plan, f"{prefix}/captions", vid, "captions.subtitles",
                                  {"max_chars": 64 if fmt.height > fmt.width else 84,
@@ -216,7 +198,7 @@ class Compiler:
         return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats, script=generated)
 
     def narration(self, i: int, scene: Scene) -> str:
-        vid, voice = self.lv.id, self.voice(scene)
+        vid, voice = self.lv.id, self.res.voice(scene)
         salt = "/".join(x for x in (self.video.salt, scene.salt) if x)
         sid = f"{vid}/narration/{i:02d}"
         origin = self.lv.scene_origins[i]
@@ -242,7 +224,7 @@ class Compiler:
         origin = self.lv.scene_origins[i]
         vis = scene.visual
         params: dict[str, Any] = {"width": fmt.width, "height": fmt.height, "fps": fmt.fps,
-                                  "pad": float(self.style("pad", scene)), "lead": LEAD_S,
+                                  "pad": float(self.res.style("pad", scene)), "lead": LEAD_S,
                                   "burn_captions": fmt.burn_captions, "caption_font": brand.fonts.body,
                                   "caption_color": "#ffffff", "caption_accent": brand.palette.accent}
         handler = getattr(self, f"visual_{vis.kind}", None)
@@ -262,7 +244,7 @@ class Compiler:
 
     def visual_slide(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
         vis, origin, brand = scene.visual, self.lv.scene_origins[i], self.brand
-        template = vis.template or self.style("template", scene)
+        template = self.res.slide_template(scene, vis.template)
         slide = make_step(self.plan, f"{prefix}/slide/{i:02d}", self.lv.id, "slide.html", {
             "width": fmt.width, "height": fmt.height, "title": vis.title, "bullets": vis.bullets, "body": vis.body,
             "brand": brand.name, "palette": brand.palette.model_dump(), "fonts": brand.fonts.model_dump(),
@@ -272,7 +254,7 @@ class Compiler:
 
     def visual_image(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
         vis = scene.visual
-        motion = vis.motion or self.style("motion", scene) or BUILTIN["image_motion"]
+        motion = self.res.motion(scene, vis.motion)
         still = self.media(vis.file, self.lv.scene_origins[i].base)
         clip = self.animated(i, scene, still, "", 0) if vis.animate else None
         if clip is not None:
@@ -328,7 +310,7 @@ class Compiler:
             slide = make_step(self.plan, f"{prefix}/slide/{i:02d}", vid, "slide.html", {
                 "width": fmt.width, "height": fmt.height, "title": "", "bullets": [], "body": vis.prompt,
                 "brand": brand.name, "palette": brand.palette.model_dump(), "fonts": brand.fonts.model_dump()},
-                {"template": self.template("slide", self.style("template", scene)), "logo": logo})
+                {"template": self.template("slide", self.res.slide_template(scene)), "logo": logo})
             source, fid = out(slide, "slide.png"), f"{prefix}/genimage/{i:02d}"
             what = "a slide showing the prompt"
         self.warn(i, at, f"genimage uses the declared fallback '{src.mode}' ({what}): {src.reason}")
@@ -358,14 +340,14 @@ class Compiler:
         clip = self.animated(i, scene, still, vis.prompt, vis.seed, at) if vis.animate and mode != "slide" else None
         if clip is not None:
             return clip, {"visual_type": "video", "fit": "cover", "start": 0.0, "loop": True}
-        motion = "none" if mode == "slide" else (vis.motion or self.style("motion", scene) or BUILTIN["image_motion"])
+        motion = "none" if mode == "slide" else self.res.motion(scene, vis.motion)
         return still, {"visual_type": "image", "fit": "cover", "motion": motion}
 
     def heygen_clip(self, i: int, scene: Scene, narration: str | None) -> str:
         """The HeyGen render of one scene (paid, cached by key): HeyGen's voice, or lip-sync to our narration."""
         av, vid, brand = self.brand.avatar, self.lv.id, self.brand
         assert av is not None
-        lipsync = genvisuals.avatar_lipsyncs(scene, brand, self.voice(scene))
+        lipsync = genvisuals.avatar_lipsyncs(scene, brand, self.res.voice(scene))
         full_portrait = False
         if scene.visual.layout == "full":
             first = self.project.formats[formats_of(self.project, self.lv)[0]]
@@ -382,7 +364,7 @@ class Compiler:
         assert av is not None
         clip = self.heygen_clip(i, scene, narration)
         params: dict[str, Any] = {"width": fmt.width, "height": fmt.height, "fps": fmt.fps, "lead": LEAD_S,
-                                  "pad": float(self.style("pad", scene)), "layout": vis.layout}
+                                  "pad": float(self.res.style("pad", scene)), "layout": vis.layout}
         background = None
         if vis.layout == "pip":
             over = vis.over
@@ -409,13 +391,13 @@ class Compiler:
 
     def animation_params(self, scene: Scene, fmt) -> dict[str, Any]:
         """What every animation clip shares: the frame, the scene length, the brand look."""
-        return {"width": fmt.width, "height": fmt.height, "fps": fmt.fps, "pad": float(self.style("pad", scene)),
+        return {"width": fmt.width, "height": fmt.height, "fps": fmt.fps, "pad": float(self.res.style("pad", scene)),
                 "lead": LEAD_S, "palette": self.brand.palette.model_dump(), "fonts": self.brand.fonts.model_dump()}
 
     def visual_manim(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
         vis = scene.visual
         if vis.template:
-            source = Ref(file=f"{MANIM_DIR}/{vis.template}.py")
+            source = Ref(file=catalogue.manim_template_path(vis.template))
         else:
             source = self.media(vis.file, self.lv.scene_origins[i].base)
         sid = make_step(self.plan, f"{prefix}/manim/{i:02d}", self.lv.id, "manim.scene", {
@@ -425,9 +407,9 @@ class Compiler:
 
     def visual_remotion(self, prefix: str, i: int, scene: Scene, narration: str, fmt, logo: Ref | None):
         vis, vid = scene.visual, self.lv.id
-        script = Ref(file=f"{REMOTION_DIR}/render.mjs")
+        script = Ref(file=f"{catalogue.REMOTION_DIR}/render.mjs")
         bundle = make_step(self.plan, f"{vid}/remotion/bundle", vid, "remotion.bundle", {}, {
-            "script": script, "sources": [Ref(file=f) for f in remotion_sources(self.project.root)]})
+            "script": script, "sources": [Ref(file=f) for f in catalogue.remotion_sources(self.project.root)]})
         sid = make_step(self.plan, f"{prefix}/remotion/{i:02d}", vid, "remotion.clip", {
             "composition": vis.composition, "props": vis.props, **self.animation_params(scene, fmt)},
             {"bundle": out(bundle, "bundle.tar.gz"), "script": script, "timings": out(narration, "timings.json")})
@@ -438,9 +420,9 @@ class Compiler:
     def crossfade(self, i: int, fmt) -> tuple[int, int]:
         """(frames from the end of scene i-1, frames from the start of scene i) for boundary i; (0, 0) for a cut."""
         scenes = self.lv.script.scenes
-        if i <= 0 or i >= len(scenes) or self.style("transition", scenes[i]) != "crossfade":
+        if i <= 0 or i >= len(scenes) or self.res.style("transition", scenes[i]) != "crossfade":
             return 0, 0
-        frames = max(2, round(float(self.style("transition_s", scenes[i])) * fmt.fps))
+        frames = max(2, round(float(self.res.style("transition_s", scenes[i])) * fmt.fps))
         return frames - frames // 2, frames // 2
 
     def transitions(self, prefix: str, segments: list[str], fmt) -> tuple[list[dict], list[Ref]]:
@@ -458,9 +440,9 @@ class Compiler:
         return crossfades, pieces
 
     def thumbnail(self, prefix: str, title: str, logo: Ref | None, script) -> str:
-        video, brand = self.video, self.brand
-        thumb = video.thumbnail if (video.thumbnail.text or video.thumbnail.image or video.thumbnail.template) else (script.thumbnail or video.thumbnail)
-        template = thumb.template or (self.recipe.thumbnail_template if self.recipe and self.recipe.thumbnail_template else None) or brand.thumbnail_template
+        brand = self.brand
+        thumb = self.res.thumbnail(script)
+        template = self.res.thumbnail_template(thumb)
         image = self.media(thumb.image, self.lv.spec.file.parent)
         if image is None:
             for i, sc in enumerate(script.scenes):
@@ -473,12 +455,26 @@ class Compiler:
             {"template": self.template("thumbnail", template), "image": image, "logo": logo})
 
 
+def pending_reason(project: Project, lv: LoadedVideo) -> str | None:
+    """Why stage 2 cannot compile this video yet (no lock, or a stale one), or None."""
+    why = needs_script(lv)
+    if why is None:
+        return None if lv.script is not None else "needs a script"
+    try:
+        configured = llm_config(project, lv) is not None
+    except SpecError as exc:
+        return f"needs a script ({why}), but: {exc}"
+    if configured:
+        return f"needs a script ({why}): `doit script` or `python -m compiler build` generates it"
+    return (f"needs a script ({why}) and no LLM provider is configured: add an `llm:` block to "
+            f"brands/{lv.brand}.yaml or set {ENV_PROVIDER}, or write {project.display(lock_path(lv))} by hand "
+            "(docs/scripts.md)")
+
+
 def compile_plan(project: Project) -> Plan:
     plan = Plan()
     for where, err in project.errors.items():
         plan.errors[where] = err.render()
-    from .scriptplan import pending_reason  # stage 1 (script generation) builds on this module
-
     for vid, lv in sorted(project.videos.items()):
         why = pending_reason(project, lv)
         if why:

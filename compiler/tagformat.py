@@ -36,7 +36,7 @@ import yaml
 from pydantic import ValidationError
 
 from core.errors import Diagnostic, SpecError
-from .load import MEDIA_SUFFIXES
+from .project import MEDIA_SUFFIXES
 from core.spec import Scene, Script
 
 META = ("title", "alt_title", "thumbnail", "description", "tags", "length")

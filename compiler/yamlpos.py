@@ -1,19 +1,22 @@
 """YAML loading that remembers where every node came from (like Dagster's marked loader).
 
 `load_yaml` returns plain Python data plus a `Positions` map from field path tuples
-(`("scenes", 2, "voice")`) to 1-based (line, col), so pydantic errors can point at the file.
+(`("scenes", 2, "voice")`) to 1-based (line, col), so pydantic errors can point at the file;
+`validate` turns a pydantic model's errors into such file:line:col diagnostics.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from core.errors import Diagnostic, SpecError
 
 Loc = tuple[int, int]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -105,3 +108,68 @@ def load_yaml(path: Path, display: str) -> tuple[Any, Positions]:
     except OSError as exc:
         raise SpecError([Diagnostic(display, 0, 0, "", f"cannot read file: {exc.strerror}", "io")]) from None
     return parse_yaml(source, display)
+
+
+# ----------------------------------------------------------- validation ----
+
+def _data_path(data: Any, loc: tuple) -> tuple:
+    """Map a pydantic error location onto the data path, dropping union tags."""
+    out: list = []
+    cur = data
+    items = list(loc)
+    i = 0
+    while i < len(items):
+        part = items[i]
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and i + 1 < len(items) and items[i + 1] in cur:
+            pass  # discriminator tag such as 'slide' in ('visual', 'slide', 'title')
+        elif isinstance(cur, dict) and part == cur.get("kind"):
+            pass  # the tag itself, for a model-level error such as ('visual', 'manim')
+        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            pass  # pydantic's union member names
+        else:
+            out.append(part)
+            cur = None
+        i += 1
+    return tuple(out)
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see the JSON Schema in schemas/)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return f"unknown kind {ctx.get('tag')!r} (expected one of: {ctx.get('expected_tags')})"
+    if kind == "union_tag_not_found":
+        return "missing 'kind' (e.g. kind: slide)"
+    msg = err["msg"]
+    return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+
+
+def validate(model: type[M], data: Any, pos: Positions, prefix: tuple = ()) -> M:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError([pos.diag(prefix, f"expected a mapping of fields, got {type(data).__name__}")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        diags = []
+        for err in exc.errors():
+            path = _data_path(data, tuple(err["loc"]))
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                path = path + ("kind",)
+            missing = err["type"] == "missing"
+            extra = err["type"] == "extra_forbidden"
+            diags.append(pos.diag(prefix + (path[:-1] if missing else path), _message(err), prefer_key=extra))
+            if missing:
+                diags[-1].path = pos.diag(prefix + path, "").path
+        raise SpecError(diags) from None

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .keys import sha256_text
+from .records import ActionManifest
 
 CHUNK = 1 << 20
 
@@ -161,8 +162,9 @@ class Store:
                     return None
         return data
 
-    def put_manifest(self, key: str, manifest: dict) -> None:
-        atomic_write_json(self.manifest_path(key), manifest)
+    def put_manifest(self, key: str, manifest: ActionManifest | dict) -> None:
+        data = manifest.to_json() if isinstance(manifest, ActionManifest) else manifest
+        atomic_write_json(self.manifest_path(key), data)
 
     def drop_manifest(self, key: str) -> None:
         try:

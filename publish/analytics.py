@@ -16,6 +16,8 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
+from core.records import SceneEntry
+
 from .channels import Channels
 from .errors import PublishError
 from .ledger import Ledger, upsert
@@ -65,21 +67,21 @@ def table(resp: dict) -> list[dict]:
     return [dict(zip(names, row)) for row in resp.get("rows") or []]
 
 
-def scene_at(scenes: list[dict], at_s: float) -> dict | None:
+def scene_at(scenes: list[SceneEntry], at_s: float) -> SceneEntry | None:
     for sc in scenes:
-        if sc["start_s"] <= at_s < sc["end_s"]:
+        if sc.start_s <= at_s < sc.end_s:
             return sc
-    if scenes and at_s >= scenes[-1]["end_s"] - 1e-6:
+    if scenes and at_s >= scenes[-1].end_s - 1e-6:
         return scenes[-1]  # ratio 1.0 is the last frame
     return None
 
 
-def scene_retention(points: list[RetentionPoint], scenes: list[dict]) -> list[SceneRetention]:
+def scene_retention(points: list[RetentionPoint], scenes: list[SceneEntry]) -> list[SceneRetention]:
     out = []
     for sc in scenes:
-        inside = sorted((p for p in points if p.scene_index == sc["index"]), key=lambda p: p.elapsed_ratio)
+        inside = sorted((p for p in points if p.scene_index == sc.index), key=lambda p: p.elapsed_ratio)
         ratios = [p.audience_watch_ratio for p in inside]
-        out.append(SceneRetention(sc["index"], sc.get("title") or "", sc["start_s"], sc["end_s"],
+        out.append(SceneRetention(sc.index, sc.title or "", sc.start_s, sc.end_s,
                                   sum(ratios) / len(ratios) if ratios else None,
                                   ratios[0] if ratios else None, ratios[-1] if ratios else None))
     return out
@@ -116,7 +118,7 @@ class AnalyticsPuller:
             self.out("no published videos yet: run doit publish first")
         return reports
 
-    def _scenes(self, video: PublishedVideo) -> list[dict]:
+    def _scenes(self, video: PublishedVideo) -> list[SceneEntry]:
         """The scenes of the build that is on YouTube (only if the build dir still holds that video)."""
         try:
             unit = load_unit(self.root, video.unit, verify=False)
@@ -154,7 +156,7 @@ class AnalyticsPuller:
             "metrics": ",".join(RETENTION_METRICS), "dimensions": "elapsedVideoTimeRatio",
             "filters": f"video=={video.youtube_video_id}", "sort": "elapsedVideoTimeRatio"}))
         scenes = self._scenes(video)
-        duration = video.duration_s or (scenes[-1]["end_s"] if scenes else None)
+        duration = video.duration_s or (scenes[-1].end_s if scenes else None)
         points = []
         for r in table(retention):
             ratio = float(r["elapsedVideoTimeRatio"])
@@ -165,7 +167,7 @@ class AnalyticsPuller:
                 "youtube_video_id": video.youtube_video_id, "ratio_permille": round(ratio * 1000), "unit": video.unit,
                 "elapsed_ratio": ratio, "audience_watch_ratio": float(r.get("audienceWatchRatio") or 0),
                 "relative_retention_performance": None if rel is None else float(rel), "at_s": at_s,
-                "scene_index": sc["index"] if sc else None, "scene_title": sc.get("title") if sc else None,
+                "scene_index": sc.index if sc else None, "scene_title": sc.title if sc else None,
                 "start_day": first, "end_day": today, "fetched_at": now})
         with self.ledger.session() as s:
             upsert(s, AnalyticsDaily, rows, ["youtube_video_id", "day"])

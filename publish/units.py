@@ -7,24 +7,20 @@ build is refused instead of uploaded.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from core.records import BuildManifest, SceneEntry
+from core.store import file_digest
+
 from .errors import BuildError
 
 FILES = ("video.mp4", "thumbnail.jpg", "captions.srt", "metadata.json", "manifest.json")
 UNIT_RE = re.compile(r"^(?P<brand>[A-Za-z0-9_.-]+)/(?P<slug>[a-z0-9][a-z0-9-]*)(?:@(?P<format>[A-Za-z0-9_-]+))?$")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass
@@ -34,13 +30,13 @@ class BuildUnit:
     slug: str
     format: str
     dir: Path
-    manifest: dict
+    manifest: BuildManifest
     metadata: dict
     digests: dict[str, str] = field(default_factory=dict)  # file name -> sha256
 
     @property
     def build_digest(self) -> str:
-        return self.manifest["build_digest"]
+        return self.manifest.build_digest
 
     @property
     def video(self) -> Path:
@@ -55,8 +51,8 @@ class BuildUnit:
         return self.dir / "captions.srt"
 
     @property
-    def scenes(self) -> list[dict]:
-        return list(self.manifest.get("scenes", []))
+    def scenes(self) -> list[SceneEntry]:
+        return list(self.manifest.scenes)
 
 
 def parse_key(key: str) -> tuple[str, str, str | None]:
@@ -97,25 +93,45 @@ def _read_json(path: Path, key: str) -> dict:
     return data
 
 
+def _read_manifest(path: Path, key: str) -> BuildManifest:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError(f"{path.name} is missing in {path.parent}", unit=key,
+                         hint=f"build it first: doit build (the unit is {key})") from None
+    try:
+        return BuildManifest.model_validate_json(text)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        if err["type"] == "json_invalid":
+            problem = f"is not valid JSON ({err['ctx'].get('error', err['msg'])})"
+        elif not err["loc"]:
+            problem = "should hold a JSON object"
+        else:
+            problem = f"is not a build manifest ({'.'.join(map(str, err['loc']))}: {err['msg']})"
+        raise BuildError(f"{path} {problem}", unit=key, hint="rebuild with doit build") from None
+
+
 def load_unit(root: Path, key: str, *, verify: bool = True) -> BuildUnit:
     brand, slug, fmt = parse_key(key)
     d = unit_dir(root, key)
     if not d.is_dir():
         raise BuildError(f"no build at {d}", unit=key, hint=f"run doit build first (unit {key})")
-    manifest = _read_json(d / "manifest.json", key)
+    manifest = _read_manifest(d / "manifest.json", key)
     metadata = _read_json(d / "metadata.json", key)
     for name in FILES:
         if not (d / name).is_file():
             raise BuildError(f"{name} is missing in {d}", unit=key, hint="the build is incomplete; run doit build")
-    if not isinstance(manifest.get("build_digest"), str) or not manifest["build_digest"]:
+    if not manifest.build_digest:
         raise BuildError(f"{d / 'manifest.json'} has no build_digest", unit=key, hint="rebuild with doit build")
-    if manifest.get("video") not in (None, f"{brand}/{slug}"):
-        raise BuildError(f"{d / 'manifest.json'} belongs to {manifest.get('video')}, not {brand}/{slug}", unit=key)
-    unit = BuildUnit(key=key, brand=brand, slug=slug, format=fmt or str(manifest.get("format") or "long"),
+    if manifest.video not in (None, f"{brand}/{slug}"):
+        raise BuildError(f"{d / 'manifest.json'} belongs to {manifest.video}, not {brand}/{slug}", unit=key)
+    unit = BuildUnit(key=key, brand=brand, slug=slug, format=fmt or str(manifest.format or "long"),
                      dir=d, manifest=manifest, metadata=metadata)
     for name in ("video.mp4", "thumbnail.jpg", "captions.srt"):
-        unit.digests[name] = file_sha256(d / name)
-        expected = (manifest.get("assets", {}).get(name) or {}).get("digest") if verify else None
+        unit.digests[name] = file_digest(d / name)
+        asset = manifest.assets.get(name)
+        expected = asset.digest if verify and asset is not None else None
         if expected and expected != unit.digests[name]:
             raise BuildError(f"{name} does not match manifest.json (sha256 {unit.digests[name][:12]}, manifest "
                              f"says {expected[:12]})", unit=key,

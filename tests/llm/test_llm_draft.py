@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from compiler.scriptplan import remotion_compositions
+from compiler.catalogue import remotion_props
 from renderers._lib.script_draft import Catalog, check_reply, draft_model, llm_schema, load_manim_template, script_json
 
 TEMPLATE = '''\
@@ -43,7 +43,7 @@ def catalog(tmp_path) -> Catalog:
     (src / "Root.tsx").write_text(ROOT_TSX)
     (src / "Card.tsx").write_text(CARD_TSX)
     return Catalog(kinds=["slide", "manim", "remotion", "image", "clip"], media=["media/pic.png"],
-                   manim={"steps": load_manim_template(tpl)}, remotion=remotion_compositions(tmp_path))
+                   manim={"steps": load_manim_template(tpl)}, remotion=remotion_props(tmp_path))
 
 
 def reply(*visuals, **top) -> str:

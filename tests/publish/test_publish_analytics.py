@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
+from core.records import SceneEntry
 from publish.analytics import scene_at, table
 from publish.models import AnalyticsDaily, PublishedVideo, RetentionPoint
 from publish.quota import pacific_day
@@ -84,6 +85,6 @@ def test_table_and_scene_lookup():
     resp = {"columnHeaders": [{"name": "day"}, {"name": "views"}], "rows": [["2026-11-01", 3]]}
     assert table(resp) == [{"day": "2026-11-01", "views": 3}]
     assert table({"columnHeaders": [{"name": "day"}]}) == []
-    scenes = [{"index": 0, "start_s": 0.0, "end_s": 2.0}, {"index": 1, "start_s": 2.0, "end_s": 5.0}]
-    assert scene_at(scenes, 1.99)["index"] == 0 and scene_at(scenes, 2.0)["index"] == 1
-    assert scene_at(scenes, 5.0)["index"] == 1 and scene_at([], 1.0) is None
+    scenes = [SceneEntry(index=0, start_s=0.0, end_s=2.0), SceneEntry(index=1, start_s=2.0, end_s=5.0)]
+    assert scene_at(scenes, 1.99).index == 0 and scene_at(scenes, 2.0).index == 1
+    assert scene_at(scenes, 5.0).index == 1 and scene_at([], 1.0) is None

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from compiler.animation_sources import known_templates
+from compiler.catalogue import manim_templates
 from core.errors import StepError
 from core.timeline import scene_frames
 from support import REPO, build_all, session, write
@@ -69,7 +69,7 @@ def render(tmp_path, template: str, params: dict, w=320, h=180, fps=10, seconds=
 
 
 def test_every_template_has_a_test():
-    assert set(TEMPLATES) == set(known_templates(REPO))
+    assert set(TEMPLATES) == set(manim_templates(REPO))
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
