@@ -1,13 +1,10 @@
 """Helpers shared by the tests (import as `from support import ...`; fixtures live in conftest.py)."""
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 BRAND = """\
 name: Test Brand
