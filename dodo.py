@@ -7,7 +7,7 @@
     doit regen:<brand>/<slug>       re-roll one generated script on purpose (then doit build)
 
 Every task goes through one `compiler.workspace.Workspace`. Build and script steps report to one live
-display (`compiler.reporting.DoitReporter`), not a line per task; `doit build -v 2` (or
+display (`compiler.doit_reporter.DoitReporter`), not a line per task; `doit -v 2 build` (or
 SHOWRUNNER_VERBOSE=1) gives the per-step log instead.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import functools
 from doit import create_after
 from doit.exceptions import TaskFailed
 
-from compiler.reporting import DoitReporter
+from compiler.doit_reporter import DoitReporter
 
 DOIT_CONFIG = {
     "backend": "sqlite3",

@@ -6,9 +6,7 @@ ends the area goes and a short summary per video stays (built / failed with its 
 Warnings, retries and waits are always printed, above the live area. Not on a terminal (CI, tests, pipes) it
 prints the same summary with at most one progress line every `interval` seconds. `verbose` gives the
 per-step log instead (`run`, `done`, `hit`, `FAIL`, progress lines).
-
-`DoitReporter` is doit's reporter class for dodo.py (`DOIT_CONFIG["reporter"]`): doit's per-task lines for
-`build:` and `script:` tasks become events for the same display; other tasks report as doit's console does.
+`compiler/doit_reporter.py` feeds the same display from doit (dodo.py).
 """
 from __future__ import annotations
 
@@ -17,9 +15,6 @@ import sys
 import threading
 import time
 from typing import TextIO
-
-from doit.exceptions import UnmetDependency
-from doit.reporter import ConsoleReporter
 
 from core.events import Event
 
@@ -225,8 +220,10 @@ class TerminalReporter:
 
     def _default_summary(self) -> str:
         bad = sum(1 for d in self.outcomes.values() if not d.startswith(("built", "up to date")))
-        return (f"{len(self.outcomes) - bad} video(s) built, {bad} failed or pending; {self.ran} step(s) ran, "
-                f"{self.hits} cached, {self.failed} failed, in {time.monotonic() - self.t0:.1f}s")
+        videos = ([f"{len(self.outcomes) - bad} video(s) built"] if len(self.outcomes) > bad else []) + (
+            [f"{bad} failed or pending"] if bad else [])
+        steps = f"{self.ran} step(s) ran, {self.hits} cached" + (f", {self.failed} failed" if self.failed else "")
+        return "; ".join(([", ".join(videos)] if videos else []) + [steps]) + f", in {time.monotonic() - self.t0:.1f}s"
 
     def _finish(self, step: str) -> bool:
         """Count each step once (doit and the engine may both report a failure)."""
@@ -303,121 +300,3 @@ class TerminalReporter:
         row = self._rows.pop(step, None)
         if row is not None and self._progress is not None:
             self._progress.remove_task(row)
-
-
-# ---------------------------------------------------------------- doit --
-
-def _kind(task_name: str) -> tuple[str, str]:
-    """doit task name -> (kind, id): step, video, spec, script, or other."""
-    base, _, rest = task_name.partition(":")
-    if base == "build" and rest:
-        if rest.startswith("spec:"):
-            return "spec", rest[5:]
-        return ("step" if rest.count("/") >= 2 else "video"), rest
-    if base in ("script", "regen") and rest:
-        return ("spec", rest[5:]) if rest.startswith("spec:") else ("script", rest)
-    if base in ("build", "script", "regen"):
-        return "group", base
-    return "other", task_name
-
-
-def _video_of(step: str) -> str:
-    return "/".join(step.split("/")[:2])
-
-
-class DoitReporter(ConsoleReporter):
-    """doit reporter for dodo.py: `build:` and `script:` tasks feed the shared TerminalReporter.
-
-    Verbose (the per-step log) with `doit build -v 2` (our tasks ask for verbosity 1, so a 2 can only come
-    from the command line) or `SHOWRUNNER_VERBOSE=1`.
-    """
-
-    desc = "showrunner: one live display for build and script steps"
-    _terminal: TerminalReporter | None = None
-    selected: list[str] = []  # the task names doit was asked to run (dodo.py turns them into targets)
-
-    @classmethod
-    def terminal(cls) -> TerminalReporter:
-        """The display shared with dodo.py's Workspace (one per process)."""
-        if cls._terminal is None:
-            cls._terminal = TerminalReporter(verbose=env_verbose())
-        return cls._terminal
-
-    @classmethod
-    def targets(cls) -> list[str] | None:
-        """The videos and brands the selected `build` tasks name; None for every video."""
-        out = []
-        for name in cls.selected:
-            kind, ident = _kind(name)
-            if kind == "group" and ident == "build":
-                return None
-            if kind in ("video", "step"):
-                out.append(_video_of(ident))
-        return out or None
-
-    def __init__(self, outstream, options):
-        super().__init__(outstream, options)
-        self.term = self.terminal()
-        self.seen = False
-
-    def _ours(self, task) -> str | None:
-        kind, _ = _kind(task.name)
-        if kind == "other":
-            return None
-        self.seen = True
-        if kind != "group" and task.verbosity is not None and task.verbosity >= 2:  # only `-v 2` overrides our 1
-            self.term.set_verbose(True)
-        return kind
-
-    def initialize(self, tasks, selected_tasks):
-        DoitReporter.selected = list(selected_tasks or [])
-
-    def execute_task(self, task):
-        kind = self._ours(task)
-        if kind is None:
-            return super().execute_task(task)
-        if self.term.verbose and task.actions and kind != "step":
-            self.term.line(f".  {task.title()}")
-
-    def skip_uptodate(self, task):
-        kind = self._ours(task)
-        if kind is None:
-            return super().skip_uptodate(task)
-        _, ident = _kind(task.name)
-        if kind == "step":
-            self.term.emit(Event(type="hit", step=ident, video=_video_of(ident)))
-        elif kind == "video":
-            self.term.emit(Event(type="video", video=ident, detail="up to date"))
-
-    def skip_ignore(self, task):
-        if self._ours(task) is None:
-            super().skip_ignore(task)
-
-    def add_success(self, task):
-        kind = self._ours(task)
-        if kind == "video":
-            self.term.emit(Event(type="video", video=_kind(task.name)[1], detail="built"))
-
-    def add_failure(self, task, fail):
-        kind = self._ours(task)
-        if kind is None:
-            return super().add_failure(task, fail)
-        _, ident = _kind(task.name)
-        message = str(getattr(fail, "message", "") or fail.get_msg()).strip()
-        unmet = isinstance(fail, UnmetDependency)
-        if kind == "step":
-            self.term.emit(Event(type="skipped" if unmet else "failed", step=ident, video=_video_of(ident),
-                                 detail=message))
-        elif kind == "video":
-            detail = "failed" if unmet else (message if message.startswith("pending:") else f"failed: {message}")
-            self.term.emit(Event(type="video", video=ident, detail=detail))
-        elif kind == "spec":
-            self.term.emit(Event(type="video", video=ident, detail=f"failed: {message}"))
-        elif kind == "script":
-            self.term.emit(Event(type="video", video=ident, detail=f"failed: script: {message}"))
-
-    def complete_run(self):
-        if self.seen:
-            self.term.emit(Event(type="finished"))
-        self.term.close()
-        super().complete_run()  # other tasks' failures, and doit's own errors

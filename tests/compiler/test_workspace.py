@@ -6,7 +6,8 @@ import io
 import pytest
 
 from compiler.plan import Plan, VideoPlan
-from compiler.reporting import DoitReporter, TerminalReporter, _kind
+from compiler.doit_reporter import DoitReporter, _kind
+from compiler.reporting import TerminalReporter
 from compiler.workspace import (BuildResult, CheckResult, ExplainRow, GcResult, UnknownTarget, VideoOutcome,
                                 Workspace, select_targets)
 from core.events import Event, ListReporter
