@@ -5,6 +5,10 @@
     doit explain [video=...]        hit/miss and why   doit gc             drop what no spec needs
     doit script                     write missing script locks of topic-only videos (runs before build)
     doit regen:<brand>/<slug>       re-roll one generated script on purpose (then doit build)
+
+Every task goes through one `compiler.workspace.Workspace`. Build and script steps report to one live
+display (`compiler.doit_reporter.DoitReporter`), not a line per task; `doit -v 2 build` (or
+SHOWRUNNER_VERBOSE=1) gives the per-step log instead.
 """
 from __future__ import annotations
 
@@ -13,27 +17,38 @@ import functools
 from doit import create_after
 from doit.exceptions import TaskFailed
 
+from compiler.doit_reporter import DoitReporter
+
 DOIT_CONFIG = {
     "backend": "sqlite3",
     "dep_file": ".doit.db",
     "default_tasks": ["build"],
     "continue": True,
     "verbosity": 2,
+    "reporter": DoitReporter,
+    "par_type": "thread",  # `-n N` runs steps in threads of this process, so they all report to one display
 }
+STEP_VERBOSITY = 1  # build and script steps print nothing; a 2 seen by DoitReporter means `-v 2` was given
 
 
 @functools.lru_cache(maxsize=None)
-def session():
-    from compiler.cli import Session
+def workspace():
+    from compiler.workspace import Workspace
+    from core.settings import Settings
 
-    return Session()
+    return Workspace(Settings.load(), reporter=DoitReporter.terminal())
+
+
+@functools.lru_cache(maxsize=None)
+def script_plan():
+    return workspace().script_plan()
 
 
 def _run_step(sid: str):
     from compiler.execute import StepFailed
 
     try:
-        session().engine.run_step(sid)
+        workspace().engine.run_step(sid)
     except StepFailed as exc:
         return TaskFailed(str(exc))
     return True
@@ -43,7 +58,7 @@ def _materialize(vid: str):
     from compiler.execute import StepFailed
 
     try:
-        session().engine.materialize(vid)
+        workspace().engine.materialize(vid)
     except StepFailed as exc:
         return TaskFailed(str(exc))
     return True
@@ -54,86 +69,74 @@ def _fail(text: str):
 
 
 def _step_done(sid: str) -> bool:
-    return session().engine.is_done(sid)
+    return workspace().engine.is_done(sid)
 
 
 def _video_done(vid: str) -> bool:
-    return session().engine.is_materialized(vid)
-
-
-@functools.lru_cache(maxsize=None)
-def script_session():
-    from compiler.cli import ROOT, print_event
-    from compiler.locks import ScriptSession
-
-    return ScriptSession(ROOT, quiet=False, on_event=print_event)
+    return workspace().engine.is_materialized(vid)
 
 
 def _write_script(sid: str):
     from compiler.execute import StepFailed
 
-    s = script_session()
     try:
-        path = s.generate(sid)
+        workspace().write_script(script_plan(), sid)
     except StepFailed as exc:
         return TaskFailed(str(exc))
-    print(f"  wrote {s.project.display(path)}", flush=True)
-    session.cache_clear()  # stage 2 compiles from the new lock
+    workspace().reload()  # stage 2 compiles from the new lock
     return True
 
 
 def _regen(vid: str):
-    from compiler.scriptcmd import generate_scripts
-
-    failed = generate_scripts([vid], reroll=True)
-    session.cache_clear()
-    return TaskFailed(failed[vid]) if failed else True
+    res = workspace().script_stage([vid], reroll=True)
+    return TaskFailed(res.failed[vid]) if vid in res.failed else True
 
 
 def task_script():
     """Write script locks for topic-only videos that need one (videos/<brand>/<slug>.script.yaml, by LLM)."""
-    s = script_session()
-    for sid, step in sorted(s.plan.steps.items()):
+    plan = script_plan()
+    for sid, step in sorted(plan.steps.items()):
         yield {"name": step.video, "actions": [(_write_script, [sid])], "uptodate": [False],
-               "doc": f"script lock for {step.video}", "verbosity": 2}
-    for vid, text in sorted(s.plan.errors.items()):
-        yield {"name": vid, "actions": [(_fail, [text])], "uptodate": [False], "verbosity": 2}
+               "doc": f"script lock for {step.video}", "verbosity": STEP_VERBOSITY}
+    errors = {**{w: e.render() for w, e in workspace().project.errors.items()}, **plan.errors}
+    for where, text in sorted(errors.items()):  # `doit script` fails while a spec has errors
+        name = where if where in plan.errors or "/" in where and not where.endswith(".yaml") else f"spec:{where}"
+        yield {"name": name, "actions": [(_fail, [text])], "uptodate": [False], "verbosity": STEP_VERBOSITY}
 
 
 def task_regen():
     """Re-roll a generated script on purpose: `doit regen:<brand>/<slug>` rewrites its lock; then `doit build`."""
     from compiler.scriptplan import is_topic_video
 
-    s = script_session()
-    for vid, lv in sorted(s.project.videos.items()):
+    for vid, lv in sorted(workspace().project.videos.items()):
         if is_topic_video(lv):
             yield {"name": vid, "actions": [(_regen, [vid])], "uptodate": [False], "doc": f"re-roll {vid}",
-                   "verbosity": 2}
+                   "verbosity": STEP_VERBOSITY}
 
 
 @create_after(executed="script", target_regex="build:.*")
 def task_build():
     """Build videos into build/<brand>/<slug>/ (sub-task per step)."""
-    from compiler.cli import print_warnings
-
-    s = session()
-    plan = s.plan
-    print_warnings(plan, sorted(plan.warnings))  # declared fallbacks are announced, never silent
+    ws = workspace()
+    plan = ws.plan()
+    try:
+        ws.announce(DoitReporter.targets())  # the display's total, and declared fallbacks (never silent)
+    except ValueError:
+        ws.announce(None)
     for vid, vplan in sorted(plan.videos.items()):
         for sid in vplan.steps:
             step = plan.steps[sid]
             yield {"name": sid, "actions": [(_run_step, [sid])], "uptodate": [(_step_done, [sid])],
-                   "task_dep": [f"build:{d}" for d in step.deps()], "doc": f"{step.kind}", "verbosity": 2}
+                   "task_dep": [f"build:{d}" for d in step.deps()], "doc": f"{step.kind}",
+                   "verbosity": STEP_VERBOSITY}
         yield {"name": vid, "actions": [(_materialize, [vid])], "uptodate": [(_video_done, [vid])],
-               "task_dep": [f"build:{sid}" for sid in vplan.steps], "doc": f"video {vid}", "verbosity": 2}
+               "task_dep": [f"build:{sid}" for sid in vplan.steps], "doc": f"video {vid}", "verbosity": STEP_VERBOSITY}
     for where, text in sorted(plan.errors.items()):
-        if "/" in where and not where.endswith(".yaml"):
-            yield {"name": where, "actions": [(_fail, [text])], "uptodate": [False], "verbosity": 2}
-        else:
-            yield {"name": f"spec:{where}", "actions": [(_fail, [text])], "uptodate": [False], "verbosity": 2}
+        name = where if "/" in where and not where.endswith(".yaml") else f"spec:{where}"
+        yield {"name": name, "actions": [(_fail, [text])], "uptodate": [False], "verbosity": STEP_VERBOSITY}
     for vid, why in sorted(plan.pending.items()):
-        yield {"name": vid, "actions": [(_fail, [f"{vid}: {why}"])],
-               "uptodate": [False], "verbosity": 2}
+        yield {"name": vid, "actions": [(_fail, [f"pending: {why}"])], "uptodate": [False],
+               "verbosity": STEP_VERBOSITY}
 
 
 def task_check():
@@ -169,18 +172,17 @@ def task_gc():
 
 
 def task_plan():
-    """Print the compiled plan as JSON (a dry run: nothing is rendered)."""
-    from compiler.cli import plan_json
+    """Print the compiled plan as JSON (a dry run: nothing is rendered); fails while a spec has errors."""
+    from compiler.cli import plan
 
-    return {"actions": [lambda: print(plan_json()) or True], "uptodate": [False], "verbosity": 2}
+    return {"actions": [lambda: plan() == 0], "uptodate": [False], "verbosity": 2}
 
 
 def task_schema():
     """Write JSON Schemas for the specs to schemas/ (for editor completion)."""
     from compiler.schema import write_schemas
-    from compiler.cli import ROOT
 
-    return {"actions": [lambda: bool(write_schemas(ROOT))], "uptodate": [False], "verbosity": 2}
+    return {"actions": [lambda: bool(write_schemas(workspace().root))], "uptodate": [False], "verbosity": 2}
 
 
 # Publishing (issue 5): `doit auth:<brand>`, `doit approve`, `doit publish[:<brand>/<slug>]`, `doit analytics`.

@@ -86,7 +86,7 @@ def bench_render(templates: list[str], seconds: float, width: int, height: int, 
 
 
 def cold_build(vid: str) -> Path:
-    from compiler.cli import Session
+    from compiler.workspace import Workspace
 
     root = Path(tempfile.mkdtemp(prefix="bench-cold-")) / "proj"
     ignore = shutil.ignore_patterns("node_modules")
@@ -101,16 +101,16 @@ def cold_build(vid: str) -> Path:
     for sub in (REPO / "videos" / brand).iterdir():
         if sub.is_dir():
             shutil.copytree(sub, root / "videos" / brand / sub.name)
-    s = Session(root, quiet=True)
-    if vid not in s.plan.videos:
-        raise SystemExit(f"{vid} does not compile: {s.plan.errors.get(vid) or s.plan.pending.get(vid)}")
+    s = Workspace.open(root)
+    if vid not in s.plan().videos:
+        raise SystemExit(f"{vid} does not compile: {s.plan().errors.get(vid) or s.plan().pending.get(vid)}")
     t0 = time.perf_counter()
-    failed = s.engine.build(s.plan.videos[vid].steps, jobs=1)
+    failed = s.engine.build(s.plan().videos[vid].steps, jobs=1)
     if failed:
         raise SystemExit(f"cold build failed: {next(iter(failed.values()))}")
     s.engine.materialize(vid)
     print(f"  cold build of {vid}: {time.perf_counter() - t0:.1f} s", flush=True)
-    return root / s.plan.videos[vid].formats[0].dir / "manifest.json"
+    return root / s.plan().videos[vid].formats[0].dir / "manifest.json"
 
 
 def shares(manifest: Path) -> list[dict]:

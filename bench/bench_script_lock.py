@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import clients.llm as llm_clients  # noqa: E402
-from compiler.cli import Session  # noqa: E402
-from compiler.locks import ScriptSession, write_lock  # noqa: E402
+from compiler.locks import write_lock  # noqa: E402
+from compiler.workspace import Workspace  # noqa: E402
+from core.events import ListReporter  # noqa: E402
 from core.spec import Script  # noqa: E402
 
 CLIENTS: list[str] = []
@@ -80,17 +81,17 @@ def build(root: Path, vid: str) -> dict:
     """Stage 1 + stage 2 for one video, like `python -m compiler build <vid>`; returns timings and counts."""
     calls_before = len(CLIENTS)
     t0 = time.perf_counter()
-    scripts = ScriptSession(root, targets=[vid])
-    failed = scripts.run()
-    s = Session(root, quiet=True)
-    failed.update(s.engine.build(s.plan.videos[vid].steps))
+    scripts = Workspace.open(root, reporter=ListReporter())
+    failed = dict(scripts.script_stage([vid]).failed)
+    s = Workspace.open(root, reporter=ListReporter())
+    failed.update(s.engine.build(s.plan().videos[vid].steps))
     if failed:
         raise SystemExit(f"build failed: {failed}")
     s.engine.materialize(vid)
     seconds = time.perf_counter() - t0
-    ran = [e for e in s.engine.events if e.type == "executed"]
-    return {"seconds": round(seconds, 2), "steps_ran": len(ran), "steps_total": len(s.plan.videos[vid].steps),
-            "script_steps_ran": sum(1 for e in scripts.engine.events if e.type == "executed"),
+    ran = s.reporter.of("executed")
+    return {"seconds": round(seconds, 2), "steps_ran": len(ran), "steps_total": len(s.plan().videos[vid].steps),
+            "script_steps_ran": len(scripts.reporter.of("executed")),
             "llm_clients": len(CLIENTS) - calls_before, "ran": [e.step for e in ran],
             "step_seconds": {e.step: round(e.seconds, 2) for e in ran}}
 

@@ -27,7 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from compiler.cli import Session  # noqa: E402
+from compiler.workspace import Workspace  # noqa: E402
+from core.events import ListReporter  # noqa: E402
 from core.timeline import LEAD_S  # noqa: E402
 
 RESULTS: list[dict] = []
@@ -59,10 +60,15 @@ def project_copy(videos: list[str] | None = None) -> Path:
     return root
 
 
-def steps_of(s: Session, vid: str, kinds: set[str] | None = None, exclude: set[str] | None = None) -> list[str]:
+def workspace(root: Path) -> Workspace:
+    """A workspace whose events are kept (`s.reporter.events`)."""
+    return Workspace.open(root, reporter=ListReporter())
+
+
+def steps_of(s: Workspace, vid: str, kinds: set[str] | None = None, exclude: set[str] | None = None) -> list[str]:
     out = []
-    for sid in s.plan.videos[vid].steps:
-        k = s.plan.steps[sid].kind
+    for sid in s.plan().videos[vid].steps:
+        k = s.plan().steps[sid].kind
         if (kinds is None or k in kinds) and not (exclude and k in exclude):
             out.append(sid)
     return out
@@ -79,7 +85,7 @@ def timed(fn) -> float:
 def bench_composition(quick: bool) -> None:
     vid = "cosmos/dark-sky"
     root = project_copy([vid])
-    s = Session(root, quiet=True)
+    s = workspace(root)
     comp_kinds = {"segment.ffmpeg", "assemble.ffmpeg"}
     prep = steps_of(s, vid, exclude=comp_kinds | {"thumbnail.html", "metadata.youtube", "captions.subtitles", "doc.scriptfiles"})
     assert not s.engine.build(prep, jobs=2), "preparing narration and slides failed"
@@ -89,7 +95,7 @@ def bench_composition(quick: bool) -> None:
     # the same assets, as the engine saw them
     scenes = []
     for sid in steps_of(s, vid, kinds={"segment.ffmpeg"}):
-        st = s.plan.steps[sid]
+        st = s.plan().steps[sid]
         key, _ = s.engine.key(sid)
         m = s.store.get_manifest(key)
         paths = {}
@@ -190,18 +196,18 @@ def moviepy_version(scenes: list[dict], out: Path) -> None:
 def bench_rebuild(quick: bool) -> None:
     vid = "cosmos/dark-sky"
     root = project_copy([vid])
-    s = Session(root, quiet=True)
-    ids = s.plan.videos[vid].steps
+    s = workspace(root)
+    ids = s.plan().videos[vid].steps
     cold = timed(lambda: (s.engine.build(ids, jobs=2), s.engine.materialize(vid)))
     spec = root / "videos/cosmos/dark-sky.yaml"
     text = spec.read_text()
     spec.write_text(text.replace("Maybe thirty.", "Maybe forty, on a good night."))
 
     def rebuild():
-        s2 = Session(root, quiet=True)
-        s2.engine.build(s2.plan.videos[vid].steps, jobs=2)
+        s2 = workspace(root)
+        s2.engine.build(s2.plan().videos[vid].steps, jobs=2)
         s2.engine.materialize(vid)
-        rebuild.ran = [e.step for e in s2.engine.events if e.type == "executed"]
+        rebuild.ran = [e.step for e in s2.reporter.events if e.type == "executed"]
 
     warm = timed(rebuild)
     ratio = warm / cold
@@ -252,7 +258,7 @@ def bench_noop(quick: bool) -> None:
         druns.append(time.perf_counter() - t0)
         assert res.returncode == 0 and "\n.  " not in res.stdout, res.stdout[-2000:]
     record(f"no-op rebuild of {n} videos (doit build)", f"{min(druns):.2f}s", "<= 2 s", min(druns) <= 2.0,
-           f"({sum(len(v.steps) + 1 for v in Session(root, quiet=True).plan.videos.values())} doit tasks)")
+           f"({sum(len(v.steps) + 1 for v in workspace(root).plan().videos.values())} doit tasks)")
 
 
 # ----------------------------------------------------------------- memory --

@@ -1,159 +1,103 @@
-"""Command line: `python -m compiler check|plan|build|explain|gc|schema`. dodo.py uses the same functions."""
+"""Command line: `python -m compiler check|plan|build|explain|gc|script|regen|schema|...`.
+
+A thin layer over `Workspace`: it turns typed results into text and exit codes; progress comes through the
+terminal reporter. dodo.py uses the same functions for `doit check|explain|gc|plan`.
+"""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
-from .execute import Engine, Event
-from .load import load_project
-from .plan import Plan, compile_plan
-from core.store import Store
-
-ROOT = Path(os.environ.get("SHOWRUNNER_ROOT") or Path(__file__).resolve().parents[1])
+from core.settings import Settings
+from .reporting import TerminalReporter, env_verbose
+from .workspace import CheckResult, UnknownTarget, Workspace
 
 
-class Session:
-    """Load + compile once per process; shared by all doit tasks."""
-
-    def __init__(self, root: Path = ROOT, quiet: bool = False):
-        self.root = Path(root)
-        self.project = load_project(self.root)
-        self.plan: Plan = compile_plan(self.project)
-        self.store = Store(self.root / "cache")
-        self.engine = Engine(self.root, self.plan, self.store, on_event=None if quiet else print_event, quiet=quiet)
+def workspace(root: Path | str | None = None, verbose: bool = False) -> tuple[Workspace, TerminalReporter]:
+    term = TerminalReporter(verbose=verbose or env_verbose())
+    return Workspace(Settings.load(root), reporter=term), term
 
 
-def print_event(ev: Event) -> None:
-    if ev.type == "executed":
-        print(f"  done  {ev.step} ({ev.seconds:.1f}s)", flush=True)
-    elif ev.type == "miss":
-        print(f"  run   {ev.step}", flush=True)
-    elif ev.type in ("failed", "corrupt"):
-        print(f"  FAIL  {ev.step}: {ev.detail}", file=sys.stderr, flush=True)
-    elif ev.type == "materialized":
-        print(f"  wrote {ev.detail}/", flush=True)
-
-
-def check(root: Path = ROOT) -> int:
-    project = load_project(root)
-    plan = compile_plan(project)
-    for where, text in sorted(plan.errors.items()):
+def print_check(res: CheckResult) -> None:
+    for text in res.errors.values():
         print(text, file=sys.stderr)
         print(file=sys.stderr)
-    print_warnings(plan, sorted(plan.warnings))
-    for vid, why in sorted(plan.pending.items()):
-        print(f"note: {vid}: {why}", file=sys.stderr)
-    n = len(plan.videos) + len(plan.pending)
-    print(f"{n} video(s) OK, {len(plan.errors)} with errors" + (f", {len(plan.pending)} awaiting a script" if plan.pending else ""))
-    return 1 if plan.errors else 0
-
-
-def print_warnings(plan: Plan, vids) -> None:
-    """Declared fallbacks (e.g. a genimage scene without an image model) are never silent."""
-    for v in vids:
-        for text in plan.warnings.get(v, []):
+    for vid in sorted(res.warnings):  # declared fallbacks (e.g. a genimage scene without an image model) are never silent
+        for text in res.warnings[vid]:
             print(f"warning: {text}", file=sys.stderr)
+    for vid, why in res.pending.items():
+        print(f"note: {vid}: {why}", file=sys.stderr)
 
 
-def select(plan: Plan, targets: list[str]) -> list[str]:
-    if not targets:
-        return sorted(plan.videos)
-    out = []
-    for t in targets:
-        matches = [v for v in plan.videos if v == t or v.startswith(t.rstrip("/") + "/")]
-        if not matches and t not in plan.errors and not select_pending(plan, [t]):
-            raise SystemExit(f"no video matches '{t}' (videos: {', '.join(sorted(plan.videos))})")
-        out += matches
-    return out
+def check(root: Path | str | None = None) -> int:
+    res = Workspace(Settings.load(root)).check()
+    print_check(res)
+    print(res.summary())
+    return 0 if res.ok else 1
 
 
-def select_pending(plan: Plan, targets: list[str]) -> list[str]:
-    """Videos awaiting a script (stage 1) that `targets` name."""
-    return [v for v in plan.pending for t in targets if v == t or v.startswith(t.rstrip("/") + "/")]
+def build(targets: list[str], jobs: int = 1, root: Path | str | None = None, verbose: bool = False) -> int:
+    ws, term = workspace(root, verbose)
+    try:
+        return 0 if ws.build(targets, jobs=jobs).ok else 1
+    finally:
+        term.close()
 
 
-def build(targets: list[str], jobs: int = 1, root: Path = ROOT) -> int:
-    from .scriptcmd import generate_scripts
-
-    script_failed = generate_scripts(targets, jobs, root)  # stage 1: script locks of topic-only videos
-    s = Session(root)
-    t0 = time.perf_counter()
-    failures = len(script_failed)
-    for v, why in sorted(s.plan.pending.items()):
-        if v not in script_failed and (not targets or v in select_pending(s.plan, targets)):
-            print(f"PENDING {v}: {why}", file=sys.stderr)
-            failures += 1
-    for where, text in sorted(s.plan.errors.items()):
-        if not targets or any(where == t or where.startswith(t) for t in targets):
-            print(text, file=sys.stderr)
-            failures += 1
-    vids = select(s.plan, targets)
-    print_warnings(s.plan, vids)
-    step_ids = [sid for v in vids for sid in s.plan.videos[v].steps]
-    failed = s.engine.build(step_ids, jobs=jobs)
-    for v in vids:
-        bad = {k: e for k, e in failed.items() if s.plan.steps[k].video == v}
-        if bad:
-            failures += 1
-            first = next(e for e in bad.values() if not e.startswith("skipped"))
-            print(f"FAILED {v}: {first}", file=sys.stderr)
-        else:
-            s.engine.materialize(v)
-    ran = sum(1 for e in s.engine.events if e.type == "executed")
-    hits = sum(1 for e in s.engine.events if e.type == "hit")
-    built = sum(1 for e in s.engine.events if e.type == "materialized")
-    print(f"{built} output folder(s) written, {failures} video(s) failed; {ran} step(s) ran, {hits} cached, "
-          f"in {time.perf_counter() - t0:.1f}s")
-    return 1 if failures else 0
+def script(targets: list[str], jobs: int = 1, root: Path | str | None = None, reroll: bool = False,
+           verbose: bool = False) -> int:
+    """Stage 1 on its own: write missing or stale script locks (`reroll`: a new roll of the named videos)."""
+    ws, term = workspace(root, verbose)
+    try:
+        return 0 if ws.script_stage(targets, jobs=jobs, reroll=reroll).ok else 1
+    finally:
+        term.close()
 
 
-def explain(targets: list[str], root: Path = ROOT) -> int:
-    s = Session(root, quiet=True)
-    vids = select(s.plan, targets)
-    rows = s.engine.explain([sid for v in vids for sid in s.plan.videos[v].steps])
+def explain(targets: list[str], root: Path | str | None = None) -> int:
+    rows = Workspace(Settings.load(root)).explain(targets)
     for r in rows:
-        print(f"{r['status']:<8} {r['step']}" + (f"  [{r['key']}]" if r.get("key") else "") + (f"\n         {r['why']}" if r.get("why") else ""))
-    counts = {k: sum(1 for r in rows if r["status"] == k) for k in ("hit", "miss", "pending")}
+        print(f"{r.status:<8} {r.step}" + (f"  [{r.key}]" if r.key else "") + (f"\n         {r.why}" if r.why else ""))
+    counts = {k: sum(1 for r in rows if r.status == k) for k in ("hit", "miss", "pending")}
     print(f"{counts['hit']} hit, {counts['miss']} miss, {counts['pending']} pending (run after a changed upstream)")
     return 0
 
 
-def gc(dry_run: bool = False, root: Path = ROOT) -> int:
-    """Keep what the current specs need: every step key computable from the current plan."""
-    s = Session(root, quiet=True)
-    if s.plan.errors:
+def gc(dry_run: bool = False, root: Path | str | None = None) -> int:
+    res = Workspace(Settings.load(root)).gc(dry_run=dry_run)
+    if res.refused:
         print("refusing to collect garbage while specs have errors (their cache entries would be lost):", file=sys.stderr)
-        for where in sorted(s.plan.errors):
+        for where in res.refused:
             print(f"  {where}", file=sys.stderr)
         return 1
-    live = set()
-    for sid in s.plan.closure(list(s.plan.steps)):
-        if s.engine.is_done(sid):
-            live.add(s.engine.key(sid)[0])
-    # generated script locks point at their script step's manifest (usage, cost, similarity): keep it
-    live |= {lv.script.generated.key for lv in s.project.videos.values()
-             if lv.script is not None and lv.script.generated is not None}
-    res = s.store.gc(live, dry_run=dry_run)
-    print(("would remove" if dry_run else "removed") +
-          f" {res['actions_removed']} action(s), {res['blobs_removed']} blob(s), {res['bytes_freed'] / 1e6:.1f} MB; "
-          f"kept {len(live)} live action(s)")
+    print(res.summary())
     return 0
 
 
-def plan_json(root: Path = ROOT) -> str:
-    return Session(root, quiet=True).plan.model_dump_json(indent=2)
+def plan(root: Path | str | None = None) -> int:
+    """The compiled plan as JSON on stdout; non-zero (errors on stderr) while a spec has errors."""
+    ws = Workspace(Settings.load(root))
+    print(ws.plan().model_dump_json(indent=2))
+    res = ws.check()
+    if not res.ok:
+        print_check(res)
+        print(res.summary(), file=sys.stderr)
+    return 0 if res.ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m compiler")
-    ap.add_argument("--root", type=Path, default=None, help="project folder (default: $SHOWRUNNER_ROOT or this repo)")
+    ap.add_argument("--root", type=Path, default=None,
+                    help="project folder (default: $SHOWRUNNER_ROOT, else the nearest folder with brands/ and recipes/)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="a log line per step instead of the live display (or set SHOWRUNNER_VERBOSE=1)")
+    verbose = argparse.ArgumentParser(add_help=False)  # `build -v` as well as `-v build`
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("check")
     sub.add_parser("plan")
-    b = sub.add_parser("build")
+    b = sub.add_parser("build", parents=[verbose])
     b.add_argument("targets", nargs="*")
     b.add_argument("-j", "--jobs", type=int, default=1)
     e = sub.add_parser("explain")
@@ -161,10 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     g = sub.add_parser("gc")
     g.add_argument("--dry-run", action="store_true")
     sub.add_parser("schema")
-    sc = sub.add_parser("script", help="write missing or stale script locks of topic-only videos (LLM)")
+    sc = sub.add_parser("script", parents=[verbose], help="write missing or stale script locks of topic-only videos (LLM)")
     sc.add_argument("targets", nargs="*")
     sc.add_argument("-j", "--jobs", type=int, default=1)
-    rg = sub.add_parser("regen", help="re-roll the generated script of topic-only videos on purpose")
+    rg = sub.add_parser("regen", parents=[verbose], help="re-roll the generated script of topic-only videos on purpose")
     rg.add_argument("targets", nargs="+")
     im = sub.add_parser("import-script", help="import a tag-format script as videos/<brand>/<slug>.script.yaml")
     im.add_argument("file", help="tag-format text file, or - for standard input")
@@ -174,27 +118,30 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("video", help="<brand>/<slug>")
     ex.add_argument("-o", "--output", default=None)
     a = ap.parse_args(argv)
-    root = (a.root or ROOT).resolve()
-    if a.cmd == "check":
-        return check(root)
-    if a.cmd == "plan":
-        print(plan_json(root))
-        return 0
-    if a.cmd == "build":
-        return build(a.targets, a.jobs, root)
-    if a.cmd == "explain":
-        return explain(a.targets, root)
-    if a.cmd == "gc":
-        return gc(a.dry_run, root)
-    if a.cmd in ("script", "regen", "import-script", "export-script"):
+    root = Settings.load(a.root).root
+    try:
+        if a.cmd == "check":
+            return check(root)
+        if a.cmd == "plan":
+            return plan(root)
+        if a.cmd == "build":
+            return build(a.targets, a.jobs, root, verbose=a.verbose)
+        if a.cmd == "explain":
+            return explain(a.targets, root)
+        if a.cmd == "gc":
+            return gc(a.dry_run, root)
+        if a.cmd in ("script", "regen"):
+            regen = a.cmd == "regen"
+            return script(a.targets, 1 if regen else a.jobs, root, reroll=regen, verbose=a.verbose)
+    except UnknownTarget as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if a.cmd in ("import-script", "export-script"):
         from . import scriptcmd
 
         if a.cmd == "import-script":
             return scriptcmd.import_script(a.file, a.video, a.force, root)
-        if a.cmd == "export-script":
-            return scriptcmd.export_script(a.video, a.output, root)
-        regen = a.cmd == "regen"
-        return 1 if scriptcmd.generate_scripts(a.targets, 1 if regen else a.jobs, root, reroll=regen) else 0
+        return scriptcmd.export_script(a.video, a.output, root)
     if a.cmd == "schema":
         from .schema import write_schemas
 

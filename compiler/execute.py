@@ -1,7 +1,8 @@
 """Execute phase: Plan x Store -> artifacts, with typed cache events and an explain mode.
 
 A step's key is computed from the digests of its inputs' *contents*, so a re-run upstream step
-that returns the same bytes does not invalidate anything downstream.
+that returns the same bytes does not invalidate anything downstream. The engine never prints: every
+hit, miss, result, progress fraction, retry and wait goes to its `core.events.Reporter`.
 """
 from __future__ import annotations
 
@@ -13,26 +14,17 @@ import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import renderers
 
 from core.errors import StepError
+from core.events import Event, EventType, NullReporter, Reporter
 from core.keys import action_key, canonical_json, diff_material, sha256_text
 from core.records import ActionManifest, Asset, BuildManifest, OutputEntry, SceneEntry, StepEntry, Timing
 from .plan import Plan, Ref, Step
 from core.store import CorruptBlob, Store, atomic_copy, atomic_write_json, file_digest
-
-
-@dataclass
-class Event:
-    type: str  # hit | miss | executed | failed | corrupt | materialized
-    step: str
-    key: str = ""
-    seconds: float = 0.0
-    detail: str = ""
 
 
 class NotReady(Exception):
@@ -120,24 +112,24 @@ class ToolCache:
 
 
 class Engine:
-    def __init__(self, root: Path, plan: Plan, store: Store, on_event: Callable[[Event], None] | None = None,
-                 quiet: bool = False):
+    PROGRESS_EVERY_S = 0.5  # a step's progress events, at most this often unless what it is doing changes
+
+    def __init__(self, root: Path, plan: Plan, store: Store, reporter: Reporter | None = None):
         self.root = Path(root)
         self.plan = plan
         self.store = store
-        self.on_event = on_event
-        self.quiet = quiet
+        self.reporter: Reporter = reporter or NullReporter()
         self.digests = DigestCache(store.root / "digests.json")
         self.tools = ToolCache(store.root / "tools.json")
         self._keys: dict[str, tuple[str, dict]] = {}
         self._lock = threading.Lock()
-        self.events: list[Event] = []
 
     # ------------------------------------------------------------ keys --
-    def emit(self, ev: Event) -> None:
-        self.events.append(ev)
-        if self.on_event:
-            self.on_event(ev)
+    def emit(self, type: EventType, sid: str, key: str = "", seconds: float = 0.0, detail: str = "",
+             video: str | None = None, fraction: float | None = None) -> None:
+        step = self.plan.steps.get(sid)
+        self.reporter.emit(Event(type=type, step=sid, video=video if video is not None else (step.video if step else ""),
+                                 key=key, seconds=seconds, detail=detail, fraction=fraction))
 
     def _input_digest(self, ref: Ref) -> str:
         if ref.file is not None:
@@ -182,11 +174,11 @@ class Engine:
             raise StepFailed(sid, str(exc)) from None
         manifest = self.store.get_manifest(key)
         if manifest is not None:
-            self.emit(Event("hit", sid, key))
+            self.emit("hit", sid, key)
             if self.store.get_ref(sid) is None:  # explain needs a baseline even for entries built elsewhere
                 self.store.put_ref(sid, key, material)
             return manifest
-        self.emit(Event("miss", sid, key))
+        self.emit("miss", sid, key)
         return self._execute(step, key, material)
 
     def _execute(self, step: Step, key: str, material: dict) -> dict:
@@ -219,7 +211,8 @@ class Engine:
             for name in cls.optional_inputs:
                 inputs.setdefault(name, None)
             ctx = renderers.base.Context(params=cls.Params(**step.params), inputs=inputs, input_facts=facts,
-                                         out_dir=out_dir, scratch=work, step_id=sid, progress=self._progress(sid))
+                                         out_dir=out_dir, scratch=work, step_id=sid, progress=self._progress(sid),
+                                         notice=self._notice(sid))
             result = renderer.run(ctx) or {}
             outputs = {}
             for name in cls.outputs:
@@ -236,36 +229,46 @@ class Engine:
             manifest = record.to_json()
             self.store.put_manifest(key, record)
             self.store.put_ref(sid, key, material)
-            self.emit(Event("executed", sid, key, seconds))
+            self.emit("executed", sid, key, seconds)
             return manifest
         except CorruptBlob as exc:
-            self.emit(Event("corrupt", sid, key, detail=str(exc)))
+            self.emit("corrupt", sid, key, detail=str(exc))
             # the bad blob was quarantined: every manifest that names it now reads as not done, so its
             # producer re-runs on the next build
             raise StepFailed(sid, f"{exc}; run the build again to regenerate it") from None
         except StepError as exc:
-            self.emit(Event("failed", sid, key, detail=str(exc)))
+            self.emit("failed", sid, key, detail=str(exc))
             raise StepFailed(sid, str(exc)) from None
         except NotReady as exc:
             raise StepFailed(sid, f"upstream step {exc} has not been built") from None
         except Exception as exc:  # a renderer bug: keep the traceback for the developer
-            self.emit(Event("failed", sid, key, detail=repr(exc)))
+            self.emit("failed", sid, key, detail=repr(exc))
             raise StepFailed(sid, "internal error in renderer " + step.kind + ":\n" + traceback.format_exc()) from None
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             self.digests.save()
 
     def _progress(self, sid: str) -> Callable[[float, str], None]:
-        last = [0.0]
+        """`ctx.progress` of one step: rate-limited, except that a new `what` ("waiting for a free HeyGen
+        slot", "retrying in 2 s") always gets through."""
+        last = [0.0, None]
 
         def report(frac: float, what: str = "") -> None:
             now = time.monotonic()
-            if self.quiet or now - last[0] < 2.0:
+            if what == last[1] and now - last[0] < self.PROGRESS_EVERY_S:
                 return
-            last[0] = now
-            print(f"    {sid}: {what} {frac * 100:3.0f}%", file=sys.stderr, flush=True)
+            last[0], last[1] = now, what
+            self.emit("progress", sid, fraction=max(0.0, min(1.0, float(frac))), detail=what)
 
         return report
+
+    def _notice(self, sid: str) -> Callable[[str, str], None]:
+        """`ctx.notice` of one step: retries, waits and warnings, never rate-limited."""
+
+        def notice(type: str, message: str) -> None:
+            self.emit(type if type in ("retry", "wait") else "warning", sid, detail=message)  # type: ignore[arg-type]
+
+        return notice
 
     # -------------------------------------------------------- schedule --
     def build(self, step_ids: list[str], jobs: int = 1) -> dict[str, str]:
@@ -282,6 +285,7 @@ class Engine:
                     if deps[sid] & set(failed):
                         failed[sid] = "skipped: an upstream step failed"
                         pending.remove(sid)
+                        self.emit("skipped", sid, detail=failed[sid])
                     elif deps[sid] <= done and len(running) < jobs:
                         running[pool.submit(self.run_step, sid)] = sid
                         pending.remove(sid)
@@ -350,7 +354,7 @@ class Engine:
             if current != json.loads(json.dumps(manifest)):
                 atomic_write_json(mpath, manifest)
             written.append(mpath)
-            self.emit(Event("materialized", f"{vid}:{fo.format}", detail=str(fo.dir)))
+            self.emit("materialized", f"{vid}:{fo.format}", detail=str(fo.dir), video=vid)
         return written
 
     def is_materialized(self, vid: str) -> bool:

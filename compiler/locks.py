@@ -1,7 +1,7 @@
 """Script locks: `videos/<brand>/<slug>.script.yaml`, the reviewed, committed script a build reads.
 
-Stage 1 runs the `script.llm` steps of `compile_script_plan` through the Engine (so a script is
-cached under its key like any artifact) and writes each result here: human-readable YAML (folded
+Stage 1 (`Workspace.script_stage`) runs the `script.llm` steps of `compile_script_plan` through the
+Engine (so a script is cached under its key like any artifact) and writes each result here: human-readable YAML (folded
 block scalars for narration), a header saying how it was made and how to re-roll it, and a
 `generated:` block with the provenance that decides re-rolls. Writes are atomic (temp + rename).
 """
@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import yaml
 
-from .execute import Engine, Event, StepFailed
-from .load import load_project
-from .scriptplan import compile_script_plan, lock_path
+from .load import Project
+from .plan import Step
+from .scriptplan import lock_path
 from core.spec import Generated, Script
 from core.store import Store, atomic_write_text
 
@@ -103,59 +103,18 @@ def _iso(ts: float | None) -> str:
     return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-class ScriptSession:
-    """Stage 1: load, compile the script plan, run its steps, write the locks."""
-
-    def __init__(self, root: Path, targets: list[str] | None = None, reroll: bool = False, quiet: bool = True,
-                 on_event: Callable[[Event], None] | None = None, env: dict | None = None):
-        """`targets`: video ids or brand prefixes (all videos when empty); `reroll`: force a new roll of them."""
-        self.root = Path(root)
-        self.project = load_project(self.root)
-        only = matching(self.project.videos, targets) if targets else None
-        self.unmatched = [t for t in targets or [] if not matching(self.project.videos, [t])]
-        self.plan = compile_script_plan(self.project, only=only, reroll=(only or set()) if reroll else set(), env=env)
-        self.store = Store(self.root / "cache")
-        self.engine = Engine(self.root, self.plan, self.store, on_event=on_event, quiet=quiet)
-        self.written: dict[str, Path] = {}
-
-    def generate(self, sid: str) -> Path:
-        """Run one script step (from the cache when its key is known) and write the video's lock."""
-        manifest = self.engine.run_step(sid)
-        return self._write(sid, manifest)
-
-    def run(self, jobs: int = 1) -> dict[str, str]:
-        """Every step of the script plan; returns {video: error} for failures (plan errors included)."""
-        failed = self.engine.build(list(self.plan.steps), jobs=jobs)
-        out = dict(self.plan.errors)
-        for sid, step in self.plan.steps.items():
-            if sid in failed:
-                out[step.video] = failed[sid]
-                continue
-            try:
-                self.generate(sid)
-            except StepFailed as exc:
-                out[step.video] = str(exc)
-        return out
-
-    def _write(self, sid: str, manifest: dict) -> Path:
-        step = self.plan.steps[sid]
-        lv = self.project.videos[step.video]
-        blob = self.store.open_verified(manifest["outputs"]["script.json"]["digest"])
-        script = Script.model_validate(json.loads(Path(blob).read_text(encoding="utf-8")))
-        facts = manifest.get("facts") or {}
-        usage = {k: facts[k] for k in USAGE_KEYS if k in facts}
-        sim = facts.get("style_similarity")
-        if sim:
-            usage["style_similarity"] = {"mean": sim.get("mean"), "max": sim.get("max"), "model": sim.get("model")}
-        gen = Generated(provider=step.params["llm"]["provider"], model=step.params["llm"]["model"],
-                        key=manifest["key"], salt=step.salt, roll=step.params.get("roll", 0),
-                        at=_iso((manifest.get("timing") or {}).get("started")), usage=usage)
-        script = script.model_copy(update={"generated": gen})
-        path = write_lock(lock_path(lv), script, generated_header(lv.spec.display, lv.id, gen))
-        self.written[lv.id] = path
-        return path
-
-
-def matching(ids: Iterable[str], targets: list[str]) -> set[str]:
-    """Video ids equal to a target or under a target prefix (`kitchenlab` or `kitchenlab/`)."""
-    return {v for v in ids for t in targets if v == t or v.startswith(t.rstrip("/") + "/")}
+def write_generated_lock(project: Project, step: Step, manifest: dict, store: Store) -> Path:
+    """The lock of a finished `script.llm` step: its script.json plus a `generated:` provenance block."""
+    lv = project.videos[step.video]
+    blob = store.open_verified(manifest["outputs"]["script.json"]["digest"])
+    script = Script.model_validate(json.loads(Path(blob).read_text(encoding="utf-8")))
+    facts = manifest.get("facts") or {}
+    usage = {k: facts[k] for k in USAGE_KEYS if k in facts}
+    sim = facts.get("style_similarity")
+    if sim:
+        usage["style_similarity"] = {"mean": sim.get("mean"), "max": sim.get("max"), "model": sim.get("model")}
+    gen = Generated(provider=step.params["llm"]["provider"], model=step.params["llm"]["model"],
+                    key=manifest["key"], salt=step.salt, roll=step.params.get("roll", 0),
+                    at=_iso((manifest.get("timing") or {}).get("started")), usage=usage)
+    script = script.model_copy(update={"generated": gen})
+    return write_lock(lock_path(lv), script, generated_header(lv.spec.display, lv.id, gen))

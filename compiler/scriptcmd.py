@@ -1,7 +1,6 @@
-"""Script commands behind `python -m compiler script|regen|import-script|export-script` (and doit).
+"""Script commands behind `python -m compiler import-script|export-script`.
 
-`generate_scripts` is stage 1 of every build: it writes the script locks of topic-only videos that
-need one (no lock yet, or a salt that differs from the lock's), before stage 2 compiles them.
+Writing generated locks (`script`, `regen`, stage 1 of every build) is `Workspace.script_stage`.
 """
 from __future__ import annotations
 
@@ -10,40 +9,16 @@ import sys
 from pathlib import Path
 
 from core.errors import SpecError
+from core.settings import Settings
 from .load import SCRIPT_SUFFIX, load_project
-from .locks import ScriptSession, matching, write_lock
+from .locks import write_lock
 from .tagformat import export, parse
-
-
-def generate_scripts(targets: list[str] | None, jobs: int = 1, root: Path | None = None, reroll: bool = False,
-                     quiet: bool = False) -> dict[str, str]:
-    """Stage 1: write the locks that are missing or stale; returns {video: error} for failures."""
-    from .cli import ROOT, print_event
-
-    s = ScriptSession(root or ROOT, targets=targets or None, reroll=reroll, quiet=quiet,
-                      on_event=None if quiet else print_event)
-    if reroll and s.unmatched:
-        raise SystemExit(f"no video matches {', '.join(s.unmatched)}")
-    if not s.plan.steps and not s.plan.errors:
-        return {}
-    failed = s.run(jobs=jobs)
-    for vid, path in sorted(s.written.items()):
-        if not quiet:
-            print(f"  wrote {s.project.display(path)}", flush=True)
-    for vid, err in sorted(failed.items()):
-        print(f"FAILED {vid} (script): {err}", file=sys.stderr)
-    if not quiet:
-        calls = sum(1 for e in s.engine.events if e.type == "executed")
-        print(f"{len(s.written)} script lock(s) written ({calls} generated, {len(s.written) - calls} from the cache), "
-              f"{len(failed)} failed", flush=True)
-    return failed
+from .workspace import UnknownTarget, select_targets
 
 
 def import_script(file: str, target: str, force: bool = False, root: Path | None = None) -> int:
     """Tag-format file (or - for stdin) -> videos/<brand>/<slug>.script.yaml, a hand-owned lock."""
-    from .cli import ROOT
-
-    root = Path(root or ROOT)
+    root = Settings.load(root).root
     brand, _, slug = target.partition("/")
     if not brand or not slug or "/" in slug:
         raise SystemExit(f"give the video as <brand>/<slug>, not {target!r}")
@@ -89,10 +64,11 @@ def import_script(file: str, target: str, force: bool = False, root: Path | None
 
 def export_script(target: str, out: str | None = None, root: Path | None = None) -> int:
     """A video's script (lock, script file or inline scenes) in the tag format."""
-    from .cli import ROOT
-
-    project = load_project(Path(root or ROOT))
-    vids = sorted(matching(project.videos, [target]) | ({target} & set(project.errors)))
+    project = load_project(Settings.load(root).root)
+    try:
+        vids = select_targets(set(project.videos) | set(project.errors), [target])  # file errors drop out
+    except UnknownTarget:
+        vids = []
     if len(vids) != 1:
         raise SystemExit(f"no single video matches {target!r}")
     vid = vids[0]

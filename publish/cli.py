@@ -1,7 +1,7 @@
 """What the doit tasks call: auth, approve, publish, analytics. Each prints for humans and returns data.
 
-`root` defaults to the current directory (doit runs tasks from the dodo.py folder); `db_url`
-defaults to SHOWRUNNER_DB_URL or the SQLite ledger in .showrunner/.
+`root` and `db_url` default to what `core.settings.Settings` finds: $SHOWRUNNER_ROOT or the project folder
+around the current directory, and SHOWRUNNER_DB_URL or the SQLite ledger in its .showrunner/.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from core.settings import Settings
 from . import auth as oauth
 from .approval import Decision, record_decision
 from .channels import Channels
@@ -25,7 +26,7 @@ Out = Callable[[str], None]
 
 
 def _root(root: Path | str | None) -> Path:
-    return Path(root).resolve() if root else Path.cwd().resolve()
+    return Settings.load(root).root
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The publish ledger: one database (SQLite file by default, PostgreSQL by URL), migrated on open.
 
-Default: `sqlite:///<repo>/.showrunner/ledger.db`; `SHOWRUNNER_DB_URL` overrides it, e.g.
-`postgresql+psycopg://user@host/db`. The URL is never printed with its password.
+Default: `sqlite:///<project>/.showrunner/ledger.db`; `SHOWRUNNER_DB_URL` overrides it, e.g.
+`postgresql+psycopg://user@host/db` (both decided by `core.settings.Settings`). The URL is never printed
+with its password.
 """
 from __future__ import annotations
 
@@ -17,15 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import LEDGER_DIR, Settings
 from .errors import Busy
 from .models import Lock, utcnow
 
-LEDGER_DIR = ".showrunner"
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def default_url(root: Path) -> str:
-    return os.environ.get("SHOWRUNNER_DB_URL") or f"sqlite:///{(root / LEDGER_DIR / 'ledger.db').resolve()}"
 
 
 def _prepare_sqlite_dir(url: str) -> None:
@@ -84,7 +81,7 @@ class Ledger:
 
     @classmethod
     def open(cls, url: str | None = None, *, root: Path | None = None) -> "Ledger":
-        url = url or default_url(root or Path.cwd())
+        url = url or Settings.load(root).db_url
         if url.startswith("sqlite"):
             _prepare_sqlite_dir(url)
             engine = create_engine(url, connect_args={"timeout": 30})

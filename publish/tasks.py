@@ -14,8 +14,8 @@ action runs. Every task runs every time (`uptodate: [False]`); the ledger decide
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 
+from core.settings import Settings
 from .units import discover
 
 PUBLISH_PARAMS = [
@@ -89,7 +89,7 @@ def task_publish():
     """Publish approved builds to YouTube (doit publish, doit publish:<brand>/<slug>, --dry-run, --replace)."""
     yield {"basename": "publish", "actions": [(_publish, [None])], "params": PUBLISH_PARAMS,
            "uptodate": [False], "verbosity": 2, "doc": "publish every approved build that is not on YouTube yet"}
-    for key in discover(Path.cwd()):
+    for key in discover(Settings.load().root):
         yield {"basename": f"publish:{key}", "actions": [(_publish, [[key]])], "params": PUBLISH_PARAMS,
                "uptodate": [False], "verbosity": 2, "doc": f"publish {key}"}
 
@@ -98,7 +98,7 @@ def task_auth():
     """Authorise a brand's YouTube channel (doit auth:<brand>); `doit auth` shows who is authorised."""
     yield {"basename": "auth", "actions": [(_auth_status,)], "uptodate": [False], "verbosity": 2,
            "doc": "show which brands are authorised as which channel"}
-    for path in sorted(Path("brands").glob("*.yaml")):
+    for path in sorted((Settings.load().root / "brands").glob("*.yaml")):
         yield {"basename": f"auth:{path.stem}", "actions": [(_auth, [path.stem])], "uptodate": [False],
                "verbosity": 2, "doc": f"OAuth consent for brand {path.stem}'s channel (opens a browser)",
                "params": [{"name": "no_browser", "long": "no-browser", "type": bool, "default": False,

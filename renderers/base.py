@@ -33,6 +33,8 @@ class Context:
     scratch: Path
     step_id: str
     progress: Callable[[float, str], None] = field(default=lambda frac, msg="": None)
+    # retries, waits and warnings ("retry" | "wait" | "warning", message): always shown to the user, never rate-limited
+    notice: Callable[[str, str], None] = field(default=lambda type, message: None)
 
     def out(self, name: str) -> Path:
         return self.out_dir / name

@@ -54,17 +54,18 @@ def write(path: Path, text: str) -> Path:
 
 
 def session(root: Path):
-    from compiler.cli import Session
+    """A Workspace on `root` whose events are collected (`ws.reporter.of("executed")`)."""
+    from compiler.workspace import Workspace
+    from core.events import ListReporter
 
-    return Session(root, quiet=True)
+    return Workspace.open(root, reporter=ListReporter())
+
+
+def executed(ws) -> list[str]:
+    return [e.step for e in ws.reporter.of("executed")]
 
 
 def build_all(root: Path):
-    """Build every video; returns (session, failures, executed step ids)."""
+    """Build every video; returns (workspace, failures, executed step ids)."""
     s = session(root)
-    ids = [sid for v in s.plan.videos.values() for sid in v.steps]
-    failed = s.engine.build(ids)
-    for vid in s.plan.videos:
-        if not any(s.plan.steps[k].video == vid for k in failed):
-            s.engine.materialize(vid)
-    return s, failed, [e.step for e in s.engine.events if e.type == "executed"]
+    return s, s.build().failed_steps, executed(s)

@@ -39,9 +39,9 @@ def test_readme_video_example_builds(tmp_path):
     shutil.copytree(REPO / "videos/cosmos/media", root / "videos/cosmos/media")
     (root / "videos/cosmos/readme-example.yaml").write_text(video_block)
     s = session(root)
-    assert not s.plan.errors, s.plan.errors
+    assert not s.plan().errors, s.plan().errors
     vid = "cosmos/readme-example"
-    failed = s.engine.build(s.plan.videos[vid].steps, jobs=2)
+    failed = s.engine.build(s.plan().videos[vid].steps, jobs=2)
     assert failed == {}
     s.engine.materialize(vid)
     assert (root / "build/cosmos/readme-example/video.mp4").stat().st_size > 10_000

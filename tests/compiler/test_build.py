@@ -76,19 +76,20 @@ def test_outputs_are_complete_and_valid(built):
 def test_noop_rebuild_runs_nothing(copy_of_built):
     s, failed, executed = build_all(copy_of_built)
     assert failed == {} and executed == []
-    assert all(s.engine.is_materialized(v) for v in s.plan.videos)
+    assert all(s.engine.is_materialized(v) for v in s.plan().videos)
 
 
 def test_editing_one_narration_reruns_only_what_depends_on_it(copy_of_built):
     root = copy_of_built
     alpha = root / "videos/test/alpha.yaml"
     alpha.write_text(alpha.read_text().replace("Second scene shows a picture.", "The second scene shows a picture now."))
-    rows = {r["step"]: r for r in session(root).engine.explain(list(session(root).plan.steps))}
-    assert rows["test/alpha/narration/01"]["status"] == "miss"
-    assert "params.text: Second scene shows a picture. -> The second scene shows a picture now." in rows["test/alpha/narration/01"]["why"]
-    assert rows["test/alpha/narration/00"]["status"] == "hit"
-    assert rows["test/alpha/tiny/segment/01"]["status"] == "pending"
-    assert rows["test/beta/tiny/assemble"]["status"] == "hit"
+    rows = {r.step: r for r in session(root).explain([])}
+    assert rows["test/alpha/narration/01"].status == "miss"
+    assert "params.text: Second scene shows a picture. -> The second scene shows a picture now." in rows["test/alpha/narration/01"].why
+    assert rows["test/alpha/narration/00"].status == "hit"
+    assert rows["test/alpha/tiny/segment/01"].status == "pending"
+    assert rows["test/beta/tiny/assemble"].status == "hit"
+    assert {r.step for r in session(root).explain(["test/beta"])} == {k for k in rows if k.startswith("test/beta/")}
     s, failed, executed = build_all(root)
     assert failed == {}
     assert set(executed) == {"test/alpha/narration/01", "test/alpha/tiny/segment/01", "test/alpha/tiny/timeline",
@@ -115,7 +116,14 @@ def test_doit_build_and_uptodate(copy_of_built):
     cmd = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "--dir", str(copy_of_built)]
     res = subprocess.run(cmd + ["build"], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    assert "-- build:test/alpha/tiny/assemble" in res.stdout  # up to date: nothing ran
+    # up to date: nothing ran; one summary line per video, not a line per task
+    lines = res.stdout.splitlines()
+    assert lines[0] == "build: 25 step(s) for 2 video(s)" and lines[1:3] == ["built    test/alpha", "built    test/beta"]
+    assert lines[3].startswith("2 video(s) built; 0 step(s) ran, 25 cached, in ") and len(lines) == 4, res.stdout
+    res = subprocess.run(cmd + ["-v", "2", "build:test/beta"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "step(s) for 1 video(s)" in res.stdout and "built    test/beta" in res.stdout
+    assert "-- build:test/beta/tiny/assemble" in res.stdout or "  hit   test/beta/tiny/assemble" in res.stdout
     res = subprocess.run(cmd + ["list", "--all"], env=env, capture_output=True, text=True, timeout=60)
     assert "build:test/beta" in res.stdout
 
@@ -180,7 +188,24 @@ def test_real_narration_longer_than_the_format_fails_clearly(mini):
     long = " ".join(f"Sentence number {i} is here." for i in range(14))
     write(mini / "videos/test/gamma.yaml", f"format: tinyshort\nscenes:\n  - narration: {long}\n")
     s = session(mini)
-    assert "test/gamma" in s.plan.videos
-    failed = s.engine.build(s.plan.videos["test/gamma"].steps)
+    assert "test/gamma" in s.plan().videos
+    failed = s.engine.build(s.plan().videos["test/gamma"].steps)
     msg = failed["test/gamma/tinyshort/timeline"]
     assert "over the 20 s limit of format 'tinyshort'" in msg and "videos/test/gamma.yaml" in msg
+
+
+def test_cli_build_prints_a_summary_not_a_log(copy_of_built, capsys):
+    """Not on a terminal: the plan line, a line per video and the totals, whatever the number of steps."""
+    from compiler.cli import build
+
+    root = copy_of_built
+    alpha = root / "videos/test/alpha.yaml"
+    alpha.write_text(alpha.read_text().replace("First scene. It has two sentences.", "First scene, edited."))
+    assert build([], root=root) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("build: ") and "step(s) for 2 video(s)" in lines[0]
+    assert "built    test/alpha  -> build/test/alpha" in lines and "built    test/beta  -> build/test/beta" in lines
+    assert "2 output folder(s) written, 0 video(s) failed;" in lines[-1] and "cached" in lines[-1]
+    assert len(lines) <= 6, out  # at most a progress line or two besides
+    assert err == ""

@@ -9,7 +9,7 @@ from core.keys import action_key, canonical_json
 
 def keys(root):
     s = session(root)
-    return s, {sid: s.engine.key(sid)[0] for sid in s.plan.steps if not s.plan.steps[sid].deps()}
+    return s, {sid: s.engine.key(sid)[0] for sid in s.plan().steps if not s.plan().steps[sid].deps()}
 
 
 def test_canonical_json_ignores_dict_order():
@@ -27,7 +27,7 @@ def test_keys_do_not_depend_on_where_the_project_lives(mini, tmp_path):
     _, k2 = keys(other)
     assert k1 == k2
     s = session(mini)
-    plan_json = s.plan.model_dump_json()
+    plan_json = s.plan().model_dump_json()
     assert str(mini) not in plan_json and str(tmp_path) not in plan_json
 
 
@@ -83,7 +83,7 @@ def test_layered_defaults_resolve_closest_wins(mini):
             pad: 0.9
         """)
     s = session(mini)
-    assert s.plan.steps["test/gamma/tiny/segment/00"].params["pad"] == 0.7
-    assert s.plan.steps["test/gamma/tiny/segment/01"].params["pad"] == 0.9
-    assert s.plan.steps["test/beta/tiny/segment/00"].params["pad"] == 0.5  # recipe beats brand (0.2)
+    assert s.plan().steps["test/gamma/tiny/segment/00"].params["pad"] == 0.7
+    assert s.plan().steps["test/gamma/tiny/segment/01"].params["pad"] == 0.9
+    assert s.plan().steps["test/beta/tiny/segment/00"].params["pad"] == 0.5  # recipe beats brand (0.2)
     assert brand.exists()

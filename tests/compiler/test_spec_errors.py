@@ -123,5 +123,5 @@ def test_check_cli_reports_without_traceback(mini, capsys):
 def test_plan_has_errors_and_other_videos(mini):
     write(mini / "videos/test/gamma.yaml", "format: nope\nscenes: [{narration: hi}]\n")
     s = session(mini)
-    assert "test/gamma" in s.plan.errors and "unknown format 'nope'" in s.plan.errors["test/gamma"]
-    assert set(s.plan.videos) == {"test/alpha", "test/beta"}
+    assert "test/gamma" in s.plan().errors and "unknown format 'nope'" in s.plan().errors["test/gamma"]
+    assert set(s.plan().videos) == {"test/alpha", "test/beta"}

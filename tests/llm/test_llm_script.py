@@ -9,10 +9,11 @@ import sys
 import pytest
 import yaml
 
-from compiler.cli import Session, build
+from compiler.cli import build
 from compiler.load import load_project
-from compiler.locks import ScriptSession
 from compiler.plan import compile_plan
+from compiler.workspace import ScriptResult, Workspace
+from core.events import ListReporter
 from core.spec import Script
 from llmproject import REPO, make_project, write
 from llmfakes import DRAFT, GEMINI_KEY, Turn, script_dict
@@ -20,9 +21,20 @@ from llmfakes import DRAFT, GEMINI_KEY, Turn, script_dict
 VID = "toast/toast"
 
 
-def generate(root, **kw) -> tuple[ScriptSession, dict]:
-    s = ScriptSession(root, **kw)
-    return s, s.run()
+def workspace(root) -> Workspace:
+    return Workspace.open(root, reporter=ListReporter())
+
+
+def generate(root, targets=None, reroll=False) -> tuple[Workspace, dict]:
+    """Stage 1 on `root`; returns (workspace, {video: error})."""
+    ws = workspace(root)
+    res = ws.script_stage(targets, reroll=reroll)
+    assert isinstance(res, ScriptResult)
+    return ws, res.failed
+
+
+def script_steps(root, **kw) -> dict:
+    return workspace(root).script_plan(**kw).steps
 
 
 def lock_of(root, slug="toast") -> tuple[str, Script]:
@@ -30,13 +42,17 @@ def lock_of(root, slug="toast") -> tuple[str, Script]:
     return text, Script.model_validate(yaml.safe_load(text))
 
 
-def usage_of(s: ScriptSession, vid=VID) -> dict:
-    key, _ = s.engine.key(f"{vid}/script")
-    return s.store.get_manifest(key)["facts"]
+def script_key(ws: Workspace, vid=VID) -> str:
+    """The action key of the video's script step, as the last script stage ran it."""
+    return next(e.key for e in reversed(ws.reporter.events) if e.step == f"{vid}/script" and e.key)
 
 
-def executed(engine) -> set[str]:
-    return {e.step for e in engine.events if e.type == "executed"}
+def usage_of(s: Workspace, vid=VID) -> dict:
+    return s.store.get_manifest(script_key(s, vid))["facts"]
+
+
+def executed(ws: Workspace) -> set[str]:
+    return {e.step for e in ws.reporter.of("executed")}
 
 
 def test_generates_a_lock_with_provenance_usage_and_brand_prompts(gemini_project, brain, sleeps):
@@ -47,7 +63,8 @@ def test_generates_a_lock_with_provenance_usage_and_brand_prompts(gemini_project
     assert "doit regen:toast/toast" in text and "narration: >-\n" in text
     gen = script.generated
     assert (gen.provider, gen.model, gen.salt, gen.roll) == ("gemini", "gemini-test", "", 0)
-    assert gen.key == s.engine.key(f"{VID}/script")[0]
+    assert gen.key == script_key(s)
+    assert [e.detail for e in s.reporter.of("materialized")] == ["videos/toast/toast.script.yaml"]
     assert gen.usage["calls"] == 2 and gen.usage["input_tokens"] > 0 and gen.usage["cost_usd"] > 0
     assert script.title == "Why Toast Tastes Good" and script.alt_titles == ["The Science of Brown", "Toast, Explained"]
     assert script.thumbnail.text == "BROWN = FLAVOUR" and script.scenes[0].chapter == "Why it browns"
@@ -87,8 +104,7 @@ def test_schema_and_brand_problems_are_fed_back(gemini_project, brain, sleeps):
     assert "unknown visual" in repair and "scenes[2].visual" in repair
     bad["scenes"][2]["visual"] = {"kind": "slide", "title": "ok"}
     brain.push(DRAFT, json.dumps(bad), json.dumps(script_dict()))
-    s2 = ScriptSession(gemini_project, targets=[VID], reroll=True)
-    assert s2.run() == {}
+    assert generate(gemini_project, targets=[VID], reroll=True)[1] == {}
     assert "banned phrase 'hack'" in brain.requests[-1]["body"]["contents"][-1]["parts"][0]["text"]
 
 
@@ -158,7 +174,7 @@ def test_salt_bump_rerolls_and_regen_forces_a_new_roll(openai_project, brain, sl
     assert failed == {} and brain.calls == 4
     _, script = lock_of(openai_project)
     assert script.title == "Toast, Rerolled" and (script.generated.salt, script.generated.roll) == ("v2", 0)
-    assert ScriptSession(openai_project).plan.steps == {}  # current again
+    assert script_steps(openai_project) == {}  # current again
 
     brain.script = {**script_dict(), "title": "Toast, Third Take"}
     s, failed = generate(openai_project, targets=[VID], reroll=True)
@@ -189,9 +205,9 @@ def test_hand_written_locks_are_never_rerolled(openai_project, brain, sleeps):
     lock.write_text(yaml.safe_dump(data))
     spec = openai_project / "videos/toast/toast.yaml"
     spec.write_text(spec.read_text() + "salt: v2\n")
-    assert ScriptSession(openai_project).plan.steps == {}
-    s = ScriptSession(openai_project, targets=[VID], reroll=True)
-    assert "written by hand or imported" in s.plan.errors[VID]
+    assert script_steps(openai_project) == {}
+    plan = workspace(openai_project).script_plan([VID], reroll=True)
+    assert "written by hand or imported" in plan.errors[VID]
     assert brain.calls == 2
 
 
@@ -230,6 +246,7 @@ def test_doit_writes_the_lock_before_building(built_by_doit):
     root, run, calls = built_by_doit
     assert run.returncode == 0, run.stdout + run.stderr
     assert "wrote videos/toast/toast.script.yaml" in run.stdout and calls == 2
+    assert "built    toast/toast" in run.stdout and "toast/toast/tiny/segment/00" not in run.stdout  # no line per step
     _, script = lock_of(root)
     sim = script.generated.usage["style_similarity"]
     assert -1 <= sim["mean"] <= 1 and sim["model"] == "all-MiniLM-L6-v2"
@@ -241,16 +258,17 @@ def test_doit_writes_the_lock_before_building(built_by_doit):
 
 def test_lock_edit_rebuilds_only_touched_scenes_and_noop_calls_no_llm(built_copy):
     root = built_copy
-    assert ScriptSession(root).plan.steps == {}  # the lock is current: no script step, no LLM call
-    s = Session(root, quiet=True)
-    assert s.engine.build(s.plan.videos[VID].steps) == {} and executed(s.engine) == set()
+    assert script_steps(root) == {}  # the lock is current: no script step, no LLM call
+    s = workspace(root)
+    res = s.build([VID])
+    assert res.ok and res.failed_steps == {} and executed(s) == set() and res.script is None
 
     lock = root / "videos/toast/toast.script.yaml"
     lock.write_text(lock.read_text().replace("hundreds of new molecules", "a thousand new molecules"))
-    assert ScriptSession(root).plan.steps == {}
-    s = Session(root, quiet=True)
-    assert s.engine.build(s.plan.videos[VID].steps) == {}
-    ran = executed(s.engine)
+    assert script_steps(root) == {}
+    s = workspace(root)
+    assert s.engine.build(s.plan().videos[VID].steps) == {}
+    ran = executed(s)
     assert {f"{VID}/narration/01", f"{VID}/tiny/segment/01", f"{VID}/tiny/assemble"} <= ran
     assert not ran & {f"{VID}/narration/00", f"{VID}/narration/02", f"{VID}/tiny/segment/00",
                       f"{VID}/tiny/segment/02", f"{VID}/tiny/slide/00", f"{VID}/tiny/slide/02",

@@ -87,10 +87,11 @@ def sleeps(monkeypatch) -> list[float]:
 def world(tmp_path, fake, media, monkeypatch, sleeps) -> World:
     root = tmp_path / "repo"
     (root / "brands").mkdir(parents=True)
+    (root / "recipes").mkdir()  # with brands/, what makes a folder a project (core.settings.find_root)
     (root / "brands" / "cosmos.yaml").write_text(BRAND_COSMOS)
     (root / "brands" / "garden.yaml").write_text(BRAND_GARDEN)
     config = tmp_path / "home" / ".config" / "showrunner"
-    for k in ("SHOWRUNNER_DB_URL", "SHOWRUNNER_QUOTA_LIMITS", "SHOWRUNNER_CLOUD_PROJECT", "SHOWRUNNER_UPLOAD_CHUNK_MIB"):
+    for k in ("SHOWRUNNER_ROOT", "SHOWRUNNER_CACHE", "SHOWRUNNER_DB_URL", "SHOWRUNNER_QUOTA_LIMITS", "SHOWRUNNER_CLOUD_PROJECT", "SHOWRUNNER_UPLOAD_CHUNK_MIB"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("SHOWRUNNER_CONFIG_DIR", str(config))
     monkeypatch.setenv("SHOWRUNNER_CLIENT_SECRETS", str(config / "client_secret.json"))

@@ -45,7 +45,9 @@ def doit(capsys, *args: str) -> tuple[int, str]:
     from doit.doit_cmd import DoitMain
 
     tasks = {"task_publish": task_publish, "task_auth": task_auth, "task_analytics": task_analytics,
-             "task_approve": task_approve, "DOIT_CONFIG": {"backend": "sqlite3", "dep_file": ".doit.db"}}
+             "task_approve": task_approve,
+             # doit's default outfile is whatever sys.stdout was when doit was first imported in this process
+             "DOIT_CONFIG": {"backend": "sqlite3", "dep_file": ".doit.db", "outfile": sys.stdout}}
     code = DoitMain(ModuleTaskLoader(tasks)).run(list(args))
     out = capsys.readouterr()
     return code, out.out + out.err
