@@ -60,9 +60,10 @@ def _error_text(resp) -> tuple[str | None, str]:
 
 class Client:
     def __init__(self, api_key: str, key_env: str, *, url: str | None = None, retry: RetryPolicy | None = None,
-                 timeout: float = 60.0):
+                 timeout: float = 60.0, on_retry: Callable[[int, float, str], None] | None = None):
         import httpx
 
+        self.on_retry = on_retry
         self.key_env = key_env
         self.url = url or base_url()
         self.retry = retry or RETRY
@@ -78,6 +79,8 @@ class Client:
 
     def _count(self, attempt: int, delay: float, reason: str) -> None:
         self.waited_s += delay
+        if self.on_retry:
+            self.on_retry(attempt, delay, reason)
 
     def request(self, method: str, path: str, *, what: str, ok404: bool = False, **kw) -> dict | None:
         return self.retry.run(lambda: self._attempt(method, path, what=what, ok404=ok404, **kw), on_retry=self._count)

@@ -111,10 +111,11 @@ class HeyGenAvatar(Renderer):
                                   "salt": p.salt})
         retry = heygen.RETRY  # its sleep also paces the slot wait, the status polls and the download retries
         slots = Slots(state / "slots", int(os.environ.get("SHOWRUNNER_HEYGEN_CONCURRENCY", "10")), sleep=retry.sleep)
-        client = Client(key, p.api_key_env, retry=retry)
+        client = Client(key, p.api_key_env, retry=retry,
+                        on_retry=lambda attempt, delay, reason: ctx.notice("retry", f"HeyGen: {reason}; retrying in {delay:.1f}s"))
         facts: dict = {"api": API, "lipsync": bool(audio), "aspect_ratio": p.aspect_ratio, "resolution": p.resolution}
         try:
-            with slots.hold(on_wait=lambda: ctx.progress(0.0, "waiting for a free HeyGen slot")):
+            with slots.hold(on_wait=lambda: ctx.notice("wait", "waiting for a free HeyGen slot")):
                 video_id, resumed = self.start(client, journal, rid, body, audio, ctx)
                 facts.update(video_id=video_id, resumed=resumed)
                 data, polls = self.wait(client, video_id, ctx)

@@ -191,7 +191,7 @@ class LlmScript(Renderer):
     def ask(self, messages: list[Message], schema: dict | None, what: str):
         return with_retries(lambda: self.client.complete(self.system, messages, schema),
                             max_retries=self.p.llm.max_retries, usage=self.usage, what=what,
-                            progress=lambda msg: self.ctx.progress(0.5, msg))
+                            progress=lambda msg: self.ctx.notice("retry", msg))
 
     def structure(self, messages: list[Message], what: str):
         """Ask for the structured script; re-ask with the problems until it checks out (bounded)."""
