@@ -22,15 +22,15 @@ from typing import Callable
 
 from core.events import Event, EventType, Reporter
 
-from .approval import require_approval
+from .approval import require_approval, require_approved_build
 from .channels import Channels
 from .dryrun import DryRun
 from .errors import (ApiError, ChannelMismatch, NotApproved, OnHold, PublishError, QuotaRefused, SessionExpired,
                      ThumbnailForbidden, UploadLimitExceeded, VideoChanged, locked_private_warning)
 from .ledger import Ledger, LockLease
 from .models import PublishedVideo, PublishRecord, utcnow
-from .plan import (ApiCall, Desired, PlannedStep, StepState, canonical, captions_update_call, desired_state,
-                   insert_call, merge_update, new_video_steps, plan_converge, verify_call)
+from .plan import (ApiCall, Desired, PlannedStep, StepState, approval_state, canonical, captions_update_call,
+                   desired_state, insert_call, merge_update, new_video_steps, plan_converge, verify_call)
 from .printer import LinePrinter
 from .quota import estimate
 from .repository import parse_time, transaction
@@ -144,7 +144,10 @@ class Publisher:
     def publish_unit(self, key: str) -> Outcome:
         unit = load_unit(self.root, key)
         channel = self.channels.channel_of(unit.brand)
-        require_approval(self.ledger, key, unit.build_digest)
+        # The build first (an unapproved unit is skipped whatever its metadata says), then everything
+        # that would be sent, brand settings included: the approval must cover exactly that.
+        require_approved_build(self.ledger, key, unit.build_digest)
+        require_approval(self.ledger, key, approval_state(unit, channel))
         live, pending = self._state(key)
         video_sha = unit.digests["video.mp4"]
         if not pending and live is not None and live.video_sha256 == video_sha:
