@@ -15,10 +15,10 @@ from core.settings import Settings
 from . import auth as oauth
 from .approval import Decision, record_decision
 from .channels import Channels
-from .errors import ChannelMismatch, ConfigError
+from .errors import ChannelMismatch, ConfigError, PublishError
 from .ledger import Ledger
 from .models import Hold
-from .plan import ApiCall
+from .plan import ApiCall, approval_state
 from .publisher import Outcome, Publisher, PublishOptions
 from .units import discover, load_unit
 
@@ -69,17 +69,32 @@ def publish(units: list[str] | None = None, dry_run: bool = False, replace: bool
 
 def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *,
             root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> Decision:
-    """Record a review decision for the unit's current build (what build/ holds right now)."""
+    """Record a review decision for the unit's current build (what build/ holds right now) together
+    with everything publishing would send for it under the brand's current `channel:` settings."""
     root = _root(root)
     built = load_unit(root, unit)
     ledger = Ledger.open(db_url, root=root)
     try:
         try:
-            d = record_decision(ledger, unit, built.build_digest, reviewer=reviewer, approved=approved, reason=reason)
+            state = approval_state(built, Channels(root, ledger).channel_of(built.brand))
+        except PublishError:
+            if approved:
+                raise  # what cannot be published cannot be approved; the message says why
+            state = None  # a rejection needs no publish state
+        try:
+            d = record_decision(ledger, unit, built.build_digest, reviewer=reviewer, approved=approved, reason=reason,
+                                publish_state=state)
         except ValueError as exc:
             raise ConfigError(str(exc), unit=unit) from None
         verb = "approved" if approved else "rejected"
         out(f"{unit}: build {d.build_digest[:12]} {verb} by {d.reviewer}" + (f" ({d.reason})" if d.reason else ""))
+        if approved and state is not None:
+            st = state["status"]
+            out(f"  covers: channel {state['channel']}, privacy {st['privacyStatus']}, schedule "
+                f"{st['schedule'] or 'none'}, made for kids {str(st['selfDeclaredMadeForKids']).lower()}, "
+                f"AI-content disclosure {str(st['containsSyntheticMedia']).lower()}, playlists "
+                f"{', '.join(state['playlists']) or 'none'}, category {state['snippet']['categoryId']}, "
+                f"language {state['snippet']['defaultLanguage']} (publish digest {d.publish_digest[:12]})")
         return d
     finally:
         ledger.close()

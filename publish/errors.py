@@ -18,6 +18,7 @@ class PublishError(Exception):
     """A problem the user can act on. Rendered as `error: <unit>: message` plus a hint, never a traceback."""
 
     kind = "publish"
+    video_id: str | None = None  # set when the unit's video is on YouTube although this error stopped the run
 
     def __init__(self, message: str, *, hint: str | None = None, unit: str | None = None):
         self.message = message

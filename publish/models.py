@@ -119,7 +119,12 @@ class VideoStep(Base):
 
 
 class Approval(Base):
-    """A reviewer's decision on one build of one unit. Only the latest decision per build counts."""
+    """A reviewer's decision on one build of one unit. Only the latest decision per build counts.
+
+    `publish_state` is the canonical JSON of everything publishing sends (publish.plan
+    `Desired.approval_state()`), `publish_digest` its sha256; an approval covers exactly that.
+    Both are NULL for decisions recorded before migration 0002: those cover no publish settings.
+    """
 
     __tablename__ = "approvals"
     __table_args__ = (Index("ix_approvals_unit_digest", "unit", "build_digest"),)
@@ -131,6 +136,8 @@ class Approval(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     approved: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text, default="")
+    publish_digest: Mapped[str | None] = mapped_column(String(64))
+    publish_state: Mapped[str | None] = mapped_column(Text)
 
 
 class QuotaUsage(Base):

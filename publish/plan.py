@@ -71,6 +71,8 @@ class Desired:
     marker: str
     playlists: list[str]
     caption_language: str
+    requested_privacy: str = "private"  # the brand's channel.privacy (sent when there is no schedule)
+    schedule: str | None = None  # the brand's channel.schedule, the rule publishAt slots come from
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -98,6 +100,37 @@ class Desired:
 
     def insert_body(self) -> dict:
         return {"snippet": dict(self.snippet), "status": self.status()}
+
+    def approval_state(self) -> dict:
+        """Everything publishing sends for this unit, as a reviewer approves it (see `publish_digest`).
+
+        The build (its digest and the three media files) plus every field of every call: the channel,
+        the whole snippet, the status settings, the caption track's settings and the playlists. The
+        one thing not fixed here is the exact publishAt slot, which depends on when the upload runs;
+        what is approved is the rule it comes from (`channel.schedule`) and the privacy setting.
+        A field added to what is sent must be added here too (tests/publish check the calls).
+        """
+        captions = {k: v for k, v in caption_snippet(self, NEW_VIDEO).items() if k != "videoId"}
+        return {
+            "build_digest": self.unit.build_digest,
+            "channel": self.channel_id,
+            "video": {"sha256": self.video_sha},
+            "snippet": dict(self.snippet),
+            "status": {"privacyStatus": self.requested_privacy, "schedule": self.schedule, **self.flags},
+            "thumbnail": {"sha256": self.thumbnail_sha},
+            "captions": {"sha256": self.captions_sha, **captions},
+            "playlists": list(self.playlists),
+        }
+
+
+def publish_digest(state: dict) -> str:
+    """sha256 of the canonical JSON of an approval state (`Desired.approval_state()`)."""
+    return hashlib.sha256(canonical(state).encode()).hexdigest()
+
+
+def approval_state(unit: BuildUnit, channel) -> dict:
+    """What a reviewer approves for the unit's current build under the brand's current channel settings."""
+    return desired_state(unit, channel, publish_at=None).approval_state()
 
 
 def _check_text(key: str, name: str, value: Any, *, max_chars: int | None = None, max_bytes: int | None = None,
@@ -162,7 +195,8 @@ def desired_state(unit: BuildUnit, channel, *, publish_at: dt.datetime | None) -
     privacy = "private" if publish_at is not None else channel.privacy
     d = Desired(unit=unit, channel_id=channel.id, snippet=snippet, flags=flags, privacy=privacy,
                 publish_at=publish_at, marker=marker, playlists=list(dict.fromkeys(channel.playlists)),
-                caption_language=language)
+                caption_language=language, requested_privacy=channel.privacy,
+                schedule=str(channel.schedule).strip() if channel.schedule else None)
     if dropped:
         d.warnings.append(f"tags over YouTube's 500-character limit (or containing < > ,) were left out: "
                           f"{', '.join(dropped)}")

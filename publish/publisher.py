@@ -22,17 +22,18 @@ from typing import Callable
 
 from core.events import Event, EventType, Reporter
 
-from .approval import require_approval
+from .approval import require_approval, require_approved_build
 from .channels import Channels
 from .dryrun import DryRun
-from .errors import (ApiError, ChannelMismatch, NotApproved, OnHold, PublishError, QuotaRefused, SessionExpired,
-                     ThumbnailForbidden, UploadLimitExceeded, VideoChanged, locked_private_warning)
+from .errors import (AUDIT_FORM, ApiError, ChannelMismatch, NotApproved, OnHold, PublishError, QuotaExceeded,
+                     QuotaRefused, SessionExpired, ThumbnailForbidden, UploadLimitExceeded, VideoChanged,
+                     locked_private_warning)
 from .ledger import Ledger, LockLease
 from .models import PublishedVideo, PublishRecord, utcnow
-from .plan import (ApiCall, Desired, PlannedStep, StepState, canonical, captions_update_call, desired_state,
-                   insert_call, merge_update, new_video_steps, plan_converge, verify_call)
+from .plan import (ApiCall, Desired, PlannedStep, StepState, approval_state, canonical, captions_update_call,
+                   desired_state, insert_call, merge_update, new_video_steps, plan_converge, verify_call)
 from .printer import LinePrinter
-from .quota import estimate
+from .quota import estimate, until_reset
 from .repository import parse_time, transaction
 from .schedule import next_slot, parse_schedule
 from .units import BuildUnit, discover, load_unit
@@ -40,6 +41,8 @@ from .youtube import MIB, Client, chunk_size
 from .youtube import session_json as session_of
 
 REFUSED = (QuotaRefused, VideoChanged, OnHold, ChannelMismatch)
+STEP_NAMES = {"metadata": "the metadata update (title, description, tags, settings)", "thumbnail": "the thumbnail",
+              "captions": "the captions"}
 
 
 def after_upload_hook(unit: str, video: dict) -> None:
@@ -131,20 +134,23 @@ class Publisher:
         except NotApproved as exc:
             return Outcome(key, "not-approved", message=exc.for_unit(key).render())
         except REFUSED as exc:
-            return Outcome(key, "refused", message=exc.for_unit(key).render())
+            return Outcome(key, "refused", exc.video_id, message=exc.for_unit(key).render())
         except PublishError as exc:
             if exc.kind == "auth":
                 self.channels.needs_auth(key.split("/")[0], exc.message)
             with transaction(self.ledger) as repo:
                 repo.note_error(key, exc.message)
-            return Outcome(key, "failed", message=exc.for_unit(key).render())
+            return Outcome(key, "failed", exc.video_id, message=exc.for_unit(key).render())
 
     # -------------------------------------------------------------- unit --
 
     def publish_unit(self, key: str) -> Outcome:
         unit = load_unit(self.root, key)
         channel = self.channels.channel_of(unit.brand)
-        require_approval(self.ledger, key, unit.build_digest)
+        # The build first (an unapproved unit is skipped whatever its metadata says), then everything
+        # that would be sent, brand settings included: the approval must cover exactly that.
+        require_approved_build(self.ledger, key, unit.build_digest)
+        require_approval(self.ledger, key, approval_state(unit, channel))
         live, pending = self._state(key)
         video_sha = unit.digests["video.mp4"]
         if not pending and live is not None and live.video_sha256 == video_sha:
@@ -159,9 +165,12 @@ class Publisher:
             return self._dry_run(unit, channel, live, pending)
 
         self._frame(key, f"publish {key} (build {unit.build_digest[:12]})")
-        client = self.channels.client_for(unit.brand, channel)
-        with self.ledger.lock(f"publish:{key}") as lease:
-            return self._publish_locked(unit, channel, client, lease)
+        try:
+            client = self.channels.client_for(unit.brand, channel)
+            with self.ledger.lock(f"publish:{key}") as lease:
+                return self._publish_locked(unit, channel, client, lease)
+        except (QuotaExceeded, QuotaRefused) as exc:
+            raise self._quota_with_video(exc, unit, channel, before=live) from None
 
     def _publish_locked(self, unit: BuildUnit, channel, client: Client, lease: LockLease) -> Outcome:
         key, video_sha = unit.key, unit.digests["video.mp4"]
@@ -188,13 +197,20 @@ class Publisher:
             video = self._upload(same, desired, client, lease, channel)
             client.quota.count(f"uploads:{channel.id}")  # per-channel count, for the record
             video_row = self._register(same, video, unit, replaced=live)
-            self._verify(client, video_row, warnings)
             record = same
             uploaded = True
         else:
             video_row = live
             with transaction(self.ledger) as repo:
                 record = repo.open_record(key, live.youtube_video_id)
+        return self._converge(unit, channel, client, video_row, record, uploaded, warnings)
+
+    def _converge(self, unit: BuildUnit, channel, client: Client, video_row: PublishedVideo,
+                  record: PublishRecord | None, uploaded: bool, warnings: list[str]) -> Outcome:
+        """The video is on YouTube: read its status back (after an upload), then send what is missing."""
+        key = unit.key
+        if uploaded:
+            self._verify(client, video_row, record, warnings)
         desired = desired_state(unit, channel, publish_at=video_row.publish_at)
         if not uploaded:
             warnings += desired.warnings
@@ -216,6 +232,30 @@ class Publisher:
             self._apply(step, desired, video_row.youtube_video_id, client, warnings)
         self._set_record(record.id, state="complete", last_error=None)
         return Outcome(key, "published" if uploaded else "updated", video_row.youtube_video_id, warnings=warnings)
+
+    def _quota_with_video(self, exc: QuotaExceeded | QuotaRefused, unit: BuildUnit, channel,
+                          before: PublishedVideo | None) -> PublishError:
+        """Quota ran out while this build's video is already on YouTube (uploaded now or in an earlier
+        run): say so, with its link and what is left to do after the reset."""
+        row, _ = self._state(unit.key)
+        if row is None or row.video_sha256 != unit.digests["video.mp4"]:
+            return exc  # nothing of this build is on YouTube: the quota message says it all
+        vid = row.youtube_video_id
+        desired = desired_state(unit, channel, publish_at=row.publish_at)
+        planned, _ = plan_converge(desired, vid, self._steps(vid), retry_failed=self.options.retry_failed)
+        todo = [STEP_NAMES.get(p.name) or f"adding it to playlist {p.name.split(':', 1)[1]}" for p in planned]
+        uploaded = before is None or before.youtube_video_id != vid
+        state = f"uploaded {'just now' if uploaded else 'earlier'}; YouTube reports it {row.privacy}" + (
+            f", to go public at {row.publish_at:%Y-%m-%d %H:%M} UTC" if row.publish_at else "")
+        left = f"; still to do: {', '.join(todo)}" if todo else ""
+        err = type(exc)(
+            f"{exc.message}. The video itself is already on YouTube: https://youtu.be/{vid} ({state}){left}",
+            hint=f"quota resets at midnight Pacific (00:00 America/Los_Angeles, in {until_reset(self.clock())}); "
+                 "the first `doit publish` after that applies the rest to the same video (nothing is uploaded "
+                 f"again). All brands share the cloud project's quota; for more, apply for a quota extension: "
+                 f"{AUDIT_FORM}")
+        err.video_id = vid
+        return err
 
     def _changed(self, unit: BuildUnit, live: PublishedVideo) -> VideoChanged:
         return VideoChanged(
@@ -363,22 +403,29 @@ class Publisher:
         self._set_step(video["id"], "metadata", "done", rec.metadata_sha256)
         return row
 
-    def _verify(self, client: Client, row: PublishedVideo, warnings: list[str]) -> None:
-        """Read the status back: YouTube may have rejected the upload or locked it private."""
+    def _verify(self, client: Client, row: PublishedVideo, record: PublishRecord | None,
+                warnings: list[str]) -> None:
+        """Read the status back: YouTube may have rejected the upload or locked it private.
+
+        The ledger row gets the privacy and publishAt YouTube reports, not the ones requested.
+        """
         found = client.execute(verify_call(row.youtube_video_id)).get("items") or []
         if not found:
             return
         status = found[0].get("status", {})
+        sent = json.loads(record.request_json or "{}").get("status", {}) if record is not None else {}
+        asked_privacy, asked_at = sent.get("privacyStatus", row.privacy), parse_time(sent.get("publishAt"))
         msg = None
         if status.get("uploadStatus") in ("rejected", "failed"):
             why = status.get("rejectionReason") or status.get("failureReason") or "no reason given"
             msg = f"YouTube {status['uploadStatus']} the upload https://youtu.be/{row.youtube_video_id} ({why})"
-        elif (row.privacy != "private" or row.publish_at is not None) and status.get("privacyStatus") == "private" \
+        elif (asked_privacy != "private" or asked_at is not None) and status.get("privacyStatus") == "private" \
                 and not status.get("publishAt"):
-            requested = f"publishAt {row.publish_at:%Y-%m-%d %H:%M} UTC" if row.publish_at else row.privacy
+            requested = f"publishAt {asked_at:%Y-%m-%d %H:%M} UTC" if asked_at else asked_privacy
             msg = locked_private_warning(row.youtube_video_id, requested)
         with transaction(self.ledger) as repo:
-            repo.record_upload_status(row.youtube_video_id, status.get("uploadStatus"), msg)
+            updated = repo.record_upload_status(row.youtube_video_id, status, msg)
+        row.privacy, row.publish_at = updated.privacy, updated.publish_at
         if msg:
             warnings.append(msg)
 

@@ -189,3 +189,9 @@ def upsert_zero(session, project: str, day: dt.date, bucket: str) -> None:
     """Make sure the day's row exists; a concurrent insert by another process is fine."""
     insert_ignore(session, QuotaUsage, {"project": project, "day": day, "bucket": bucket, "units": 0, "calls": 0,
                                         "updated_at": utcnow()})
+
+
+def until_reset(now: dt.datetime | None = None) -> str:
+    """How long until the quota resets, e.g. `7 h 05 min`."""
+    now = now or utcnow()
+    return _until(next_reset(now), now)

@@ -58,16 +58,23 @@ class PublishRepository:
 
     def register_video(self, rec: PublishRecord, video: dict, unit: BuildUnit, *,
                        replaced: PublishedVideo | None) -> PublishedVideo:
-        """The video an upload created becomes the unit's live video; the one it replaces is superseded."""
+        """The video an upload created becomes the unit's live video; the one it replaces is superseded.
+
+        Privacy and publishAt are what YouTube reports for the video (a locked-private upload is
+        private whatever was asked); only a video resource without its status part falls back to
+        what the intent requested.
+        """
         s = self.session
-        sent = json.loads(rec.request_json or "{}").get("status", {})
+        status = video.get("status")
+        if not status or "privacyStatus" not in status:
+            status = json.loads(rec.request_json or "{}").get("status", {})
         row = s.get(PublishedVideo, video["id"])
         if row is None:
             row = PublishedVideo(youtube_video_id=video["id"], unit=rec.unit, brand=rec.brand,
                                  channel_id=rec.channel_id or "", format=unit.format,
                                  video_sha256=rec.video_sha256, marker=rec.marker or "", record_id=rec.id,
-                                 privacy=sent.get("privacyStatus", "private"),
-                                 publish_at=parse_time(sent.get("publishAt")),
+                                 privacy=status.get("privacyStatus", "private"),
+                                 publish_at=parse_time(status.get("publishAt")),
                                  duration_s=unit.metadata.get("duration_s"), status="live")
             s.add(row)
         if replaced is not None and replaced.youtube_video_id != video["id"]:
@@ -76,11 +83,17 @@ class PublishRepository:
         s.flush()
         return row
 
-    def record_upload_status(self, video_id: str, upload_status: str | None, warning: str | None) -> None:
-        """What YouTube said about the video right after the upload (rejected, locked private)."""
+    def record_upload_status(self, video_id: str, status: dict, warning: str | None) -> PublishedVideo:
+        """What YouTube said about the video right after the upload (rejected, locked private): its
+        upload status, and the privacy and publishAt it really has."""
         row = self.session.get(PublishedVideo, video_id)
-        row.upload_status = upload_status
+        row.upload_status = status.get("uploadStatus")
+        if status.get("privacyStatus"):
+            row.privacy = status["privacyStatus"]
+            row.publish_at = parse_time(status.get("publishAt"))
         row.warning = warning
+        self.session.flush()
+        return row
 
     def taken_slots(self, channel_id: str, fmt: str, *, exclude_record: int | None = None) -> set[dt.datetime]:
         """Publish times already used on the channel: live videos of the format and pending uploads."""

@@ -14,6 +14,9 @@ test runs the real google-api-python-client, google-auth and google-auth-oauthli
 Faults are injected with `inject(kind, ...)`: status (any code + reason), drop (connection cut
 mid-body), drop_after (request processed, response lost), partial (server keeps only part of a
 chunk), expire (session gone: 404), stall (hold the response until released, for kill tests).
+`unaudited = True` locks every upload private (an unaudited API project); with
+`lock_reported_later = True` the upload's reply still shows the requested privacy and only
+videos.list reports the lock.
 """
 from __future__ import annotations
 
@@ -129,6 +132,7 @@ class FakeYouTube:
         self.playlist_items: list[dict] = []
         self.analytics: dict[str, dict] = {}         # video id -> {"daily": {date: {...}}, "retention": [...]}
         self.unaudited = False                       # locked-private uploads
+        self.lock_reported_later = False             # unaudited: the upload reply still shows what was asked
         self.requests: list[tuple[str, str, dict]] = []
         self.violations: list[str] = []                # protocol rules the client broke
         self.faults: list[Fault] = []
@@ -469,6 +473,7 @@ class FakeYouTube:
         status = {"uploadStatus": "uploaded", "privacyStatus": "private", "license": "youtube",
                   "embeddable": True, "publicStatsViewable": True, **(meta.get("status") or {})}
         status["madeForKids"] = bool(status.get("selfDeclaredMadeForKids", False))
+        asked = dict(status)
         if self.unaudited:
             status["privacyStatus"] = "private"
             status.pop("publishAt", None)
@@ -479,6 +484,8 @@ class FakeYouTube:
                                  "contentDetails": {"duration": "PT1S"}, "content": bytes(s["data"]),
                                  "channel": s["channel"], "seq": next(self._ids), "mimetype": s["mimetype"]}
         s["video_id"] = video_id
+        if self.lock_reported_later:
+            return self._resource({**self.videos[video_id], "status": asked}, s["parts"])
         return self._resource(self.videos[video_id], s["parts"])
 
     def _resource(self, video: dict, parts: set[str]) -> dict:

@@ -66,6 +66,13 @@ def test_brand_settings_change_playlists_and_disclosure(world):
     v = published(world)
     (world.root / "brands" / "cosmos.yaml").write_text(
         BRAND_COSMOS.replace("[PLcosmos1]", "[PLcosmos1, PLcosmos2]") + "  synthetic_media: false\n")
+    before = len(world.fake.requests)
+    refused = world.publish()  # brand settings are part of what is approved: the old approval does not cover them
+    assert refused.by_status() == {"not-approved": ["cosmos/dark-sky"]}, world.text
+    assert "status.containsSyntheticMedia (channel.synthetic_media): true -> false" in refused.outcomes[0].message
+    assert len(world.fake.requests) == before
+    assert world.fake.videos[v["id"]]["status"]["containsSyntheticMedia"] is True
+    world.approve()
     report = world.publish()
     assert report.by_status() == {"updated": ["cosmos/dark-sky"]}, world.text
     assert world.fake.videos[v["id"]]["status"]["containsSyntheticMedia"] is False

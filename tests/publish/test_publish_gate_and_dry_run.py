@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from publish import cli
-from publish.approval import latest_decision, record_decision, require_approval
+from publish.approval import latest_decision, record_decision, require_approved_build
 from publish.errors import ConfigError, NotApproved
 from publish.models import Approval, PublishRecord
 from publish_support import assert_published
@@ -36,13 +36,13 @@ def test_approval_is_for_one_build_and_the_latest_decision_wins(world, db_url):
     world.build()
     first = world.approve(reason="looks good")
     ledger = world.ledger()
-    assert require_approval(ledger, "cosmos/dark-sky", first.build_digest).reviewer == "alice"
+    assert require_approved_build(ledger, "cosmos/dark-sky", first.build_digest).reviewer == "alice"
     world.approve(reviewer="bob", approved=False, reason="typo in scene 2")
     with pytest.raises(NotApproved, match="rejected by bob.*typo in scene 2"):
-        require_approval(ledger, "cosmos/dark-sky", first.build_digest)
+        require_approved_build(ledger, "cosmos/dark-sky", first.build_digest)
     world.build(title="Fixed the typo")
     with pytest.raises(NotApproved, match="no review yet"):
-        require_approval(ledger, "cosmos/dark-sky", json.loads(
+        require_approved_build(ledger, "cosmos/dark-sky", json.loads(
             (world.root / "build/cosmos/dark-sky/manifest.json").read_text())["build_digest"])
     second = world.approve(reviewer="bob", reason="fixed")
     assert second.build_digest != first.build_digest

@@ -5,12 +5,12 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from publish import quota
 from publish.errors import QuotaRefused
 from publish.ledger import Ledger
-from publish.models import Hold, QuotaUsage
+from publish.models import Hold, PublishRecord, QuotaUsage
 from publish_support import GARDEN, assert_published
 
 UPLOAD = "/upload/youtube/v3/videos"
@@ -148,3 +148,38 @@ def test_upload_limit_pauses_only_that_channel_for_24_hours(world, sleeps):
     assert "paused until" in again.outcomes[0].message
     assert len(world.fake.calls("POST", UPLOAD)) == posts
     assert_published(world, "garden/tomatoes", channel=GARDEN, playlists=(), scheduled=False)
+
+
+def test_quota_running_out_after_the_upload_says_the_video_is_on_youtube(world, sleeps):
+    world.fake.inject("status", method="POST", path="/upload/youtube/v3/thumbnails", code=403, reason="quotaExceeded",
+                      domain="youtube.quota", message="The request cannot be completed because you have exceeded "
+                                                      "your quota.")
+    world.build()
+    world.approve()
+    report = world.publish()
+    out = report.outcomes[0]
+    assert report.by_status() == {"failed": ["cosmos/dark-sky"]}, world.text
+    vid = world.videos()[0]["id"]
+    assert out.video_id == vid
+    msg = out.message
+    assert "daily API quota is used up" in msg
+    assert f"already on YouTube: https://youtu.be/{vid}" in msg, msg
+    assert "still to do: the thumbnail, the captions, adding it to playlist PLcosmos1" in msg, msg
+    assert "midnight Pacific" in msg and "nothing is uploaded again" in msg
+    assert not sleeps
+    with world.ledger().session() as s:
+        assert s.scalars(select(PublishRecord)).one().state == "uploaded"
+
+    # before the reset: refused up front, and still pointing at the video
+    world.fake.faults.clear()
+    again = world.publish()
+    assert again.by_status() == {"refused": ["cosmos/dark-sky"]}, world.text
+    assert f"https://youtu.be/{vid}" in again.outcomes[0].message and "still to do" in again.outcomes[0].message
+
+    # after midnight Pacific (a new quota day): the rest is applied to the same video
+    with world.ledger().session() as s:
+        s.execute(delete(QuotaUsage))
+    done = world.publish()
+    assert done.by_status() == {"updated": ["cosmos/dark-sky"]}, world.text
+    assert len(world.fake.sessions) == 1, "the video was not uploaded again"
+    assert_published(world)

@@ -192,3 +192,34 @@ def test_locked_private_and_rejected_uploads_are_reported(world):
     assert "locked" in warning and "audit" in warning and "support.google.com/youtube/contact/yt_api_form" in warning
     with world.ledger().session() as s:
         assert "locked private" in s.scalars(select(PublishedVideo)).one().warning
+
+
+@pytest.mark.parametrize("reported_later", [False, True], ids=["in-upload-reply", "only-on-read-back"])
+def test_locked_private_videos_are_recorded_with_the_privacy_youtube_reports(world, reported_later):
+    world.fake.unaudited = True
+    world.fake.lock_reported_later = reported_later
+    world.build("garden/tomatoes", title="Tomatoes")  # unlisted, no schedule
+    world.build("cosmos/dark-sky")  # scheduled: private + publishAt
+    world.approve("garden/tomatoes")
+    world.approve("cosmos/dark-sky")
+    report = world.publish()
+    assert report.ok, world.text
+    for out in report.outcomes:
+        assert any("locked" in w for w in out.warnings), out
+    with world.ledger().session() as s:
+        rows = {r.unit: r for r in s.scalars(select(PublishedVideo))}
+    assert (rows["garden/tomatoes"].privacy, rows["garden/tomatoes"].publish_at) == ("private", None)
+    assert (rows["cosmos/dark-sky"].privacy, rows["cosmos/dark-sky"].publish_at) == ("private", None)
+    assert "unlisted was requested" in rows["garden/tomatoes"].warning
+    assert "publishAt" in rows["cosmos/dark-sky"].warning
+
+
+def test_ledger_records_the_privacy_and_schedule_as_reported(world):
+    world.build()
+    world.approve()
+    assert world.publish().ok, world.text
+    v = world.videos()[0]
+    with world.ledger().session() as s:
+        row = s.scalars(select(PublishedVideo)).one()
+    assert row.privacy == v["status"]["privacyStatus"] == "private"
+    assert row.publish_at.strftime("%Y-%m-%dT%H:%M:%SZ") == v["status"]["publishAt"]
