@@ -27,7 +27,7 @@ ENV_ALIASES = {"ollama": "http://localhost:11434/v1", "llamacpp": "http://localh
                "llama.cpp": "http://localhost:8080/v1", "lmstudio": "http://localhost:1234/v1",
                "vllm": "http://localhost:8000/v1"}
 PROMPT_DIR = "recipes/prompts"
-PROMPTS = ("system", "create", "process", "repair", "shorten")
+PROMPTS = ("system", "create", "process", "repair", "shorten", "continue")
 LLM_KINDS = ("slide", "genimage", "manim", "remotion", "image", "clip")  # what a generated scene may show
 STEP = "script"
 

@@ -22,6 +22,7 @@ class Turn:
     status: int | None = None  # or fail with this HTTP status
     retry_after: float | None = None  # Gemini: RetryInfo.retryDelay; OpenAI: Retry-After header
     hang: float = 0.0  # sleep this long first (longer than the client's timeout: a timeout)
+    finish: str | None = None  # finish reason (default STOP / stop); MAX_TOKENS / length: cut at the output limit
 
 
 @dataclass
@@ -100,7 +101,8 @@ class GeminiHandler(_Handler):
                                                       "details": details}})
         prompt = json.dumps(body.get("contents", []))
         self._send(200, {
-            "candidates": [{"content": {"parts": [{"text": turn.text}], "role": "model"}, "finishReason": "STOP",
+            "candidates": [{"content": {"parts": [{"text": turn.text}], "role": "model"},
+                            "finishReason": turn.finish or "STOP",
                             "index": 0}],
             "usageMetadata": {"promptTokenCount": len(prompt) // 4, "candidatesTokenCount": len(turn.text) // 4,
                               "totalTokenCount": len(prompt) // 4 + len(turn.text) // 4},
@@ -125,7 +127,8 @@ class OpenAIHandler(_Handler):
         prompt = json.dumps(body.get("messages", []))
         self._send(200, {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": turn.text}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": turn.text},
+                         "finish_reason": turn.finish or "stop"}],
             "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(turn.text) // 4,
                       "total_tokens": len(prompt) // 4 + len(turn.text) // 4}})
 
