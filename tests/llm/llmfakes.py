@@ -7,6 +7,7 @@ Every request is recorded (path, headers, body) for the tests to inspect.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class Brain:
     script: dict
     queue: list[Turn] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
+    refuse_lengths: bool = False  # Gemini: answer 400 to a response schema with minLength/maxLength
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def push(self, *turns: Turn | str) -> None:
@@ -89,6 +91,11 @@ class GeminiHandler(_Handler):
         if not self.path.startswith("/v1beta/models/") or not self.path.endswith(":generateContent"):
             return self._send(404, {"error": {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}})
         cfg = body.get("generationConfig", {})
+        lengths = re.search(r'"(min|max)Length": \d', json.dumps(cfg.get("responseJsonSchema")))
+        if self.brain.refuse_lengths and lengths:
+            return self._send(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message":
+                                              "Invalid JSON payload received. Unknown name \"maxLength\" at "
+                                              "'generation_config.response_json_schema': Cannot find field."}})
         turn = self.brain.next(cfg.get("responseMimeType") == "application/json")
         if turn.hang:
             time.sleep(turn.hang)
