@@ -22,7 +22,8 @@ from core.store import Store, atomic_write_text
 
 TOP_ORDER = ("title", "alt_titles", "description", "tags", "thumbnail", "length_s", "scenes", "generated")
 SCENE_ORDER = ("narration", "chapter", "visual")
-USAGE_KEYS = ("calls", "input_tokens", "output_tokens", "cost_usd", "retries", "estimated_s", "attempts")
+USAGE_KEYS = ("calls", "input_tokens", "output_tokens", "cost_usd", "retries", "estimated_s", "attempts", "fixed",
+              "chapters_dropped")
 
 
 class _Folded(str):

@@ -21,7 +21,8 @@ and [settings] (YAML) sets anything else of the scene (voice, audio, pad ...). [
 local picture's path or, for anything else, a prompt for a generated image. [manim] and [remotion]
 take YAML (`template:` + `params:`, or the name on the first line and the params below it). Opening
 tags take attributes: [slide template=bold], [image seed=3 motion=pan_left]. Inside a block only
-its own closing tag ends it, so brackets in narration are fine. Lines starting with # between
+its own closing tag ends it, so brackets in narration are fine; its own opening tag inside it is an
+error (a forgotten [/slide] would swallow the scenes after it). Lines starting with # between
 blocks are comments. Errors point at file:line:col.
 """
 from __future__ import annotations
@@ -127,6 +128,16 @@ def tokenize(text: str, errors: _Errors) -> list[Block]:
             pos = m.end()
             continue
         close = re.compile(r"\[/" + tag + r"\]", re.I).search(text, m.end())
+        again = _reopened(text, tag, m.end(), close.start() if close else n)
+        if again is not None:
+            # a forgotten [/slide] would otherwise swallow every scene up to the next slide's [/slide]
+            aline, acol = _linecol(text, again)
+            errors.add(line, col, f"[{tag}] is not closed before the next [{tag}] at line {aline}:{acol}: "
+                                  f"add [/{tag}] after its text")
+            # go on at the next tag, as if the block had been closed there, so later errors are real ones
+            pos = next((t.start() for t in _OPEN.finditer(text, m.end(), again + 1)
+                        if not t.group(1) and t.group(2).lower() in TAGS), again)
+            continue
         if not close:
             errors.add(line, col, f"[{tag}] is never closed: add [/{tag}] after its text")
             return blocks
@@ -134,6 +145,14 @@ def tokenize(text: str, errors: _Errors) -> list[Block]:
         blocks.append(Block(tag, attrs, text[m.end():close.start()], line, col))
         pos = close.end()
     return blocks
+
+
+def _reopened(text: str, tag: str, start: int, end: int) -> int | None:
+    """Where an opening tag of the same kind appears again inside an open block (`[slide]` ... `[slide]`)."""
+    for m in _OPEN.finditer(text, start, end):
+        if not m.group(1) and m.group(2).lower() == tag:
+            return m.start()
+    return None
 
 
 # --------------------------------------------------------------- parse --
@@ -250,8 +269,11 @@ def parse(text: str, file: str = "<script>") -> Script:
     alt_titles: list[str] = []
     scenes: list[_Scene] = []
     chapter: tuple[str, int] | None = None
+    lines: dict[str, int] = {}  # where each script-level field was given, for validation errors
     for b in blocks:
         body = _clean(b.body)
+        if b.tag in META:
+            lines.setdefault({"alt_title": "alt_titles", "length": "length_s"}.get(b.tag, b.tag), b.line)
         if b.tag in ("title", "description", "tags", "length", "thumbnail") and b.tag in meta:
             errors.add(b.line, b.col, f"a second [{b.tag}] block (give it once)")
             continue
@@ -325,7 +347,7 @@ def parse(text: str, file: str = "<script>") -> Script:
     except ValidationError as exc:
         for e in exc.errors():
             loc = tuple(e["loc"])
-            line = 1
+            line = lines.get(str(loc[0]), 1) if loc else 1
             if loc and loc[0] == "scenes" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(scenes):
                 sc = scenes[loc[1]]
                 line = sc.visual_line if "visual" in loc and sc.visual_line else sc.line
@@ -349,8 +371,8 @@ def _attrs(d: dict) -> str:
 
 
 def _block_text(tag: str, body: str, attrs: dict | None = None, multiline: bool = False) -> str:
-    if re.search(r"\[/" + tag + r"\]", body, re.I):
-        raise ValueError(f"text contains [/{tag}] and cannot be exported to the tag format")
+    if re.search(r"\[/" + tag + r"\]", body, re.I) or _reopened(body, tag, 0, len(body)) is not None:
+        raise ValueError(f"text contains [{tag}] or [/{tag}] and cannot be exported to the tag format")
     if multiline or "\n" in body:
         return f"[{tag}{_attrs(attrs or {})}]\n{body}\n[/{tag}]"
     return f"[{tag}{_attrs(attrs or {})}]{body}[/{tag}]"

@@ -8,7 +8,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Text that must fit a fixed box: the slide and thumbnail templates are laid out for these, and the LLM's
+# response schema (renderers/_lib/script_draft.py) carries the same limits. Longer text is clipped or runs
+# into the logo, so a spec that exceeds them is an error, not a surprise in the rendered frame.
+THUMBNAIL_TEXT_MAX_CHARS = 40
+THUMBNAIL_TEXT_MAX_WORDS = 6
+SLIDE_TITLE_MAX_CHARS = 60
+SLIDE_BULLETS_MAX = 6
+SLIDE_BULLET_MAX_CHARS = 90
+TITLE_MAX_CHARS = 100  # YouTube's limit for a title
+
+
+def _bullet_fits(v: str) -> str:
+    if len(v) > SLIDE_BULLET_MAX_CHARS:
+        raise ValueError(f"this bullet has {len(v)} characters; at most {SLIDE_BULLET_MAX_CHARS} fit on a slide "
+                         "(shorten it, or say the rest in the narration)")
+    return v
+
+
+Bullet = Annotated[str, AfterValidator(_bullet_fits), Field(json_schema_extra={"maxLength": SLIDE_BULLET_MAX_CHARS})]
 
 HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="CSS hex colour, e.g. '#1a2b3c'")]
 Motion = Literal["none", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
@@ -249,11 +269,30 @@ class Recipe(Model):
 
 class SlideVisual(Model):
     kind: Literal["slide"] = "slide"
-    title: str = ""
-    bullets: list[str] = Field(default_factory=list)
+    title: str = Field("", json_schema_extra={"maxLength": SLIDE_TITLE_MAX_CHARS},
+                       description=f"the slide's heading, at most {SLIDE_TITLE_MAX_CHARS} characters")
+    bullets: list[Bullet] = Field(default_factory=list, json_schema_extra={"maxItems": SLIDE_BULLETS_MAX},
+                                  description=f"at most {SLIDE_BULLETS_MAX} bullets of at most "
+                                              f"{SLIDE_BULLET_MAX_CHARS} characters each")
     body: str = ""
     template: str | None = None
     image: str | None = Field(None, description="optional picture placed on the slide")
+
+    @field_validator("title")
+    @classmethod
+    def _title_fits(cls, v: str) -> str:
+        if len(v) > SLIDE_TITLE_MAX_CHARS:
+            raise ValueError(f"the slide title has {len(v)} characters; at most {SLIDE_TITLE_MAX_CHARS} fit on a "
+                             "slide (shorten it, or move the detail into bullets or body)")
+        return v
+
+    @field_validator("bullets")
+    @classmethod
+    def _bullets_fit(cls, v: list[str]) -> list[str]:
+        if len(v) > SLIDE_BULLETS_MAX:
+            raise ValueError(f"{len(v)} bullets; at most {SLIDE_BULLETS_MAX} fit on a slide (split the scene in two, "
+                             "or merge bullets)")
+        return v
 
 
 class ImageVisual(Model):
@@ -359,10 +398,24 @@ class Scene(Style):
 
 
 class Thumbnail(Model):
-    text: str | None = Field(None, description="big text on the thumbnail; default: the title")
+    text: str | None = Field(None, json_schema_extra={"maxLength": THUMBNAIL_TEXT_MAX_CHARS},
+                             description=f"big text on the thumbnail, at most {THUMBNAIL_TEXT_MAX_WORDS} words and "
+                                         f"{THUMBNAIL_TEXT_MAX_CHARS} characters; default: the title")
     image: str | None = Field(None, description="background picture for the thumbnail")
     template: str | None = None
     prompt: str | None = Field(None, description="picture to generate for the thumbnail (written by script generation)")
+
+    @field_validator("text")
+    @classmethod
+    def _text_fits(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        n = len(v.split())
+        if n > THUMBNAIL_TEXT_MAX_WORDS or len(v) > THUMBNAIL_TEXT_MAX_CHARS:
+            raise ValueError(f"thumbnail text has {n} words and {len(v)} characters; at most "
+                             f"{THUMBNAIL_TEXT_MAX_WORDS} words and {THUMBNAIL_TEXT_MAX_CHARS} characters stay readable "
+                             "and clear of the logo (a few punchy words; the title says the rest)")
+        return v
 
 
 class Generated(Model):

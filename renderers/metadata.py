@@ -2,17 +2,19 @@
 
 Limits (YouTube Data API): title <= 100 characters without < or >; description <= 5000 UTF-8
 bytes without < or >; tags <= 500 characters counted YouTube's way (commas count, a tag with a
-space counts as quoted). Chapters need >= 3 entries, the first at 0:00, each >= 10 s.
+space counts as quoted). Chapters need >= 3 entries, the first at 0:00, each >= 10 s: the scenes'
+`chapter:` marks that cannot stand are merged away, and metadata.json, the step's facts and a warning
+say which and why (a generated script lock already leaves out those its estimate drops).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from ._lib.chapters import clock, dropped_messages, plan_chapters
 from .base import Context, Params, Renderer
 
 TITLE_MAX, DESCRIPTION_MAX_BYTES, TAGS_MAX = 100, 5000, 500
-CHAPTER_MIN_S, CHAPTERS_MIN = 10.0, 3
 
 
 def clean(text: str) -> str:
@@ -42,34 +44,9 @@ def fit_tags(tags: list[str]) -> list[str]:
     return out
 
 
-def clock(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def chapters(scenes: list[dict], duration: float) -> list[dict]:
-    """Chapters start at scenes with `chapter:`; without any, at each new slide title.
-    Chapters under 10 s are merged into their neighbour (YouTube ignores chapter lists otherwise)."""
-    explicit = any(sc.get("chapter") for sc in scenes)
-    marks: list[dict] = []
-    for sc in scenes:
-        name = sc.get("chapter") if explicit else sc.get("title")
-        if not marks:
-            marks.append({"start_s": 0.0, "title": name or "Intro"})
-        elif name and name != marks[-1]["title"]:
-            marks.append({"start_s": sc["start_s"], "title": name})
-    kept = list(marks)
-    i = 0
-    while i < len(kept):
-        end = kept[i + 1]["start_s"] if i + 1 < len(kept) else duration
-        if end - kept[i]["start_s"] >= CHAPTER_MIN_S or len(kept) == 1:
-            i += 1
-        elif i == 0:
-            del kept[1]  # the opening chapter must stay at 0:00: absorb the next one
-        else:
-            del kept[i]  # too short: its scenes join the previous chapter
-            i = max(0, i - 1)
-    return kept if len(kept) >= CHAPTERS_MIN else []
+    """The chapter marks YouTube will show ({start_s, title}); see renderers/_lib/chapters.py."""
+    return [{"start_s": m["start_s"], "title": m["title"]} for m in plan_chapters(scenes, duration)[0]]
 
 
 def fit_description(body: str, chapter_lines: list[str], footer: str) -> str:
@@ -92,7 +69,7 @@ def fit_description(body: str, chapter_lines: list[str], footer: str) -> str:
 
 class Metadata(Renderer):
     kind = "metadata.youtube"
-    version = 2
+    version = 3
     inputs = ("timeline",)
     outputs = ("metadata.json",)
 
@@ -107,10 +84,20 @@ class Metadata(Renderer):
     def run(self, ctx: Context) -> dict:
         p = ctx.params
         tl = json.loads(Path(ctx.inputs["timeline"]).read_text())
-        chaps = chapters(tl["scenes"], tl["duration_s"])
+        kept, dropped = plan_chapters(tl["scenes"], tl["duration_s"])
+        chaps = [{"start_s": m["start_s"], "title": m["title"]} for m in kept]
+        # only chapters someone asked for (`chapter:`) are worth a warning, not slide titles or the 0:00 "Intro"
+        asked = [{"start_s": m["start_s"], "title": m["title"], "reason": m["reason"]} for m in dropped
+                 if tl["scenes"][m["scene"]].get("chapter")]
         lines = [f"{clock(c['start_s'])} {clean(c['title'])}" for c in chaps]
         meta = {"title": fit_title(p.title), "description": fit_description(p.description, lines, p.footer),
                 "tags": fit_tags(p.tags), "category": p.category, "language": p.language,
-                "chapters": chaps, "duration_s": tl["duration_s"]}
+                "chapters": chaps, "chapters_dropped": asked, "duration_s": tl["duration_s"]}
         ctx.out("metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
-        return {"chapters": len(chaps), "description_bytes": len(meta["description"].encode("utf-8"))}
+        warnings = dropped_messages(asked)
+        notice = getattr(ctx, "notice", None)  # the engine's always-shown warnings, where it offers them
+        for w in warnings:
+            if notice:
+                notice("warning", w)
+        return {"chapters": len(chaps), "chapters_dropped": asked, "warnings": warnings,
+                "description_bytes": len(meta["description"].encode("utf-8"))}

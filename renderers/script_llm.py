@@ -15,6 +15,8 @@ so their digests are in the key), and compiler/locks.py writes it to the video's
 from __future__ import annotations
 
 import json
+import math
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -26,13 +28,21 @@ from core.errors import StepError
 from core.spec import Llm
 
 from ._lib import style_embed
-from ._lib.script_draft import (Catalog, check_reply, draft_model, estimate_s, llm_schema, load_manim_template,
-                                script_json, words)
+from ._lib.chapters import CHAPTER_MIN_S, dropped_messages, plan_chapters
+from ._lib.script_draft import (MAX_BULLET_CHARS, MAX_BULLETS, SLIDE_TITLE_MAX_CHARS, THUMBNAIL_TEXT_MAX_CHARS,
+                                THUMBNAIL_TEXT_MAX_WORDS, TITLE_MAX, Catalog, check_reply, draft_model, estimate_s,
+                                llm_schema, load_manim_template, script_json, words)
 from .base import Context, Params, Renderer
 
-PROMPTS = ("system", "create", "process", "repair", "shorten")
+PROMPTS = ("system", "create", "process", "repair", "shorten", "continue")
 SOFT_OVER = 1.25  # a script may run this much over its target before it is sent back to be shortened
 SPEECH_SHARE = 0.85  # share of a video's length that is speech (the rest: leads and pads between scenes)
+MAX_CONTINUES = 2  # a draft cut off at the output limit is continued at most this often, then the step fails
+# finish reasons (lower case) of a reply that ended by itself, or says nothing (then the text itself is judged)
+COMPLETE = {"", "stop", "end_turn", "eos", "finish_reason_unspecified"}
+CUT_OFF = {"length", "max_tokens"}  # ... and of one that hit the output limit
+LIMITS = {"title": TITLE_MAX, "thumbnail_words": THUMBNAIL_TEXT_MAX_WORDS, "thumbnail_chars": THUMBNAIL_TEXT_MAX_CHARS,
+          "slide_title": SLIDE_TITLE_MAX_CHARS, "bullets": MAX_BULLETS, "bullet_chars": MAX_BULLET_CHARS}
 
 
 class BrandVoice(BaseModel):
@@ -70,9 +80,29 @@ def read_texts(paths: list[Path], names: list[str], budget: int) -> list[dict]:
     return out
 
 
+def ends_mid_sentence(draft: str) -> bool:
+    """A free-form draft whose last line stops inside a sentence was cut off, whatever the finish reason.
+
+    The draft is paragraphs of narration, each followed by a "Visual: ..." line: it ends after a
+    sentence's closing punctuation or after a Visual line."""
+    last = draft.rstrip().rsplit("\n", 1)[-1].strip()
+    if not last or re.match(r"(?i)[*_#>\s]*visual\s*:", last):
+        return False
+    return not re.search(r"[.!?…。！？」』\"'”’)\]*_~]$", last)
+
+
+def join_draft(draft: str, more: str) -> str:
+    """A continuation appended to the part before it: directly inside a word, with a space after one."""
+    if not draft:
+        return more
+    if not more or more[:1].isspace() or draft[-1:].isspace():
+        return draft + more
+    return draft + ("" if draft[-1].isalnum() and more[0].isalnum() else " ") + more
+
+
 class LlmScript(Renderer):
     kind = "script.llm"
-    version = 1
+    version = 2
     inputs = tuple(f"prompt_{n}" for n in PROMPTS)
     optional_inputs = ("research", "examples", "manim_templates")
     outputs = ("script.json", "usage.json", "draft.md")
@@ -130,7 +160,8 @@ class LlmScript(Renderer):
             topic=p.topic, notes=p.notes, title=p.title, language=p.language, brand=p.brand.model_dump(),
             research=research, examples=examples, menu=cat.menu(), formats=[f.model_dump() for f in p.formats],
             vertical=any(f.height > f.width for f in p.formats), target_s=p.target_s, limit_s=p.limit_s,
-            limit_source=p.limit_source or "the format", budget_s=budget_s,
+            limit_source=p.limit_source or "the format", budget_s=budget_s, limits=LIMITS,
+            chapter_words=math.ceil(CHAPTER_MIN_S * p.words_per_minute / 60),
             words_target=max(20, int(p.target_s * SPEECH_SHARE * p.words_per_minute / 60)),
             words_max=max(25, int(budget_s * SPEECH_SHARE * p.words_per_minute / 60)))
         self.p, self.ctx = p, ctx
@@ -138,14 +169,11 @@ class LlmScript(Renderer):
         self.usage = Usage(p.llm.provider, p.llm.model, p.llm.price_input_per_1m, p.llm.price_output_per_1m)
         self.system = self.tpl["system"].render(**self.vars)
         attempts: dict = {"create": 1, "process": 0, "shorten": []}
+        self.fixed: list[str] = []  # over-long fields shortened here instead of asking the model again
 
-        # 1. creation: a free-form script
+        # 1. creation: a free-form script, complete (never one cut off at the output limit)
         ctx.progress(0.05, "writing the script")
-        reply = self.ask([Message("user", self.tpl["create"].render(**self.vars))], None, "writing the script")
-        draft = reply.text.strip()
-        if not draft:
-            raise StepError(f"{p.llm.provider} ({p.llm.model}) returned an empty script draft",
-                            hint="try again (bump salt:), or another model")
+        draft, attempts["continued"] = self.write_draft()
 
         # 2. processing: structured, checked, repaired
         ctx.progress(0.4, "structuring the script")
@@ -167,6 +195,7 @@ class LlmScript(Renderer):
                 f"limit of {p.limit_source or 'the format'} (asked to shorten it {len(attempts['shorten'])} time(s))",
                 hint="set a shorter target_length, choose a longer format, raise llm.max_shortens, "
                      "or write the script by hand")
+        chapters_dropped = self.fit_chapters(script)
 
         # 4. creator DNA: how close the wording is to the creator's own scripts
         similarity = None
@@ -184,10 +213,68 @@ class LlmScript(Renderer):
                  "words": sum(words(sc.narration) for sc in script.scenes), "estimated_s": round(estimated, 1),
                  "target_s": p.target_s, "budget_s": round(budget_s, 1), "limit_s": p.limit_s,
                  "over_target": estimated > budget_s, "style_similarity": similarity}
+        # for the reviewer (the lock's generated.usage shows them): what was shortened here, which chapters left out
+        usage.update({k: v for k, v in (("fixed", self.fixed), ("chapters_dropped", chapters_dropped)) if v})
         ctx.out("usage.json").write_text(json.dumps(usage, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return usage
 
     # ------------------------------------------------------------------ --
+    def write_draft(self) -> tuple[str, int]:
+        """The free-form draft, continued where a reply was cut off (bounded); (draft, continuations)."""
+        p = self.p
+        messages = [Message("user", self.tpl["create"].render(**self.vars))]
+        draft = ""
+        for n in range(MAX_CONTINUES + 1):
+            reply = self.ask(messages, None, "writing the script")
+            draft = join_draft(draft, reply.text)
+            finish = str(reply.finish or "").lower()
+            if not draft.strip() and finish not in CUT_OFF:
+                raise StepError(f"{p.llm.provider} ({p.llm.model}) returned an empty script draft",
+                                hint="try again (bump salt:), or another model")
+            if not reply.text.strip() and finish in CUT_OFF:
+                break  # the whole output budget went elsewhere (a thinking model's thoughts): continuing cannot help
+            if finish not in COMPLETE | CUT_OFF:
+                raise StepError(f"{p.llm.provider} ({p.llm.model}) stopped the script draft early (finish reason "
+                                f"{reply.finish}); the draft is not used",
+                                hint="rephrase the topic or notes, try again (bump salt:), or another model")
+            cut = finish in CUT_OFF or ends_mid_sentence(draft)
+            if not cut:
+                return draft.strip(), n
+            if n == MAX_CONTINUES:
+                break
+            self.ctx.progress(0.2, "the draft was cut off; asking the model to continue")
+            messages = messages[:1] + [Message("assistant", draft),
+                                       Message("user", self.tpl["continue"].render(**self.vars))]
+        why = f"finish reason {reply.finish}" if finish in CUT_OFF else "it ends in the middle of a sentence"
+        raise StepError(f"{p.llm.provider} ({p.llm.model}) returned a cut-off script draft ({why}), still "
+                        f"incomplete after {n} continuation(s); the draft is not used",
+                        hint="raise llm.max_output_tokens (or leave it unset), set a shorter target_length, "
+                             "or use a model with a larger output limit")
+
+    def fit_chapters(self, script) -> list[dict]:
+        """Leave out chapter marks that YouTube would ignore at the estimated scene lengths (renderers/
+        _lib/chapters.py, the rules the metadata step applies), so the lock lists only chapters that stand.
+        Returns the dropped ones with the reason."""
+        p = self.p
+        scenes, t = [], 0.0
+        for sc in script.scenes:
+            scenes.append({"start_s": t, "chapter": sc.chapter, "title": None})
+            t += words(sc.narration) / p.words_per_minute * 60.0 + p.scene_overhead_s
+        if not any(sc.chapter for sc in script.scenes):
+            return []
+        kept, dropped = plan_chapters(scenes, t)
+        keep = {m["scene"] for m in kept}
+        out = []
+        for m in dropped:
+            sc = script.scenes[m["scene"]]
+            if sc.chapter and m["scene"] not in keep:
+                sc.chapter = None
+                out.append({"title": m["title"], "estimated_start_s": round(m["start_s"], 1), "reason": m["reason"]})
+        notice = getattr(self.ctx, "notice", None)  # the engine's always-shown warnings, where it offers them
+        for msg in dropped_messages([{**d, "start_s": d["estimated_start_s"]} for d in out]) if notice else []:
+            notice("warning", msg + " (left out of the script lock)")
+        return out
+
     def ask(self, messages: list[Message], schema: dict | None, what: str):
         return with_retries(lambda: self.client.complete(self.system, messages, schema),
                             max_retries=self.p.llm.max_retries, usage=self.usage, what=what,
@@ -198,8 +285,10 @@ class LlmScript(Renderer):
         problems: list[str] = []
         for attempt in range(self.p.llm.max_repairs + 1):
             reply = self.ask(messages, self.schema, what)
-            problems, script = check_reply(reply.text, self.form, self.p.brand.banned_phrases)
+            fixed: list[str] = []
+            problems, script = check_reply(reply.text, self.form, self.p.brand.banned_phrases, fixed)
             if script is not None:
+                self.fixed += fixed
                 return script, attempt + 1
             if str(reply.finish).lower() in ("length", "max_tokens"):
                 problems.insert(0, "your reply was cut off at the output limit; write more compactly")

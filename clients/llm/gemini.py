@@ -4,6 +4,8 @@ The response schema goes in `response_json_schema` (JSON Schema): the OpenAPI su
 `response_schema` cannot say "one of these visual kinds" or carry a template's own param model.
 The SDK's own retries stay off: clients.llm.common retries with the server's RetryInfo delay. Requests go
 to the v1beta Generative Language API (POST /v1beta/models/{model}:generateContent).
+String lengths (minLength/maxLength) are sent; an endpoint that refuses them gets the schema once more
+without them (the limits are also in the field descriptions, and the script step trims locally).
 """
 from __future__ import annotations
 
@@ -43,6 +45,22 @@ def parse_duration(value: Any) -> float | None:
     return None
 
 
+def without_lengths(node: Any) -> Any:
+    """The schema without minLength/maxLength, for an endpoint whose JSON-schema subset lacks them."""
+    if isinstance(node, list):
+        return [without_lengths(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k in ("minLength", "maxLength"):
+            continue
+        # under `properties` the keys are field names (a field may be called maxLength), the values schemas
+        out[k] = ({n: without_lengths(sub) for n, sub in v.items()} if k == "properties" and isinstance(v, dict)
+                  else without_lengths(v))
+    return out
+
+
 def retry_after_of(exc: Any) -> float | None:
     """google.rpc.RetryInfo in the error details, else an HTTP Retry-After header."""
     details = exc.details if isinstance(getattr(exc, "details", None), dict) else {}
@@ -74,16 +92,18 @@ class GeminiClient:
         options = types.HttpOptions(timeout=int(llm.timeout_s * 1000), base_url=llm.base_url or None,
                                     api_version=API_VERSION)
         self.client = genai.Client(api_key=key, vertexai=False, http_options=options)
+        self.lengths_ok = True
 
     def complete(self, system: str, messages: list[Message], schema: dict | None) -> Reply:
         types = self.types
+        sent = schema if schema is None or self.lengths_ok else without_lengths(schema)
         contents = [types.Content(role="user" if m.role == "user" else "model", parts=[types.Part(text=m.text)])
                     for m in messages]
         config = types.GenerateContentConfig(
             system_instruction=system or None, temperature=self.llm.temperature,
             max_output_tokens=self.llm.max_output_tokens,
-            response_mime_type="application/json" if schema else None,
-            response_json_schema=schema if schema else None)
+            response_mime_type="application/json" if sent else None,
+            response_json_schema=sent if sent else None)
         try:
             resp = self.client.models.generate_content(model=self.llm.model, contents=contents, config=config)
         except self.errors.APIError as exc:
@@ -92,6 +112,9 @@ class GeminiClient:
             if code in RETRYABLE or code >= 500:
                 raise Transient(f"HTTP {code} {exc.status or ''}: {msg}".strip(), retry_after=retry_after_of(exc),
                                 status=code) from None
+            if code == 400 and schema is not None and self.lengths_ok and re.search(r"(?i)(max|min)_?length", msg):
+                self.lengths_ok = False  # this endpoint's schema subset has no string lengths: send it without
+                return self.complete(system, messages, schema)
             hint = {400: "check llm.model and the request (is the model name right?)",
                     401: "the API key was rejected: check the key in $" + (self.llm.api_key_env or DEFAULT_KEY_ENVS[0]),
                     403: "the API key may not have access to this model",

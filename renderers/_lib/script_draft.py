@@ -18,15 +18,20 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, create_model
 
-from core.spec import Scene, Script, Thumbnail
+from core.spec import (SLIDE_BULLET_MAX_CHARS, SLIDE_BULLETS_MAX, SLIDE_TITLE_MAX_CHARS, THUMBNAIL_TEXT_MAX_CHARS,
+                       THUMBNAIL_TEXT_MAX_WORDS, TITLE_MAX_CHARS, Scene, Script, Thumbnail)
 
 MAX_SCENE_WORDS = 110
-MAX_BULLETS = 6
-MAX_BULLET_CHARS = 90
-TITLE_MAX = 100
+MAX_BULLETS = SLIDE_BULLETS_MAX
+MAX_BULLET_CHARS = SLIDE_BULLET_MAX_CHARS
+TITLE_MAX = TITLE_MAX_CHARS
+MAX_ALT_TITLES, MAX_TAGS = 5, 20
 PY_TYPES = {"string": str, "number": float, "integer": int, "boolean": bool, "string[]": list[str], "number[]": list[float]}
+# maxLength/minLength go to both providers: Gemini's responseJsonSchema and OpenAI-compatible json_schema take
+# them (a server that ignores them still gets the limit in the description, and fit_reply trims locally)
 SCHEMA_KEYS = {"type", "properties", "items", "required", "enum", "description", "anyOf", "minItems", "maxItems",
-               "minimum", "maximum", "additionalProperties", "nullable", "format", "prefixItems"}
+               "minLength", "maxLength", "minimum", "maximum", "additionalProperties", "nullable", "format",
+               "prefixItems"}
 
 
 @dataclass
@@ -121,9 +126,12 @@ def draft_model(cat: Catalog) -> type[BaseModel]:
         if kind == "slide":
             add("slide", create_model(
                 "SlideVisual", __base__=_Form, kind=(Literal["slide"], ...),
-                title=(str, Field(description="slide heading, at most 6 words")),
-                bullets=(list[str], Field(default_factory=list, max_length=MAX_BULLETS,
-                                          description="0 to 5 short bullet lines (a few words each)"))))
+                title=(str, Field(max_length=SLIDE_TITLE_MAX_CHARS,
+                                  description=f"slide heading, at most 6 words ({SLIDE_TITLE_MAX_CHARS} characters)")),
+                bullets=(list[Annotated[str, Field(max_length=MAX_BULLET_CHARS)]],
+                         Field(default_factory=list, max_length=MAX_BULLETS,
+                               description=f"0 to 5 short bullet lines (a few words each, at most "
+                                           f"{MAX_BULLET_CHARS} characters)"))))
         elif kind == "genimage":
             add("genimage", create_model(
                 "GeneratedImageVisual", __base__=_Form, kind=(Literal["genimage"], ...),
@@ -161,11 +169,15 @@ def draft_model(cat: Catalog) -> type[BaseModel]:
         visual=(visual, ...))
     return create_model(
         "DraftScript", __base__=_Form,
-        title=(str, Field(description="the video title, at most 70 characters")),
-        alt_titles=(list[str], Field(default_factory=list, max_length=5, description="2-4 other title candidates")),
+        title=(str, Field(max_length=TITLE_MAX, description="the video title, at most 70 characters")),
+        alt_titles=(list[Annotated[str, Field(max_length=TITLE_MAX)]],
+                    Field(default_factory=list, max_length=MAX_ALT_TITLES, description="2-4 other title candidates")),
         description=(str, Field("", description="YouTube description: 2-4 sentences, no hashtags")),
-        tags=(list[str], Field(default_factory=list, max_length=20, description="5-12 search tags")),
-        thumbnail_text=(str, Field("", description="2-4 punchy words for the thumbnail")),
+        tags=(list[str], Field(default_factory=list, max_length=MAX_TAGS, description="5-12 search tags")),
+        thumbnail_text=(str, Field("", max_length=THUMBNAIL_TEXT_MAX_CHARS,
+                                   description=f"2-4 punchy words for the thumbnail (at most "
+                                               f"{THUMBNAIL_TEXT_MAX_WORDS} words, {THUMBNAIL_TEXT_MAX_CHARS} "
+                                               "characters)")),
         thumbnail_prompt=(str, Field("", description="the thumbnail's background picture (no text in it)")),
         scenes=(list[scene], Field(min_length=1)))
 
@@ -241,8 +253,84 @@ def banned_hits(text: str, banned: list[str]) -> list[str]:
     return [b for b in banned if b.strip() and re.search(r"(?<!\w)" + re.escape(b.lower()) + r"(?!\w)", low)]
 
 
-def check_reply(text: str, form: type[BaseModel], banned: list[str]) -> tuple[list[str], Script | None]:
-    """Parse and check one structured reply: (problems, script). No problems means script is valid."""
+# words a shortened text should not end on ("Why Toast Tastes Better Than the" -> "... Better Than")
+_DANGLING = {"a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "than",
+             "&", "+", "-", "–", "—"}
+
+
+def shorten(text: str, max_chars: int, *, max_words: int | None = None, ellipsis: bool = True) -> str:
+    """`text` cut at a word boundary to at most `max_chars` (and `max_words`); unchanged when it fits.
+
+    With `ellipsis`, a cut mid-thought ends in "…" (counted in the limit); a cut after a full sentence
+    does not. Headline-like text (thumbnail words, slide headings) is cut without one."""
+    t = " ".join(text.split())
+    words = t.split(" ") if t else []
+    if len(t) <= max_chars and (max_words is None or len(words) <= max_words):
+        return text
+    mark = "…" if ellipsis else ""
+    room = max_chars - len(mark)
+    keep: list[str] = []
+    for w in words[:max_words] if max_words else words:
+        if len(" ".join(keep + [w])) > room:
+            break
+        keep.append(w)
+    if not keep:  # a single word longer than the room: cut inside it
+        return t[:room].rstrip() + mark
+    while len(keep) > 1 and keep[-1].lower().strip(",;:") in _DANGLING:
+        keep.pop()
+    out = " ".join(keep).rstrip(",;:-–— ") or keep[0]
+    return out if out.endswith((".", "!", "?", "…")) else out + mark
+
+
+def fit_reply(data: Any) -> list[str]:
+    """Shorten over-long fields of a parsed structured reply in place, so a model that overshoots a limit
+    is fixed here instead of being asked again (and again). Returns what was changed, for usage.json."""
+    notes: list[str] = []
+    if not isinstance(data, dict):
+        return notes
+
+    def fit(obj: Any, key: Any, where: str, max_chars: int, **kw: Any) -> None:
+        v = obj[key]
+        if isinstance(v, str):
+            new = shorten(v, max_chars, **kw)
+            if new != v:
+                obj[key] = new
+                notes.append(f"{where} shortened to fit: {v!r} -> {new!r}")
+
+    def cap(obj: dict, key: str, where: str, n: int) -> list:
+        v = obj.get(key)
+        if not isinstance(v, list):
+            return []
+        if len(v) > n:
+            notes.append(f"{where}: kept the first {n} of {len(v)}")
+            obj[key] = v = v[:n]
+        return v
+
+    if "title" in data:
+        fit(data, "title", "title", TITLE_MAX)
+    for i in range(len(cap(data, "alt_titles", "alt_titles", MAX_ALT_TITLES))):
+        fit(data["alt_titles"], i, f"alt_titles[{i}]", TITLE_MAX)
+    cap(data, "tags", "tags", MAX_TAGS)
+    if "thumbnail_text" in data:
+        fit(data, "thumbnail_text", "thumbnail_text", THUMBNAIL_TEXT_MAX_CHARS, max_words=THUMBNAIL_TEXT_MAX_WORDS,
+            ellipsis=False)
+    scenes = data.get("scenes")
+    for n, sc in enumerate(scenes if isinstance(scenes, list) else []):
+        vis = sc.get("visual") if isinstance(sc, dict) else None
+        if not isinstance(vis, dict) or vis.get("kind") != "slide":
+            continue
+        where = f"scenes[{n}].visual"
+        if "title" in vis:
+            fit(vis, "title", f"{where}.title", SLIDE_TITLE_MAX_CHARS, ellipsis=False)
+        for j in range(len(cap(vis, "bullets", f"{where}.bullets", MAX_BULLETS))):
+            fit(vis["bullets"], j, f"{where}.bullets[{j}]", MAX_BULLET_CHARS)
+    return notes
+
+
+def check_reply(text: str, form: type[BaseModel], banned: list[str],
+                fixed: list[str] | None = None) -> tuple[list[str], Script | None]:
+    """Parse and check one structured reply: (problems, script). No problems means script is valid.
+    Over-long fields are shortened first (fit_reply); what was shortened is appended to `fixed`."""
     if not text.strip():
         return ["the reply was empty; reply with the JSON object"], None
     try:
@@ -250,6 +338,9 @@ def check_reply(text: str, form: type[BaseModel], banned: list[str]) -> tuple[li
     except json.JSONDecodeError as exc:
         return [f"the reply is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
                 "reply with one complete JSON object and nothing else"], None
+    notes = fit_reply(data)
+    if fixed is not None:
+        fixed.extend(notes)
     try:
         draft = form.model_validate(data)
     except ValidationError as exc:

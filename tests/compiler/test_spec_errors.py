@@ -125,3 +125,30 @@ def test_plan_has_errors_and_other_videos(mini):
     s = session(mini)
     assert "test/gamma" in s.plan().errors and "unknown format 'nope'" in s.plan().errors["test/gamma"]
     assert set(s.plan().videos) == {"test/alpha", "test/beta"}
+
+
+def test_text_that_cannot_fit_its_box_points_at_the_field(mini):
+    """Thumbnail text, slide titles and bullets have limits: longer text is clipped or runs into the logo."""
+    write(mini / "videos/test/gamma.yaml", """\
+        format: tiny
+        thumbnail: {text: This thumbnail text has far too many words to be readable at all}
+        scenes:
+          - narration: Hi.
+            visual:
+              kind: slide
+              title: A slide heading that goes on and on far past what fits the slide
+              bullets: [short, "a bullet that rambles on and on, far longer than the ninety characters a slide line pair holds"]
+        """)
+    text, _ = errors_for(mini, "test/gamma")
+    assert ("videos/test/gamma.yaml:2:19: thumbnail.text: thumbnail text has 13 words and 64 characters; at most "
+            "6 words and 40 characters") in text
+    assert "videos/test/gamma.yaml:7:14: scenes[0].visual.title: the slide title has 64 characters; at most 60" in text
+    assert "videos/test/gamma.yaml:8:24: scenes[0].visual.bullets[1]: this bullet has 94 characters; at most 90" in text
+    write(mini / "videos/test/gamma.yaml", """\
+        format: tiny
+        scenes:
+          - narration: Hi.
+            visual: {kind: slide, title: Seven, bullets: [a, b, c, d, e, f, g]}
+        """)
+    text, _ = errors_for(mini, "test/gamma")
+    assert "videos/test/gamma.yaml:4:50: scenes[0].visual.bullets: 7 bullets; at most 6 fit on a slide" in text

@@ -126,6 +126,9 @@ def test_round_trip_of_a_generated_lock_drops_only_provenance():
     ("[narration]a[/narration]\n[image wat=1]media/x.png[/image]\n", 2, "unknown attribute"),
     ("[narration]a[/narration]\n[title]one[/title]\n[title]two[/title]\n", 3, "a second [title]"),
     ("[title]only a title[/title]\n", 1, "no [narration]"),
+    ("[title]x[/title]\n[thumbnail]far too many words for a thumbnail to hold here[/thumbnail]\n[narration]a[/narration]\n", 2,
+     "thumbnail.text: thumbnail text has 10 words"),
+    ("[narration]a[/narration]\n[slide]\n# " + "long " * 15 + "\n[/slide]\n", 2, "the slide title has 74 characters"),
 ])
 def test_errors_point_at_lines(text, line, message):
     with pytest.raises(SpecError) as err:
@@ -133,6 +136,28 @@ def test_errors_point_at_lines(text, line, message):
     d = next(d for d in err.value.diagnostics if message in d.message)
     assert d.file == "my.txt" and d.line == line, err.value.render()
     assert f"my.txt:{line}:" in err.value.render()
+
+
+def test_a_forgotten_closing_tag_never_swallows_the_next_scenes():
+    text = ("[narration]One.[/narration]\n"
+            "[slide]\n# First\n- a point\n\n"  # [/slide] forgotten
+            "[narration]Two.[/narration]\n[image]media/x.png[/image]\n\n"
+            "[narration]Three.[/narration]\n[slide]\n# Second\n[/slide]\n")
+    with pytest.raises(SpecError) as err:
+        parse(text, "my.txt")
+    d = err.value.diagnostics[0]
+    assert (d.line, d.col) == (2, 1), err.value.render()
+    assert d.message == "[slide] is not closed before the next [slide] at line 10:1: add [/slide] after its text"
+    assert err.value.render().startswith("my.txt:2:1: [slide] is not closed")
+    assert len(err.value.diagnostics) == 1  # the scenes after it parse as usual
+    with pytest.raises(SpecError) as err:  # the same for narration
+        parse("[narration]One.\n\n[narration]Two.[/narration]\n", "my.txt")
+    assert "my.txt:1:1: [narration] is not closed before the next [narration] at line 3:1" in err.value.render()
+    # brackets of other tags inside a block stay text
+    s = parse("[narration]Say [slide] and [pause] aloud.[/narration]\n", "my.txt")
+    assert s.scenes[0].narration == "Say [slide] and [pause] aloud."
+    with pytest.raises(ValueError, match="cannot be exported"):
+        export(Script.model_validate({"scenes": [{"narration": "a [narration] inside"}]}))
 
 
 def test_durations():

@@ -7,6 +7,7 @@ Every request is recorded (path, headers, body) for the tests to inspect.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Turn:
     status: int | None = None  # or fail with this HTTP status
     retry_after: float | None = None  # Gemini: RetryInfo.retryDelay; OpenAI: Retry-After header
     hang: float = 0.0  # sleep this long first (longer than the client's timeout: a timeout)
+    finish: str | None = None  # finish reason (default STOP / stop); MAX_TOKENS / length: cut at the output limit
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Brain:
     script: dict
     queue: list[Turn] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
+    refuse_lengths: bool = False  # Gemini: answer 400 to a response schema with minLength/maxLength
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def push(self, *turns: Turn | str) -> None:
@@ -88,6 +91,11 @@ class GeminiHandler(_Handler):
         if not self.path.startswith("/v1beta/models/") or not self.path.endswith(":generateContent"):
             return self._send(404, {"error": {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}})
         cfg = body.get("generationConfig", {})
+        lengths = re.search(r'"(min|max)Length": \d', json.dumps(cfg.get("responseJsonSchema")))
+        if self.brain.refuse_lengths and lengths:
+            return self._send(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message":
+                                              "Invalid JSON payload received. Unknown name \"maxLength\" at "
+                                              "'generation_config.response_json_schema': Cannot find field."}})
         turn = self.brain.next(cfg.get("responseMimeType") == "application/json")
         if turn.hang:
             time.sleep(turn.hang)
@@ -100,7 +108,8 @@ class GeminiHandler(_Handler):
                                                       "details": details}})
         prompt = json.dumps(body.get("contents", []))
         self._send(200, {
-            "candidates": [{"content": {"parts": [{"text": turn.text}], "role": "model"}, "finishReason": "STOP",
+            "candidates": [{"content": {"parts": [{"text": turn.text}], "role": "model"},
+                            "finishReason": turn.finish or "STOP",
                             "index": 0}],
             "usageMetadata": {"promptTokenCount": len(prompt) // 4, "candidatesTokenCount": len(turn.text) // 4,
                               "totalTokenCount": len(prompt) // 4 + len(turn.text) // 4},
@@ -125,7 +134,8 @@ class OpenAIHandler(_Handler):
         prompt = json.dumps(body.get("messages", []))
         self._send(200, {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": turn.text}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": turn.text},
+                         "finish_reason": turn.finish or "stop"}],
             "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(turn.text) // 4,
                       "total_tokens": len(prompt) // 4 + len(turn.text) // 4}})
 

@@ -5,7 +5,8 @@ import json
 import textwrap
 
 from compiler.catalogue import remotion_props
-from renderers._lib.script_draft import Catalog, check_reply, draft_model, llm_schema, load_manim_template, script_json
+from renderers._lib.script_draft import (Catalog, check_reply, draft_model, fit_reply, llm_schema, load_manim_template,
+                                        script_json, shorten)
 
 TEMPLATE = '''\
 """Steps: a numbered list revealed one by one.
@@ -107,7 +108,7 @@ def test_problems_are_precise_and_actionable(tmp_path):
     assert "scenes[1].visual: unknown visual; use one of:" in text
     assert "scenes[2].visual.file: Input should be 'media/pic.png'" in text
     long = "word " * 130
-    problems, _ = check_reply(reply({"kind": "slide", "title": "x", "bullets": []}, title="T" * 120,
+    problems, _ = check_reply(reply({"kind": "slide", "title": "x", "bullets": []}, title="Toast <b>",
                                     scenes=[{"narration": long + " hack", "chapter": "", "visual": {"kind": "slide", "title": "x"}}]),
                               form, ["hack"])
     text = "\n".join(problems)
@@ -121,3 +122,57 @@ def test_a_broken_template_is_left_out(tmp_path):
     bad = tmp_path / "broken.py"
     bad.write_text(textwrap.dedent("import not_a_module_anywhere\n"))
     assert load_manim_template(bad) is None
+
+
+def test_schema_carries_the_length_limits(tmp_path):
+    """A model that follows the schema cannot overshoot: the limits are in it, not only checked afterwards."""
+    schema = llm_schema(draft_model(catalog(tmp_path)))
+    top = schema["properties"]
+    assert top["title"]["maxLength"] == 100
+    assert top["alt_titles"]["maxItems"] == 5 and top["alt_titles"]["items"]["maxLength"] == 100
+    assert top["thumbnail_text"]["maxLength"] == 40 and "at most 6 words" in top["thumbnail_text"]["description"]
+    slide = next(v for v in top["scenes"]["items"]["properties"]["visual"]["anyOf"]
+                 if v["properties"]["kind"]["enum"] == ["slide"])
+    assert slide["properties"]["title"]["maxLength"] == 60
+    bullets = slide["properties"]["bullets"]
+    assert bullets["maxItems"] == 6 and bullets["items"]["maxLength"] == 90
+
+
+def test_over_long_fields_are_shortened_locally(tmp_path):
+    form = draft_model(catalog(tmp_path))
+    long_title = "Why Toast Tastes So Much Better Than Bread: " + "the chemistry of browning, explained slowly " * 3
+    fixed: list[str] = []
+    problems, script = check_reply(reply(
+        {"kind": "slide", "title": "A heading far too long for any slide to hold on one or two lines",
+         "bullets": ["one", "two", "three", "four", "five", "six", "seven", "a " + "very " * 30 + "long bullet"]},
+        title=long_title, alt_titles=["A", "B", "C", "D", "E", "F", "G"],
+        thumbnail_text="THIS IS WHY YOUR TOAST TASTES BETTER THAN BREAD"), form, [], fixed)
+    assert problems == [], problems
+    assert len(script.title) <= 100 and script.title.endswith("…") and script.title.startswith("Why Toast")
+    assert not script.title[:-1].endswith((" ", ",", "the"))
+    assert script.alt_titles == ["A", "B", "C", "D", "E"]
+    assert script.thumbnail.text == "THIS IS WHY YOUR TOAST TASTES"  # whole words, no ellipsis on a thumbnail
+    vis = script.scenes[0].visual
+    assert vis.title == "A heading far too long for any slide to hold on one or two" and len(vis.title) <= 60
+    assert vis.bullets == ["one", "two", "three", "four", "five", "six"]
+    assert any(f.startswith("title shortened to fit") for f in fixed) and "alt_titles: kept the first 5 of 7" in fixed
+    # one over-long bullet among few: cut at a word with an ellipsis
+    data = {"scenes": [{"visual": {"kind": "slide", "title": "x", "bullets": ["a " + "very " * 30 + "long bullet"]}}]}
+    assert fit_reply(data) and data["scenes"][0]["visual"]["bullets"][0].endswith("very…")
+    assert len(data["scenes"][0]["visual"]["bullets"][0]) <= 90
+    assert shorten("Fine as it is", 40) == "Fine as it is"
+    assert shorten("Toast tastes better than bread", 20) == "Toast tastes better…"
+    assert shorten("One sentence. And a second one that is long", 20) == "One sentence."  # no dangling "And a"
+
+
+def test_cut_off_drafts_are_recognised_and_joined():
+    from renderers.script_llm import ends_mid_sentence, join_draft
+
+    assert not ends_mid_sentence("Toast is great.\nVisual: slide")
+    assert not ends_mid_sentence("Toast is great!\n**Visual:** a pan")
+    assert not ends_mid_sentence("トーストは美味しい。")
+    assert ends_mid_sentence("Toast is great.\nVisual: slide\n\nAnd then the sugar")
+    assert ends_mid_sentence("Heat turns sugar and protein into,")
+    assert join_draft("Inside the pa", "n, hundreds") == "Inside the pan, hundreds"
+    assert join_draft("Inside the pan,", "hundreds") == "Inside the pan, hundreds"
+    assert join_draft("Inside the pan", " hundreds") == "Inside the pan hundreds"

@@ -149,3 +149,25 @@ def test_backoff_and_retry_after_parsing():
     assert max(delays) <= 60
     assert parse_retry_after("12") == 12 and parse_retry_after(None) is None
     assert 0 <= parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") < 1  # a date in the past: now
+
+
+def test_gemini_endpoint_without_string_lengths_gets_the_schema_without_them(gemini, brain, sleeps):
+    """String lengths are sent; an endpoint whose schema subset refuses them is asked once more without."""
+    brain.refuse_lengths = True
+    schema = {"type": "object", "properties": {"title": {"type": "string", "maxLength": 100},
+                                               "maxLength": {"type": "string", "minLength": 1}},
+              "required": ["title", "maxLength"]}
+    brain.push('{"title": "ok", "maxLength": "x"}', '{"title": "again", "maxLength": "y"}')
+    llm = gem(gemini)
+    client = make_client(llm)
+    usage = Usage(llm.provider, llm.model)
+    reply = with_retries(lambda: client.complete("", [Message("user", "hi")], schema), max_retries=0, usage=usage,
+                         what="testing")
+    assert json.loads(reply.text)["title"] == "ok" and brain.calls == 2 and usage.retries == 0
+    sent = [r["body"]["generationConfig"]["responseJsonSchema"] for r in brain.requests]
+    assert sent[0] == schema
+    assert sent[1] == {"type": "object", "properties": {"title": {"type": "string"}, "maxLength": {"type": "string"}},
+                       "required": ["title", "maxLength"]}
+    client.complete("", [Message("user", "hi")], schema)  # remembered: no refused request any more
+    assert brain.calls == 3 and "maxLength" not in json.dumps(brain.requests[2]["body"]["generationConfig"]
+                                                              ["responseJsonSchema"]["properties"]["title"])

@@ -67,7 +67,13 @@ def test_generates_a_lock_with_provenance_usage_and_brand_prompts(gemini_project
     assert [e.detail for e in s.reporter.of("materialized")] == ["videos/toast/toast.script.yaml"]
     assert gen.usage["calls"] == 2 and gen.usage["input_tokens"] > 0 and gen.usage["cost_usd"] > 0
     assert script.title == "Why Toast Tastes Good" and script.alt_titles == ["The Science of Brown", "Toast, Explained"]
-    assert script.thumbnail.text == "BROWN = FLAVOUR" and script.scenes[0].chapter == "Why it browns"
+    assert script.thumbnail.text == "BROWN = FLAVOUR"
+    # one chapter cannot stand (YouTube needs 3): the lock leaves it out and says why, as the metadata would
+    assert [sc.chapter for sc in script.scenes] == [None, None, None]
+    assert gen.usage["chapters_dropped"] == [{"title": "Why it browns", "estimated_start_s": 0.0, "reason":
+                                              "only 1 chapter(s) of at least 10 s remain; YouTube needs 3, so no "
+                                              "chapters are listed"}]
+    assert "fixed" not in gen.usage  # nothing had to be shortened
     create = json.dumps(brain.requests[0]["body"])
     for fact in ("the science of breakfast", "hack", "about 140 C", "Why toast tastes better than bread", "Keep it light"):
         assert fact in create
@@ -254,6 +260,10 @@ def test_doit_writes_the_lock_before_building(built_by_doit):
     assert manifest["script"]["provider"] == "openai" and manifest["script"]["facts"]["calls"] == 2
     assert manifest["script"]["facts"]["style_similarity"]["per_example"]["toast-1.md"] == sim["mean"]
     assert len(manifest["scenes"]) == 3 and (root / "build/toast/toast/video.mp4").is_file()
+    # lock and metadata agree on chapters: the single generated one could never stand, so neither lists it
+    meta = json.loads((root / "build/toast/toast/metadata.json").read_text())
+    assert meta["chapters"] == [] and [sc.chapter for sc in script.scenes] == [None] * 3
+    assert [d["title"] for d in script.generated.usage["chapters_dropped"]] == ["Why it browns"]
 
 
 def test_lock_edit_rebuilds_only_touched_scenes_and_noop_calls_no_llm(built_copy):
@@ -275,3 +285,96 @@ def test_lock_edit_rebuilds_only_touched_scenes_and_noop_calls_no_llm(built_copy
                       f"{VID}/tiny/thumbnail"}
     s.engine.materialize(VID)
     assert "a thousand new molecules" in (root / "build/toast/toast/narration.txt").read_text()
+
+
+# ----------------------------------------------------- limits, drafts, chapters (issue 9 items 13, 17) --
+
+def _schema_sent(req: dict) -> dict:
+    body = req["body"]
+    if "generationConfig" in body:
+        return body["generationConfig"]["responseJsonSchema"]
+    return body["response_format"]["json_schema"]["schema"]
+
+
+@pytest.mark.parametrize("project", ["gemini_project", "openai_project"])
+def test_schema_sent_carries_the_limits_and_the_prompt_the_topic(project, brain, sleeps, request):
+    root = request.getfixturevalue(project)
+    s, failed = generate(root)
+    assert failed == {}
+    schema = _schema_sent(brain.requests[1])
+    top = schema["properties"]
+    assert top["title"]["maxLength"] == 100 and top["alt_titles"]["items"]["maxLength"] == 100
+    assert top["thumbnail_text"]["maxLength"] == 40
+    slide = top["scenes"]["items"]["properties"]["visual"]
+    slide = next(v for v in slide.get("anyOf", [slide]) if v["properties"]["kind"]["enum"] == ["slide"])
+    assert slide["properties"]["title"]["maxLength"] == 60 and slide["properties"]["bullets"]["maxItems"] == 6
+    assert slide["properties"]["bullets"]["items"]["maxLength"] == 90
+    process = json.dumps(brain.requests[1]["body"])
+    assert "Topic: Why toast tastes better than bread" in process
+
+
+def test_too_long_fields_are_fixed_locally_without_asking_again(gemini_project, brain, sleeps):
+    long = script_dict()
+    long["title"] = "Why Toast Tastes Better Than Bread: " + "the whole chemistry of browning, step by step " * 3
+    long["thumbnail_text"] = "THIS IS WHY YOUR TOAST TASTES SO MUCH BETTER THAN PLAIN BREAD EVER COULD"
+    long["scenes"][0]["visual"]["bullets"] = [f"point {i}" for i in range(9)]
+    brain.push(DRAFT, json.dumps(long))
+    s, failed = generate(gemini_project)
+    assert failed == {} and brain.calls == 2  # no repair round trip
+    _, script = lock_of(gemini_project)
+    assert len(script.title) <= 100 and script.title.startswith("Why Toast Tastes Better")
+    assert script.title.endswith("…")
+    assert script.thumbnail.text == "THIS IS WHY YOUR TOAST TASTES"
+    assert len(script.scenes[0].visual.bullets) == 6
+    fixed = script.generated.usage["fixed"]
+    assert any(f.startswith("title shortened to fit") for f in fixed)
+    assert "scenes[0].visual.bullets: kept the first 6 of 9" in fixed
+
+
+def test_a_draft_cut_off_at_the_output_limit_is_continued(openai_project, brain, sleeps):
+    head, tail = DRAFT[:120], DRAFT[120:]
+    brain.push(Turn(text=head, finish="length"), Turn(text=tail))
+    s, failed = generate(openai_project)
+    assert failed == {} and brain.calls == 3
+    msgs = brain.requests[1]["body"]["messages"]
+    assert msgs[-2] == {"role": "assistant", "content": head} and "cut off" in msgs[-1]["content"]
+    assert "Draft:\n" + DRAFT in brain.requests[2]["body"]["messages"][-1]["content"]  # the whole draft is structured
+    assert usage_of(s)["attempts"]["continued"] == 1
+
+
+def test_a_draft_that_stays_cut_off_fails_clearly(gemini_project, brain, sleeps):
+    brain.push(*[Turn(text="Ever wondered why toast smells so", finish="MAX_TOKENS")] * 3)
+    s, failed = generate(gemini_project)
+    assert "cut-off script draft (finish reason MAX_TOKENS)" in failed[VID]
+    assert "raise llm.max_output_tokens" in failed[VID] and brain.calls == 3  # never structured
+    assert not (gemini_project / "videos/toast/toast.script.yaml").exists()
+
+
+def test_a_draft_cut_mid_sentence_is_not_accepted(openai_project, brain, sleeps):
+    """A server that says `stop` but sends half a sentence (some local servers cap output silently)."""
+    brain.push(*["Ever wondered why toast smells so good? Heat turns sugar and"] * 3)
+    s, failed = generate(openai_project)
+    assert "it ends in the middle of a sentence" in failed[VID] and brain.calls == 3
+
+
+def test_chapters_that_stand_stay_in_the_lock(gemini_project, brain, sleeps):
+    """Chapters long enough at the estimated speaking rate stay; a too-short one joins the previous chapter."""
+    data = script_dict(n_scenes=4, words_per_scene=40)
+    for sc, name in zip(data["scenes"], ["Start", "Blink", "Middle", "End"]):
+        sc["chapter"] = name
+    data["scenes"][1]["narration"] = "Quick aside."
+    brain.push(DRAFT, json.dumps(data))
+    s, failed = generate(gemini_project)
+    assert failed == {}
+    _, script = lock_of(gemini_project)
+    assert [sc.chapter for sc in script.scenes] == ["Start", None, "Middle", "End"]
+    dropped = script.generated.usage["chapters_dropped"]
+    assert [d["title"] for d in dropped] == ["Blink"] and "merged into 'Start'" in dropped[0]["reason"]
+
+
+def test_an_empty_cut_off_draft_fails_at_once(gemini_project, brain, sleeps):
+    """A thinking model can spend the whole output budget before writing a word: no continuation helps."""
+    brain.push(Turn(text="", finish="MAX_TOKENS"))
+    s, failed = generate(gemini_project)
+    assert "cut-off script draft (finish reason MAX_TOKENS), still incomplete after 0 continuation(s)" in failed[VID]
+    assert brain.calls == 1

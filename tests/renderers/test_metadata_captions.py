@@ -57,3 +57,37 @@ def test_captions_srt_and_vtt(tmp_path):
     assert facts["cues"] >= 3
     pieces = cues(sents, 84)
     assert all(len(c["text"]) <= 84 for c in pieces) and abs(pieces[-1]["end"] - 9.0) < 1e-6
+
+
+def test_dropped_chapters_are_listed_with_the_reason(tmp_path):
+    """A `chapter:` that YouTube would ignore is never dropped silently (issue 9 item 17)."""
+    from renderers.base import Context
+
+    notices = []
+    sc = [scene(0, 0, 20, chapter="Hook"), scene(1, 20, 26, chapter="Blink"), scene(2, 26, 50, chapter="Middle"),
+          scene(3, 50, 80, chapter="End")]
+    (tmp_path / "out").mkdir()
+    ctx = Context(params=Metadata.Params(title="T"), inputs={"timeline": timeline(tmp_path, sc, 80)}, input_facts={},
+                  out_dir=tmp_path / "out", scratch=tmp_path, step_id="m")
+    ctx.notice = lambda type, message: notices.append((type, message))  # the engine's always-shown warnings
+    facts = Metadata().run(ctx)
+    out = ctx.out_dir
+    meta = json.loads((out / "metadata.json").read_text())
+    assert [c["title"] for c in meta["chapters"]] == ["Hook", "Middle", "End"]
+    assert meta["chapters_dropped"] == [{"start_s": 20, "title": "Blink",
+                                         "reason": "it would last only 6.0 s (YouTube needs 10 s): merged into 'Hook'"}]
+    assert facts["warnings"] == ["chapter 'Blink' at 0:20 dropped: it would last only 6.0 s (YouTube needs 10 s): "
+                                 "merged into 'Hook'"]
+    assert notices == [("warning", facts["warnings"][0])]
+
+    # a short with two chapters: YouTube needs three, so none are listed, and each one says so
+    sc = [scene(0, 0, 25, chapter="One"), scene(1, 25, 50, chapter="Two")]
+    out, facts = run_renderer(Metadata, tmp_path, {"title": "T"}, {"timeline": timeline(tmp_path, sc, 50)}, name="s")
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["chapters"] == [] and [d["title"] for d in meta["chapters_dropped"]] == ["One", "Two"]
+    assert all("YouTube needs 3" in w for w in facts["warnings"]) and len(facts["warnings"]) == 2
+
+    # chapters from slide titles (no `chapter:` anywhere) fall away quietly
+    sc = [scene(0, 0, 25, "A"), scene(1, 25, 50, "B")]
+    out, facts = run_renderer(Metadata, tmp_path, {"title": "T"}, {"timeline": timeline(tmp_path, sc, 50)}, name="q")
+    assert facts["warnings"] == [] and json.loads((out / "metadata.json").read_text())["chapters_dropped"] == []
