@@ -276,3 +276,11 @@ def test_image_limit_reads_only_the_header(tmp_path):
     assert "more than 50 megapixels" in image_problem(png_header(tmp_path / "x.png", 20000, 20000))
     Image.new("RGB", (64, 32)).save(tmp_path / "ok.png")
     assert image_problem(tmp_path / "ok.png") is None
+
+
+def test_snippets_of_huge_lines_are_clipped_around_the_caret(mini):
+    text = gamma_error(mini, "format: tiny\nscenes: [{narration: hi}]\ntags: [" + "a, " * 30_000 + ".nan]\n")
+    assert len(text) < 1000, len(text)
+    line = next(ln for ln in text.splitlines() if ln.startswith("  3 | "))
+    caret = text.splitlines()[text.splitlines().index(line) + 1]
+    assert line[caret.index("^"):].startswith(".nan]")
