@@ -184,7 +184,13 @@ def _line_col(text: str, index: int) -> Loc:
 
 
 def parse_yaml(source: str, file: str) -> tuple[Any, Positions]:
+    """Plain data ({} for an empty file) and where each node came from; SpecError for anything refused."""
     pos = Positions(file=file, source=source)
+    data = _parse(source, file, pos)
+    return ({} if data is None else data), pos
+
+
+def _parse(source: str, file: str, pos: Positions) -> Any:
     bad = _UNPRINTABLE.search(source)
     if bad is not None:
         line, col = _line_col(source, bad.start())
@@ -195,7 +201,7 @@ def parse_yaml(source: str, file: str) -> tuple[Any, Positions]:
         loader = _Loader(source)
         try:
             node = loader.get_single_node()
-            data = {} if node is None else _construct(loader, node, (), pos)
+            data = None if node is None else _construct(loader, node, (), pos)
         finally:
             loader.dispose()
     except _Refused as exc:
@@ -204,13 +210,32 @@ def parse_yaml(source: str, file: str) -> tuple[Any, Positions]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        lines = source.split("\n")
+        if source.endswith("\n"):
+            lines.pop()
+        if line > len(lines) >= 1:  # libyaml marks an unexpected end after the last line: point at its end
+            line, col = len(lines), len(lines[-1]) + 1
         problem = exc.problem or "invalid YAML"
         if exc.context:
             problem = f"{problem} ({exc.context})"
         raise SpecError([Diagnostic(file, line, col, "", f"malformed YAML: {problem}", "yaml", source)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(file, 1, 1, "", f"malformed YAML: {exc}", "yaml", source)]) from None
-    return data, pos
+    return data
+
+
+def safe_load(text: str) -> Any:
+    """`yaml.safe_load` under the same rules as spec files (no aliases, core tags, limits), for YAML
+    embedded elsewhere (the tag format's [manim]/[settings] blocks). Refusals are `yaml.MarkedYAMLError`s
+    so callers keep one `except yaml.YAMLError`."""
+    try:
+        return _parse(text, "<yaml>", Positions(file="<yaml>", source=text))
+    except SpecError as exc:
+        d = exc.diagnostics[0]
+        mark = yaml.Mark("<yaml>", 0, max(0, d.line - 1), max(0, d.col - 1), None, None)
+        message = d.message.removeprefix("malformed YAML: ")
+        raise yaml.MarkedYAMLError(problem=f"{d.path}: {message}" if d.path else message,
+                                   problem_mark=mark) from None
 
 
 def decode_text(raw: bytes, display: str, what: str = "file") -> str:
