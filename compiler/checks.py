@@ -16,6 +16,7 @@ from core.errors import Diagnostic, SpecError
 from core.spec import Brand, Scene, Video, Voice
 from . import catalogue, genvisuals
 from .animation_sources import TemplateLoadError, params_model, scene_classes, template_file
+from .imagesize import image_problem
 from .project import MEDIA_SUFFIXES, LoadedVideo, Project, estimate_seconds, formats_of, recipe_of, resolve_media
 from .resolve import Resolver
 from .yamlpos import Positions, validate
@@ -44,7 +45,15 @@ def check_media(project: Project, ref: str | None, kinds: str, p: Positions, at:
             fh.read(1)
     except OSError as exc:
         return [p.diag(at, f"media file '{ref}' is unreadable: {exc.strerror}", category="media")]
-    return []
+    return check_pixels(f, ref, p, at) if kinds == "image" else []
+
+
+def check_pixels(f: Path, ref: str, p: Positions, at: tuple) -> list[Diagnostic]:
+    """An image input must be a real picture of at most imagesize.MAX_PIXELS (header read only)."""
+    if f.suffix.lower() == ".svg":  # vector: drawn at the size the template gives it
+        return []
+    problem = image_problem(f)
+    return [p.diag(at, f"'{ref}': {problem}", category="media")] if problem else []
 
 
 def check_text(project: Project, ref: str, p: Positions, at: tuple, base: Path, what: str) -> list[Diagnostic]:
@@ -119,7 +128,12 @@ def check_genimage(c: SceneCheck, vis, at: tuple) -> list[Diagnostic]:
         src = genvisuals.image_source(c.project.root, c.lv.brand, c.brand)
     except genvisuals.Unavailable as exc:
         return [c.pos.diag(at, str(exc), category="model")]
-    return c.video_model(at + ("animate",)) if vis.animate and src.mode != "slide" else []
+    diags: list[Diagnostic] = []
+    if src.mode == "media":  # the library still the plan will pick, measured like any other image input
+        images = c.brand.images
+        still = genvisuals.pick_still(genvisuals.library_stills(c.project.root, images), vis.prompt, vis.seed)
+        diags += check_pixels(still, c.project.display(still), c.pos, at + ("prompt",))
+    return diags + (c.video_model(at + ("animate",)) if vis.animate and src.mode != "slide" else [])
 
 
 def check_avatar(c: SceneCheck, vis, at: tuple) -> list[Diagnostic]:
@@ -234,6 +248,9 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
         diags += check_media(project, video.music.file, "audio", pos, ("music", "file"), lv.spec.file.parent)
     if brand.music and video.music is None:
         diags += check_media(project, brand.music.file, "audio", brand_pos, ("music", "file"), project.root / "brands")
+    logo = resolve_media(project.root / "brands", brand.logo, project) if brand.logo else None
+    if logo is not None and logo.is_file():
+        diags += check_pixels(logo, brand.logo, brand_pos, ("logo",))
     if video.title and (len(video.title) > 100 or re.search(r"[<>]", video.title)):
         diags.append(pos.diag(("title",), "YouTube titles are at most 100 characters and cannot contain < or >"))
     for i, ref in enumerate(video.research):

@@ -41,7 +41,9 @@ def load_project(root: Path, only: set[str] | None = None) -> Project:
     if formats_file.exists():
         try:
             data, pos = load_yaml(formats_file, project.display(formats_file))
-            for name, body in (data or {}).items():
+            if not isinstance(data, dict):
+                raise SpecError([pos.diag((), "expected a mapping of format names to presets")])
+            for name, body in data.items():
                 project.formats[name] = validate(FormatPreset, body, pos, (name,))
         except SpecError as exc:
             project.errors[project.display(formats_file)] = exc

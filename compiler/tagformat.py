@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from core.errors import Diagnostic, SpecError
 from .project import MEDIA_SUFFIXES
+from .yamlpos import safe_load
 from core.spec import Scene, Script
 
 META = ("title", "alt_title", "thumbnail", "description", "tags", "length")
@@ -88,7 +89,7 @@ def _attr_value(raw: str) -> Any:
     if raw.startswith('"'):
         return raw[1:-1]
     try:
-        v = yaml.safe_load(raw)
+        v = safe_load(raw)
     except yaml.YAMLError:
         return raw
     return v if isinstance(v, (int, float, bool)) else raw
@@ -159,7 +160,7 @@ def _reopened(text: str, tag: str, start: int, end: int) -> int | None:
 
 def _yaml_body(block: Block, errors: _Errors) -> Any:
     try:
-        return yaml.safe_load(_clean(block.body)) if _clean(block.body) else None
+        return safe_load(_clean(block.body)) if _clean(block.body) else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         errors.add(block.line + (mark.line if mark else 0) + (1 if block.body.startswith("\n") else 0), 1,
@@ -173,7 +174,7 @@ def _named(block: Block, errors: _Errors, name_key: str, data_key: str) -> dict:
     body = _clean(block.body)
     out: dict = {}
     try:
-        data = yaml.safe_load(body) if body else None
+        data = safe_load(body) if body else None
     except yaml.YAMLError:
         data = None
     first, _, rest = body.partition("\n")

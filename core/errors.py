@@ -29,13 +29,29 @@ class Diagnostic:
         last = min(len(lines), self.line + 1)
         width = len(str(last))
         for n in range(first, last + 1):
-            out.append(f"  {n:>{width}} | {lines[n - 1]}")
+            text, caret = _window(lines[n - 1], self.col)
+            out.append(f"  {n:>{width}} | {text}")
             if n == self.line:
-                out.append(f"  {'':>{width}} | {' ' * max(0, self.col - 1)}^")
+                out.append(f"  {'':>{width}} | {' ' * caret}^")
         return "\n".join(out)
 
     def __str__(self) -> str:
         return self.render(snippet=False)
+
+
+SNIPPET_WIDTH = 120
+
+
+def _window(text: str, col: int) -> tuple[str, int]:
+    """At most SNIPPET_WIDTH characters of a source line around `col` (a spec may hold a 1 MB line),
+    and the caret's offset in what is shown."""
+    at = max(0, col - 1)
+    if len(text) <= SNIPPET_WIDTH:
+        return text, at
+    start = max(0, min(at - SNIPPET_WIDTH // 2, len(text) - SNIPPET_WIDTH))
+    head = "..." if start else ""
+    tail = "..." if start + SNIPPET_WIDTH < len(text) else ""
+    return head + text[start:start + SNIPPET_WIDTH] + tail, at - start + len(head)
 
 
 class SpecError(Exception):

@@ -6,6 +6,8 @@ fields; `compiler.resolve` applies them at compile time so step keys see the res
 """
 from __future__ import annotations
 
+import math
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,8 +37,48 @@ Motion = Literal["none", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up
 Fit = Literal["cover", "contain"]
 
 
+# C0/C1 control characters except tab and newline, and lone surrogates: a NUL or an escape code in
+# narration or a title breaks TTS, subtitles and file formats downstream
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def control_problem(text: str) -> str | None:
+    """Why `text` may not appear in a spec value, or None."""
+    bad = CONTROL.search(text)
+    if bad is None:
+        return None
+    return (f"control character U+{ord(bad.group()):04X} at position {bad.start()} is not allowed in text "
+            "(only tab and newline are)")
+
+
+def _plain(value: Any) -> None:
+    """Refuse control characters in any text, and NaN/infinity inside free-form data (params, props)."""
+    if isinstance(value, str):
+        if problem := control_problem(value):
+            raise ValueError(problem)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number (not .nan or .inf)")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _plain(item)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            _plain(k)
+            _plain(item)
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """Every spec model: unknown fields, non-finite numbers and control characters are errors, whether
+    the data comes from YAML (compiler.yamlpos refuses them first, at the exact node) or from an LLM."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, v: Any) -> Any:
+        _plain(v)
+        return v
 
 
 # ---------------------------------------------------------------- brand ----
@@ -258,11 +300,26 @@ class FormatPreset(Model):
     burn_captions: bool = False
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Each format once: a repeated name would build (and publish) the same output twice."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"format '{name}' is listed twice")
+        seen.add(name)
+    return names
+
+
 class Recipe(Model):
     description: str = ""
     formats: list[str] = Field(default_factory=lambda: ["long"])
     thumbnail_template: str | None = None
     defaults: Style = Field(default_factory=Style)
+
+    @field_validator("formats")
+    @classmethod
+    def _formats_unique(cls, v: list[str]) -> list[str]:
+        return _unique(v)
 
 
 # --------------------------------------------------------------- visuals ---
@@ -307,7 +364,8 @@ class ImageVisual(Model):
 class ClipVisual(Model):
     kind: Literal["clip"] = "clip"
     file: str = Field(description="local video clip")
-    start: float = Field(0.0, ge=0, description="seconds into the clip to start from")
+    start: float = Field(0.0, ge=0, le=86400, description="seconds into the clip to start from (less than the "
+                                                         "clip's length)")
     fit: Fit = "cover"
     loop: bool = Field(True, description="loop the clip if it is shorter than the narration")
 
@@ -457,8 +515,13 @@ class Video(Style):
     music: Music | Literal[False] | None = None
     salt: str = Field("", description="change to re-roll generated content on purpose")
     script: str | None = Field(None, description="script file next to the spec, e.g. my-video.script.yaml")
-    scenes: list[Scene] | None = None
+    scenes: list[Scene] | None = Field(None, min_length=1)
     research: list[str] = Field(default_factory=list,
                                 description="local text/markdown files with facts and sources for script generation")
     target_length: float | None = Field(None, gt=0, le=36000, description="length to aim for when generating, seconds")
     llm: Llm | None = Field(None, description="override fields of the brand's `llm:` for this video")
+
+    @field_validator("format")
+    @classmethod
+    def _formats_unique(cls, v: str | list[str] | None) -> str | list[str] | None:
+        return _unique(v) if isinstance(v, list) else v

@@ -140,6 +140,12 @@ class FfmpegSegment(Renderer):
                 from core.errors import StepError
 
                 raise StepError(f"clip {Path(visual).name} has no video stream")
+            length = float(info.get("format", {}).get("duration") or 0)
+            if length and p.start >= length:
+                from core.errors import StepError
+
+                raise StepError(f"clip {Path(visual).name} is {length:.2f} s long, so `start: {p.start:g}` is at or "
+                                "past its end", hint="give a start below the clip's length")
             src = (["-stream_loop", "-1"] if p.loop else []) + ["-ss", f"{p.start:.3f}", "-i", visual]
             chain = [f"fps={p.fps}", fit_filter(p.fit, w, h)]
         if p.burn_captions:

@@ -201,3 +201,17 @@ def test_import_and_export_commands(tmp_path, capsys):
     bad.write_text("[title]x[/title]\n[narration]hi\n")
     assert main(["--root", str(root), "import-script", str(bad), "kitchenlab/other", "--force"]) == 1
     assert "bad.txt:2:1: [narration] is never closed" in capsys.readouterr().err
+
+
+def test_yaml_inside_tag_blocks_follows_the_spec_rules():
+    """An alias bomb or a python tag pasted into a [manim] or [settings] block is refused like in a spec."""
+    from compiler.tagformat import parse
+
+    laughs = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]"
+    text = ("[narration]One.[/narration]\n[manim]\ntemplate: bullet_reveal\nparams:\n  " + laughs.replace("\n", "\n  ")
+            + "\n[/manim]\n[narration]Two.[/narration]\n[settings]\nvoice: !!python/name:os.system\n[/settings]\n")
+    with pytest.raises(SpecError) as exc:
+        parse(text, "pasted.txt")
+    rendered = exc.value.render()
+    assert "[manim] holds invalid YAML: YAML anchors and aliases" in rendered
+    assert "is not allowed in specs" in rendered and "[settings]" in rendered

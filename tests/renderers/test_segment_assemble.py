@@ -98,3 +98,17 @@ def test_assembly_concats_ducks_music_and_hits_loudness(tmp_path):
     during = band_level(video, 0.6, 1.8, 200)
     pause = band_level(video, 3.0, 4.0, 200)
     assert pause - during > 4, (during, pause)
+
+
+def test_clip_start_past_its_end_is_a_clear_step_error(tmp_path):
+    """`start: 1e308` used to reach ffmpeg as a 309-digit -ss; the spec bounds it to 24 h, the
+    segment to the clip's own length."""
+    import pytest
+
+    from core.errors import StepError
+
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=s=64x64:r=10:d=1", "-pix_fmt",
+                    "yuv420p", str(clip)], check=True)
+    with pytest.raises(StepError, match=r"clip clip.mp4 is 1.00 s long, so `start: 5` is at or past its end"):
+        segment(tmp_path, "late", clip, "video", [(0.5, True)], start=5.0)
