@@ -102,13 +102,16 @@ class LlmScript(Renderer):
 
     def run(self, ctx: Context) -> dict:
         import jinja2
+        from jinja2.sandbox import SandboxedEnvironment
 
         p = ctx.params
-        env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                 autoescape=False)
-        self.tpl = {}
+        # prompt templates are project files a spec author can edit: sandboxed, like slide templates
+        env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                   autoescape=False)
+        self.tpl, self.tpl_names = {}, {}
         for n in PROMPTS:
             path = Path(ctx.inputs[f"prompt_{n}"])
+            self.tpl_names[n] = path.name
             try:
                 self.tpl[n] = env.from_string(path.read_text(encoding="utf-8"))
             except jinja2.TemplateSyntaxError as exc:
@@ -135,12 +138,12 @@ class LlmScript(Renderer):
         self.p, self.ctx = p, ctx
         self.client = make_client(p.llm)
         self.usage = Usage(p.llm.provider, p.llm.model, p.llm.price_input_per_1m, p.llm.price_output_per_1m)
-        self.system = self.tpl["system"].render(**self.vars)
+        self.system = self.prompt("system", **self.vars)
         attempts: dict = {"create": 1, "process": 0, "shorten": []}
 
         # 1. creation: a free-form script
         ctx.progress(0.05, "writing the script")
-        reply = self.ask([Message("user", self.tpl["create"].render(**self.vars))], None, "writing the script")
+        reply = self.ask([Message("user", self.prompt("create", **self.vars))], None, "writing the script")
         draft = reply.text.strip()
         if not draft:
             raise StepError(f"{p.llm.provider} ({p.llm.model}) returned an empty script draft",
@@ -149,14 +152,14 @@ class LlmScript(Renderer):
         # 2. processing: structured, checked, repaired
         ctx.progress(0.4, "structuring the script")
         script, attempts["process"] = self.structure(
-            [Message("user", self.tpl["process"].render(draft=draft, **self.vars))], "structuring the script")
+            [Message("user", self.prompt("process", draft=draft, **self.vars))], "structuring the script")
 
         # 3. length budget
         estimated = estimate_s(script, p.words_per_minute, p.scene_overhead_s)
         while estimated > budget_s and len(attempts["shorten"]) < p.llm.max_shortens:
             ctx.progress(0.7, f"shortening ({estimated:.0f} s > {budget_s:.0f} s)")
-            msg = self.tpl["shorten"].render(script_json=json.dumps(script_json(script), indent=1, ensure_ascii=False),
-                                             estimated_s=estimated, **self.vars)
+            msg = self.prompt("shorten", script_json=json.dumps(script_json(script), indent=1, ensure_ascii=False),
+                              estimated_s=estimated, **self.vars)
             script, n = self.structure([Message("user", msg)], "shortening the script")
             attempts["shorten"].append({"from_s": round(estimated, 1), "attempts": n})
             estimated = estimate_s(script, p.words_per_minute, p.scene_overhead_s)
@@ -187,6 +190,18 @@ class LlmScript(Renderer):
         return usage
 
     # ------------------------------------------------------------------ --
+    def prompt(self, name: str, **data) -> str:
+        """Render one prompt template; the sandbox's refusals and template errors become StepErrors."""
+        import jinja2
+
+        try:
+            return self.tpl[name].render(**data)
+        except jinja2.exceptions.SecurityError as exc:
+            raise StepError(f"prompt template {self.tpl_names[name]} tried an unsafe operation, refused by the "
+                            f"sandbox: {exc}", hint="templates may only format the data they are given") from None
+        except jinja2.TemplateError as exc:
+            raise StepError(f"prompt template {self.tpl_names[name]}: {exc}") from None
+
     def ask(self, messages: list[Message], schema: dict | None, what: str):
         return with_retries(lambda: self.client.complete(self.system, messages, schema),
                             max_retries=self.p.llm.max_retries, usage=self.usage, what=what,
@@ -203,7 +218,7 @@ class LlmScript(Renderer):
             if str(reply.finish).lower() in ("length", "max_tokens"):
                 problems.insert(0, "your reply was cut off at the output limit; write more compactly")
             messages = messages + [Message("assistant", reply.text[:30000] or "(empty)"),
-                                   Message("user", self.tpl["repair"].render(problems=problems, **self.vars))]
+                                   Message("user", self.prompt("repair", problems=problems, **self.vars))]
         raise StepError(
             f"{self.p.llm.provider} ({self.p.llm.model}) returned an invalid script "
             f"{self.p.llm.max_repairs + 1} time(s) while {what}; last problems: " + "; ".join(problems[:6]),

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from core.errors import StepError
 from support import REPO
 from helpers import run_renderer
 from renderers.slide_html import HtmlSlide, render_template
@@ -43,3 +45,24 @@ def test_thumbnail_is_1280x720_jpeg_under_2mb(tmp_path):
     p = Path(out / "thumbnail.jpg")
     im = Image.open(p)
     assert im.format == "JPEG" and im.size == (1280, 720) and p.stat().st_size < 2 * 1024 * 1024
+
+
+EXPLOIT = "{{ cycler.__init__.__globals__.os.popen('touch %s').read() }}"
+
+
+def test_templates_run_in_the_sandbox(tmp_path):
+    """A slide or thumbnail template (chosen by a spec) cannot reach Python: a clear StepError, nothing runs."""
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.html.j2"
+    evil.write_text("<p>" + EXPLOIT % marker + "</p>")
+    for cls, params in ((HtmlSlide, {"width": 320, "height": 180, "palette": PALETTE, "fonts": FONTS}),
+                        (HtmlThumbnail, {"text": "x", "palette": PALETTE, "fonts": FONTS})):
+        with pytest.raises(StepError, match="evil.html.j2 tried an unsafe operation, refused by the sandbox"):
+            run_renderer(cls, tmp_path, params, {"template": evil}, name=cls.kind)
+    assert not marker.exists()
+    # the other classics are refused too; template errors are StepErrors, never tracebacks
+    for body in ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "{{ lipsum.__globals__ }}",
+                 "{{ config.items() }}", "{% for x in %}"):
+        evil.write_text(body)
+        with pytest.raises(StepError, match="evil.html.j2"):
+            render_template(evil)
