@@ -1,6 +1,7 @@
 """Slides and thumbnails through real headless Chromium; user text is data, never markup."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,23 @@ def test_templates_run_in_the_sandbox(tmp_path):
         evil.write_text(body)
         with pytest.raises(StepError, match="evil.html.j2"):
             render_template(evil)
+
+
+def test_cjk_text_renders_as_glyphs_not_boxes(tmp_path):
+    """Japanese and Chinese fall back to Noto CJK (scripts/install.sh installs fonts-noto-cjk): different
+    characters draw differently, and unlike the box of a character no font has (U+E000)."""
+    def title(text, name, template=SLIDE):
+        out, _ = run_renderer(HtmlSlide, tmp_path, {"width": 480, "height": 270, "title": text, "palette": PALETTE,
+                                                    "fonts": FONTS}, {"template": template}, name=name)
+        return hashlib.sha256(Image.open(out / "slide.png").convert("L").tobytes()).hexdigest()[:12]
+
+    tofu = title("\ue000" * 3, "tofu")
+    texts = {"ja": "日本語", "zh": "中文字", "kana": "ひらが"}
+    shots = {k: title(t, k) for k, t in texts.items()}
+    assert len(set(shots.values())) == len(shots), "CJK characters render alike: boxes? (apt-get install fonts-noto-cjk)"
+    assert tofu not in shots.values()
+    bold = REPO / "recipes/templates/slide/bold.html.j2"
+    assert title("日本語", "bold-ja", bold) != title("中文字", "bold-zh", bold) != title("\ue000" * 3, "bold-tofu", bold)
+    html = render_template(SLIDE, title="x", bullets=[], body="", brand="", palette=PALETTE, fonts=FONTS, width=9,
+                           height=9, portrait=False, logo=None, image=None)
+    assert '"DejaVu Sans", "Noto Sans CJK JP"' in html  # brand font first, then CJK, then generic
