@@ -68,13 +68,14 @@ def ffmpeg_version() -> str:
 
 
 def run_ffmpeg(args: list[str], *, what: str, progress: Callable[[float, str], None] | None = None,
-               total_s: float | None = None) -> None:
-    """Run ffmpeg quietly; report progress from `-progress`; raise StepError with its last lines."""
+               total_s: float | None = None, cwd: Path | None = None) -> None:
+    """Run ffmpeg quietly (in `cwd` if given); report progress from `-progress`; raise StepError with its
+    last lines."""
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
     if progress and total_s:
         cmd += ["-progress", "pipe:1", "-stats_period", "1"]
     cmd += args
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
     assert proc.stdout is not None
     if progress and total_s:
         for line in proc.stdout:

@@ -1,16 +1,16 @@
-"""Captions as SRT and WebVTT from the timeline's sentence times."""
+"""Captions as SRT and WebVTT from the timeline's sentence times; narration is escaped for each format."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 from .base import Context, Params, Renderer
-from ._lib.caption_text import cues, stamp, wrap
+from ._lib.caption_text import cues, srt_text, stamp, vtt_text, wrap
 
 
 class Captions(Renderer):
     kind = "captions.subtitles"
-    version = 1
+    version = 2
     inputs = ("timeline",)
     outputs = ("captions.srt", "captions.vtt")
 
@@ -24,9 +24,9 @@ class Captions(Renderer):
         items = cues([s for sc in tl["scenes"] for s in sc["sentences"]], p.max_chars)
         srt, vtt = [], ["WEBVTT", ""]
         for n, c in enumerate(items, 1):
-            text = "\n".join(wrap(c["text"], p.line_chars))
-            srt += [str(n), f"{stamp(c['start'], ',')} --> {stamp(c['end'], ',')}", text, ""]
-            vtt += [f"{stamp(c['start'], '.')} --> {stamp(c['end'], '.')}", text, ""]
+            lines = wrap(c["text"], p.line_chars)
+            srt += [str(n), f"{stamp(c['start'], ',')} --> {stamp(c['end'], ',')}", "\n".join(map(srt_text, lines)), ""]
+            vtt += [f"{stamp(c['start'], '.')} --> {stamp(c['end'], '.')}", "\n".join(map(vtt_text, lines)), ""]
         ctx.out("captions.srt").write_text("\n".join(srt), encoding="utf-8")
         ctx.out("captions.vtt").write_text("\n".join(vtt), encoding="utf-8")
         return {"cues": len(items)}

@@ -133,13 +133,16 @@ class LlmScript(Renderer):
 
     def run(self, ctx: Context) -> dict:
         import jinja2
+        from jinja2.sandbox import SandboxedEnvironment
 
         p = ctx.params
-        env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                 autoescape=False)
-        self.tpl = {}
+        # prompt templates are project files a spec author can edit: sandboxed, like slide templates
+        env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                   autoescape=False)
+        self.tpl, self.tpl_names = {}, {}
         for n in PROMPTS:
             path = Path(ctx.inputs[f"prompt_{n}"])
+            self.tpl_names[n] = path.name
             try:
                 self.tpl[n] = env.from_string(path.read_text(encoding="utf-8"))
             except jinja2.TemplateSyntaxError as exc:
@@ -167,7 +170,7 @@ class LlmScript(Renderer):
         self.p, self.ctx = p, ctx
         self.client = make_client(p.llm)
         self.usage = Usage(p.llm.provider, p.llm.model, p.llm.price_input_per_1m, p.llm.price_output_per_1m)
-        self.system = self.tpl["system"].render(**self.vars)
+        self.system = self.prompt("system", **self.vars)
         attempts: dict = {"create": 1, "process": 0, "shorten": []}
         self.fixed: list[str] = []  # over-long fields shortened here instead of asking the model again
 
@@ -178,14 +181,14 @@ class LlmScript(Renderer):
         # 2. processing: structured, checked, repaired
         ctx.progress(0.4, "structuring the script")
         script, attempts["process"] = self.structure(
-            [Message("user", self.tpl["process"].render(draft=draft, **self.vars))], "structuring the script")
+            [Message("user", self.prompt("process", draft=draft, **self.vars))], "structuring the script")
 
         # 3. length budget
         estimated = estimate_s(script, p.words_per_minute, p.scene_overhead_s)
         while estimated > budget_s and len(attempts["shorten"]) < p.llm.max_shortens:
             ctx.progress(0.7, f"shortening ({estimated:.0f} s > {budget_s:.0f} s)")
-            msg = self.tpl["shorten"].render(script_json=json.dumps(script_json(script), indent=1, ensure_ascii=False),
-                                             estimated_s=estimated, **self.vars)
+            msg = self.prompt("shorten", script_json=json.dumps(script_json(script), indent=1, ensure_ascii=False),
+                              estimated_s=estimated, **self.vars)
             script, n = self.structure([Message("user", msg)], "shortening the script")
             attempts["shorten"].append({"from_s": round(estimated, 1), "attempts": n})
             estimated = estimate_s(script, p.words_per_minute, p.scene_overhead_s)
@@ -222,7 +225,7 @@ class LlmScript(Renderer):
     def write_draft(self) -> tuple[str, int]:
         """The free-form draft, continued where a reply was cut off (bounded); (draft, continuations)."""
         p = self.p
-        messages = [Message("user", self.tpl["create"].render(**self.vars))]
+        messages = [Message("user", self.prompt("create", **self.vars))]
         draft = ""
         for n in range(MAX_CONTINUES + 1):
             reply = self.ask(messages, None, "writing the script")
@@ -244,7 +247,7 @@ class LlmScript(Renderer):
                 break
             self.ctx.progress(0.2, "the draft was cut off; asking the model to continue")
             messages = messages[:1] + [Message("assistant", draft),
-                                       Message("user", self.tpl["continue"].render(**self.vars))]
+                                       Message("user", self.prompt("continue", **self.vars))]
         why = f"finish reason {reply.finish}" if finish in CUT_OFF else "it ends in the middle of a sentence"
         raise StepError(f"{p.llm.provider} ({p.llm.model}) returned a cut-off script draft ({why}), still "
                         f"incomplete after {n} continuation(s); the draft is not used",
@@ -275,6 +278,18 @@ class LlmScript(Renderer):
             notice("warning", msg + " (left out of the script lock)")
         return out
 
+    def prompt(self, name: str, **data) -> str:
+        """Render one prompt template; the sandbox's refusals and template errors become StepErrors."""
+        import jinja2
+
+        try:
+            return self.tpl[name].render(**data)
+        except jinja2.exceptions.SecurityError as exc:
+            raise StepError(f"prompt template {self.tpl_names[name]} tried an unsafe operation, refused by the "
+                            f"sandbox: {exc}", hint="templates may only format the data they are given") from None
+        except jinja2.TemplateError as exc:
+            raise StepError(f"prompt template {self.tpl_names[name]}: {exc}") from None
+
     def ask(self, messages: list[Message], schema: dict | None, what: str):
         return with_retries(lambda: self.client.complete(self.system, messages, schema),
                             max_retries=self.p.llm.max_retries, usage=self.usage, what=what,
@@ -293,7 +308,7 @@ class LlmScript(Renderer):
             if str(reply.finish).lower() in ("length", "max_tokens"):
                 problems.insert(0, "your reply was cut off at the output limit; write more compactly")
             messages = messages + [Message("assistant", reply.text[:30000] or "(empty)"),
-                                   Message("user", self.tpl["repair"].render(problems=problems, **self.vars))]
+                                   Message("user", self.prompt("repair", problems=problems, **self.vars))]
         raise StepError(
             f"{self.p.llm.provider} ({self.p.llm.model}) returned an invalid script "
             f"{self.p.llm.max_repairs + 1} time(s) while {what}; last problems: " + "; ".join(problems[:6]),

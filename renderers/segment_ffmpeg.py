@@ -15,7 +15,7 @@ from pydantic import Field
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
-from ._lib.caption_text import cues, wrap
+from ._lib.caption_text import ass_text, cues, wrap
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
         "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=2:scenecut=0:open-gop=0",
@@ -83,14 +83,14 @@ def ass_file(path: Path, sentences: list[dict], offset: float, w: int, h: int, f
              f"{max(4, size // 5)},0,2,{int(w * 0.06)},{int(w * 0.06)},{int(h * (0.22 if h > w else 0.08))},1",
              "", "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text"]
     for c in cues(sentences, max_chars=width_chars * 2):
-        body = r"\N".join(wrap(c["text"], width_chars)).replace("{", "(").replace("}", ")")
+        body = r"\N".join(ass_text(line) for line in wrap(c["text"], width_chars))
         lines.append(f"Dialogue: 0,{ts(c['start'] + offset)},{ts(c['end'] + offset)},Default,,0,0,0,,{body}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 class FfmpegSegment(Renderer):
     kind = "segment.ffmpeg"
-    version = 3
+    version = 4
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
 
@@ -124,7 +124,8 @@ class FfmpegSegment(Renderer):
                     f"aresample={SAMPLE_RATE},adelay={int(round(p.lead * 1000))}:all=1,apad=whole_len={samples},"
                     f"atrim=end_sample={samples}", "-ac", "1", "-c:a", "pcm_s16le", "-map_metadata", "-1",
                     "-fflags", "+bitexact", "-flags", "+bitexact", str(ctx.out("audio.wav"))], what="padding narration")
-        w, h, visual = p.width, p.height, str(ctx.inputs["visual"])
+        # absolute paths: with burned captions ffmpeg runs in the scratch folder (see below)
+        w, h, visual = p.width, p.height, str(Path(ctx.inputs["visual"]).absolute())
         if p.visual_type == "image":
             moving = p.motion != "none"
             # a still: decode and scale it once, then repeat that frame in memory (2.5x faster than
@@ -149,11 +150,14 @@ class FfmpegSegment(Renderer):
             src = (["-stream_loop", "-1"] if p.loop else []) + ["-ss", f"{p.start:.3f}", "-i", visual]
             chain = [f"fps={p.fps}", fit_filter(p.fit, w, h)]
         if p.burn_captions:
-            ass = ctx.scratch / "captions.ass"
-            ass_file(ass, timings["sentences"], p.lead, w, h, p.caption_font, p.caption_color, p.caption_accent)
-            chain.append(f"subtitles=filename={ass}")
+            # the filtergraph names the subtitles by a fixed relative name and ffmpeg runs in the scratch
+            # folder: no path (with its quotes, commas, colons or backslashes) ever enters the filtergraph
+            ass_file(ctx.scratch / "captions.ass", timings["sentences"], p.lead, w, h, p.caption_font,
+                     p.caption_color, p.caption_accent)
+            chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
         run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)] + x264_args(p.fps)
                    + split_args(frames, p.split_head, p.split_tail)
-                   + [str(ctx.out("video.mp4"))], what="encoding the scene", progress=ctx.progress, total_s=frames / p.fps)
+                   + [str(ctx.out("video.mp4").absolute())], what="encoding the scene", progress=ctx.progress,
+                   total_s=frames / p.fps, cwd=ctx.scratch)
         return {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}

@@ -8,15 +8,28 @@ from pathlib import Path
 
 from pydantic import Field
 
+from core.errors import StepError
+
 from .base import Context, Params, Renderer
 from ._lib.browser import chromium_version, data_uri, render_html
 
 
 def render_template(path: Path, **data) -> str:
+    """Render a spec-chosen template in Jinja's sandbox: it may format the data it is given, never reach
+    Python internals (`cycler.__init__.__globals__.os` and the like raise SecurityError, reported here)."""
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(path.read_text(encoding="utf-8")).render(**data)
+    env = SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    try:
+        return env.from_string(path.read_text(encoding="utf-8")).render(**data)
+    except jinja2.exceptions.SecurityError as exc:
+        raise StepError(f"template {path.name} tried an unsafe operation, refused by the sandbox: {exc}",
+                        hint="templates may only format the data they are given") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise StepError(f"template {path.name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise StepError(f"template {path.name}: {exc}") from None
 
 
 class HtmlSlide(Renderer):

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg espeak-ng chromium fonts-dejavu-core fonts-liberation
+APT_PACKAGES=(ffmpeg espeak-ng chromium fonts-dejavu-core fonts-liberation fonts-noto-cjk
               libcairo2-dev libpango1.0-dev pkg-config texlive-latex-extra texlive-fonts-recommended dvisvgm
               python3-venv python3-dev build-essential nodejs npm)
 missing=()

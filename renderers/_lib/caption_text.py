@@ -1,6 +1,10 @@
 """Turning sentence timings into readable caption cues (shared by captions and burn-in)."""
 from __future__ import annotations
 
+import re
+
+WORD_JOINER = "\u2060"  # invisible, zero width (default-ignorable, so no tofu even where a font lacks it)
+
 
 def cues(sentences: list[dict], max_chars: int = 84) -> list[dict]:
     """Split long sentences into balanced cues of at most `max_chars`, timed by length."""
@@ -52,3 +56,26 @@ def stamp(t: float, sep: str) -> str:
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+# ------------------------------------------- cue text, escaped for its format --
+# Narration is data: whatever it contains must show as typed and never become markup.
+
+def vtt_text(text: str) -> str:
+    """WebVTT cue text: `&`, `<` and `>` as character references, as WebVTT requires (so `-->` cannot end a cue either)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def srt_text(text: str) -> str:
+    """SRT has no escapes, so the characters that start markup in common readers become look-alikes:
+    `<b>`-style tags (`<` `>` -> `‹` `›`, as in titles), `{\\an8}`/`{y:i}` overrides (`{` `}` -> `❴` `❵`) and
+    `\\N`/`\\h` breaks (a word joiner after the backslash)."""
+    text = text.replace("<", "‹").replace(">", "›").replace("{", "❴").replace("}", "❵")
+    return re.sub(r"\\(?=[Nnh])", "\\\\" + WORD_JOINER, text)
+
+
+def ass_text(text: str) -> str:
+    """ASS dialogue text shown literally by libass: braces escaped as `\\{` `\\}`, and a backslash that would
+    start `\\N`, `\\n`, `\\h`, `\\{` or `\\}` kept apart from it by an invisible word joiner."""
+    text = re.sub(r"\\(?=[Nnh{}])", "\\\\" + WORD_JOINER, text)
+    return text.replace("{", "\\{").replace("}", "\\}")

@@ -149,6 +149,15 @@ def test_provider_outage_fails_the_video_clearly(openai_project, brain, sleeps):
     assert len(sleeps) == 4
 
 
+def test_prompt_templates_run_in_the_sandbox(openai_project, brain, sleeps, tmp_path):
+    marker = tmp_path / "pwned"
+    write(openai_project / "recipes/prompts/create.md.j2",
+          "Write a script. {{ cycler.__init__.__globals__.os.popen('touch %s').read() }}" % marker)
+    s, failed = generate(openai_project)
+    assert "create.md.j2 tried an unsafe operation, refused by the sandbox" in failed[VID]
+    assert not marker.exists() and brain.calls == 0
+
+
 def test_no_provider_says_how_to_configure_and_other_videos_build(tmp_path, _llm_base, capsys):
     root = make_project(_llm_base, tmp_path / "proj", None)
     assert build([], root=root) == 1

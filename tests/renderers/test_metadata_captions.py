@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 from helpers import run_renderer
 from renderers._lib.caption_text import cues
@@ -91,3 +92,29 @@ def test_dropped_chapters_are_listed_with_the_reason(tmp_path):
     sc = [scene(0, 0, 25, "A"), scene(1, 25, 50, "B")]
     out, facts = run_renderer(Metadata, tmp_path, {"title": "T"}, {"timeline": timeline(tmp_path, sc, 50)}, name="q")
     assert facts["warnings"] == [] and json.loads((out / "metadata.json").read_text())["chapters_dropped"] == []
+
+
+def dialogue_text(path, tmp_path):
+    """What ffmpeg's own SRT/WebVTT reader makes of a caption file (as ASS dialogue text)."""
+    ass = tmp_path / (path.name + ".ass")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(path), str(ass)], check=True)
+    return [line.split(",,0,0,0,,", 1)[1] for line in ass.read_text().splitlines() if line.startswith("Dialogue:")]
+
+
+def test_caption_text_is_data_in_every_format(tmp_path):
+    said = r"Q&A: <script>alert(1)</script> <b>x</b> {\an8}top \N split --> end"
+    sents = [{"text": said, "start": 0.0, "end": 4.0}]
+    out, _ = run_renderer(Captions, tmp_path, {"max_chars": 200, "line_chars": 200},
+                          {"timeline": timeline(tmp_path, [scene(0, 0, 5, sentences=sents)], 5)})
+    vtt = (out / "captions.vtt").read_text()
+    cue = vtt.split("\n")[3]
+    assert cue == r"Q&amp;A: &lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;x&lt;/b&gt; {\an8}top \N split --&gt; end"
+    # a WebVTT reader gets the text back as typed: one cue, the tags as text (ffmpeg escapes braces for ASS)
+    [text] = dialogue_text(out / "captions.vtt", tmp_path)
+    assert text.startswith("Q&A: <script>alert(1)</script> <b>x</b> ") and text.endswith("split --> end")
+    srt = (out / "captions.srt").read_text()
+    assert "<" not in srt and "{" not in srt and "\\N" not in srt and "‹script›alert(1)‹/script›" in srt
+    # an SRT reader finds no tags, overrides or line breaks in it: bold/position/break never appear
+    text = dialogue_text(out / "captions.srt", tmp_path)[0]
+    assert "{\\b1}" not in text and "{\\an8}" not in text and "\\N" not in text.replace("\\\u2060N", "")
+    assert "‹b›x‹/b›" in text and "❴\\" in text

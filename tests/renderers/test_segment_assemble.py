@@ -7,6 +7,7 @@ import subprocess
 import wave
 
 import numpy as np
+from PIL import Image
 
 from core.timeline import scene_frames
 from helpers import run_renderer
@@ -15,7 +16,7 @@ from renderers.base import ffprobe
 from renderers.segment_ffmpeg import FfmpegSegment
 
 
-def tone_narration(tmp_path, name, pattern):
+def tone_narration(tmp_path, name, pattern, text="Beep beep."):
     """A fake narration: (seconds, on) pieces of a 1 kHz tone at 48 kHz."""
     sr = 48000
     parts = [np.sin(2 * np.pi * 1000 * np.arange(int(d * sr)) / sr) * (0.3 if on else 0.0) for d, on in pattern]
@@ -29,12 +30,12 @@ def tone_narration(tmp_path, name, pattern):
     dur = len(audio) / sr
     timings = tmp_path / f"{name}.json"
     timings.write_text(json.dumps({"duration_s": dur, "samples": len(audio), "sample_rate": sr,
-                                   "sentences": [{"text": "Beep beep.", "start": 0.0, "end": dur}]}))
+                                   "sentences": [{"text": text, "start": 0.0, "end": dur}]}))
     return wav, timings, dur
 
 
-def segment(tmp_path, name, visual, visual_type, pattern, **extra):
-    wav, timings, dur = tone_narration(tmp_path, name, pattern)
+def segment(tmp_path, name, visual, visual_type, pattern, text="Beep beep.", **extra):
+    wav, timings, dur = tone_narration(tmp_path, name, pattern, text)
     params = {"width": 320, "height": 180, "fps": 10, "visual_type": visual_type, "pad": 0.3, **extra}
     out, facts = run_renderer(FfmpegSegment, tmp_path, params, {"audio": wav, "timings": timings, "visual": visual}, name=name)
     return out, facts, dur
@@ -64,6 +65,48 @@ def test_segments_have_exact_frames_and_uniform_encoding(tmp_path):
     plain = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(a / "video.mp4"), "-frames:v", "1", "-f", "md5", "-"], capture_output=True, text=True).stdout
     burned = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(c / "video.mp4"), "-frames:v", "1", "-f", "md5", "-"], capture_output=True, text=True).stdout
     assert plain != burned
+
+
+def frame_at(video, t, out):
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-ss", str(t), "-i", str(video), "-frames:v", "1", str(out)],
+                   check=True)
+    return np.asarray(Image.open(out).convert("L"), dtype=np.int16)
+
+
+def caption_box(frame, background):
+    """Rows and columns where burned captions (their dark box and white text) differ from the background."""
+    rows, cols = np.nonzero(np.abs(frame - background) > 40)
+    return (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) if len(rows) else (0, 0)
+
+
+def test_burned_captions_in_a_project_folder_with_quotes_commas_and_colons(tmp_path):
+    """No path enters the filtergraph, so no folder name can break it (was: `Option 'stop' not found`)."""
+    proj = tmp_path / "it's, a: test\\ [1];x"
+    proj.mkdir()
+    img = proj / "img.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=gray:s=320x180:d=1", "-frames:v", "1",
+                    str(img)], check=True)
+    out, facts, _ = segment(proj, "short", img, "image", [(0.8, True)], burn_captions=True, width=180, height=320)
+    v = stream(ffprobe(out / "video.mp4"), "video")
+    assert (v["width"], v["height"], int(v["nb_frames"])) == (180, 320, facts["frames"])
+    assert caption_box(frame_at(out / "video.mp4", 0.5, tmp_path / "f.png"), 128)[0] > 0  # the caption is there
+
+
+def test_burned_captions_show_braces_and_backslashes_as_typed(tmp_path):
+    img = tmp_path / "img.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=gray:s=640x360:d=1", "-frames:v", "1",
+                    str(img)], check=True)
+    typed = r"Keep {\i1}all{\i0} \N on one \h line"
+    a, _, _ = segment(tmp_path, "typed", img, "image", [(0.8, True)], text=typed, burn_captions=True, width=640,
+                      height=360)
+    b, _, _ = segment(tmp_path, "plain", img, "image", [(0.8, True)], text="Keep all on one line", burn_captions=True,
+                      width=640, height=360)
+    ass = (tmp_path / "typed-work" / "captions.ass").read_text()
+    assert ass.rstrip().endswith("Keep \\{\\i1\\}all\\{\\i0\\} \\\u2060N on one \\\u2060h line")
+    typed_h, typed_w = caption_box(frame_at(a / "video.mp4", 0.5, tmp_path / "a.png"), 128)
+    plain_h, plain_w = caption_box(frame_at(b / "video.mp4", 0.5, tmp_path / "b.png"), 128)
+    # still one line (no \N break) and wider: the braces and backslashes are drawn, not eaten
+    assert plain_h > 0 and abs(typed_h - plain_h) <= 2 and typed_w > plain_w + 60, (typed_h, plain_h, typed_w, plain_w)
 
 
 def band_level(path, start, end, freq):
