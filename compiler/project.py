@@ -5,6 +5,7 @@ YAML, so every module of the compiler can import it without importing the loader
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,9 +102,11 @@ def confine(root: Path, path: Path, ref: str | None = None) -> Path:
         real = path.resolve(strict=False)
         real.relative_to(root.resolve())
     except (ValueError, OSError, RuntimeError):  # outside, or a symlink loop
-        raise OutsideProject(
-            f"'{shown}' must be inside the project ({root.name}/); it leads outside (absolute path, '..' or a "
-            "symlink). Copy the file into the project, e.g. next to the spec, and give its relative path") from None
+        lexical = Path(os.path.normpath(path.absolute()))
+        how = ("it is, or goes through, a symlink that points out of it" if lexical.is_relative_to(root.absolute())
+               else "it leads out of it")
+        raise OutsideProject(f"'{shown}' must be inside the project ({root.name}/), but {how}. Copy the file into "
+                             "the project, e.g. next to the spec, and give its relative path") from None
     return real
 
 

@@ -119,6 +119,10 @@ def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: i
     prompts = {}
     for n in catalogue.prompt_names():
         rel = catalogue.prompt_path(n)
+        try:
+            catalogue.inside(project.root, catalogue.PROMPT_DIR, rel)
+        except catalogue.NotInCatalogue as exc:
+            raise SpecError([Diagnostic(rel, 0, 0, "", str(exc), "llm")]) from None
         if not (project.root / rel).is_file():
             raise SpecError([Diagnostic(rel, 0, 0, "", f"prompt template missing: script generation needs {rel}",
                                         "llm")])
