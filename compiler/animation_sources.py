@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .catalogue import manim_template_path
+from .catalogue import manim_template_file
 
 _models: dict[tuple, type[BaseModel]] = {}
 
@@ -24,7 +24,8 @@ class TemplateLoadError(Exception):
 
 
 def template_file(root: Path, name: str) -> Path:
-    return root / manim_template_path(name)
+    """recipes/manim/<name>.py, confined to that folder (catalogue.NotInCatalogue otherwise)."""
+    return manim_template_file(root, name)
 
 
 def params_model(path: Path) -> type[BaseModel]:

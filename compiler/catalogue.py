@@ -4,6 +4,11 @@ templates, Remotion compositions and prompt templates, found in one place.
 `check` (checks.py), `plan` and the script stage all ask this module, so the LLM is never offered
 a template or composition id that `check` would then reject. Listing reads the file system only;
 nothing here runs manim or node.
+
+Names are resolved here and only here, and only inside their own folder: a name must match
+core.spec.NAME_PATTERN (no '/', '\\' or '.'), and the file it names, symlinks resolved, must lie in
+that folder. The spec models check the pattern too; this is the second wall, for names that reach
+the catalogue some other way (a script lock written by an LLM, a plan built in a test).
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import re
 from pathlib import Path
 
 import renderers
+from core.spec import NAME_PATTERN
 
 TEMPLATE_DIRS = {"slide": "recipes/templates/slide", "thumbnail": "recipes/templates/thumbnail"}
 TEMPLATE_SUFFIX = ".html.j2"
@@ -23,29 +29,73 @@ PROMPT_DIR = "recipes/prompts"
 COMPOSITION_ID = re.compile(r"[A-Za-z0-9\u4e00-\u9fff-]+")
 _COMPOSITION_TAG = re.compile(r"<Composition\b[^>]*?\bid=[\"'](" + COMPOSITION_ID.pattern + r")[\"']", re.S)
 _PROPS_TYPES = ("string", "number", "boolean", "string[]", "number[]")
+_NAME = re.compile(NAME_PATTERN)
+
+
+class NotInCatalogue(ValueError):
+    """A template or prompt name that is not a name, or a file that lies outside its recipes folder."""
+
+
+def checked_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+        raise NotInCatalogue(f"{what} {name!r} is not a template name: give the name of a file in its recipes "
+                             "folder, without folder or suffix (letters, digits, '_' and '-'; no '/', '\\' or '.')")
+    return name
+
+
+def inside(root: Path, folder: str, rel: str) -> Path:
+    """root/rel with symlinks resolved, if it stays inside root/folder (else NotInCatalogue)."""
+    real = (root / rel).resolve()
+    if not real.is_relative_to((root / folder).resolve()):
+        raise NotInCatalogue(f"{rel} leads outside {folder}/ (a symlink?): templates must live in {folder}/")
+    return real
 
 
 # ------------------------------------------------- slide/thumbnail HTML --
 
 def template_path(kind: str, name: str) -> str:
     """Repo-relative path of a slide or thumbnail template (`kind` is "slide" or "thumbnail")."""
-    return f"{TEMPLATE_DIRS[kind]}/{name}{TEMPLATE_SUFFIX}"
+    return f"{TEMPLATE_DIRS[kind]}/{checked_name(name, kind + ' template')}{TEMPLATE_SUFFIX}"
+
+
+def template_file(root: Path, kind: str, name: str) -> Path:
+    """The template's file, confined to its folder (it may not exist: callers check)."""
+    return inside(root, TEMPLATE_DIRS[kind], template_path(kind, name))
 
 
 def html_templates(root: Path, kind: str) -> list[str]:
-    return sorted(t.name[:-len(TEMPLATE_SUFFIX)] for t in (root / TEMPLATE_DIRS[kind]).glob(f"*{TEMPLATE_SUFFIX}"))
+    names = (t.name[:-len(TEMPLATE_SUFFIX)] for t in (root / TEMPLATE_DIRS[kind]).glob(f"*{TEMPLATE_SUFFIX}"))
+    return sorted(n for n in names if _NAME.fullmatch(n))
 
 
 # ---------------------------------------------------------------- manim --
 
 def manim_template_path(name: str) -> str:
-    return f"{MANIM_DIR}/{name}.py"
+    return f"{MANIM_DIR}/{checked_name(name, 'manim template')}.py"
+
+
+def manim_template_file(root: Path, name: str) -> Path:
+    """The template's file, confined to recipes/manim/ (it may not exist: callers check). Importing it
+    runs its code, so only a name can choose it."""
+    return inside(root, MANIM_DIR, manim_template_path(name))
 
 
 def manim_template_files(root: Path) -> list[Path]:
-    """`recipes/manim/<name>.py`, sorted; files starting with `_` are helpers, not templates."""
+    """`recipes/manim/<name>.py`, sorted; files starting with `_` are helpers, not templates, and so
+    are files whose names are not template names or that are symlinks leading out of the folder."""
     d = root / MANIM_DIR
-    return sorted(p for p in d.glob("*.py") if not p.name.startswith("_")) if d.is_dir() else []
+    if not d.is_dir():
+        return []
+    out = []
+    for p in sorted(d.glob("*.py")):
+        if p.name.startswith("_") or _NAME.fullmatch(p.stem) is None:
+            continue
+        try:
+            inside(root, MANIM_DIR, f"{MANIM_DIR}/{p.name}")
+        except NotInCatalogue:
+            continue
+        out.append(p)
+    return out
 
 
 def manim_templates(root: Path) -> list[str]:
@@ -104,4 +154,4 @@ def prompt_names() -> tuple[str, ...]:
 
 
 def prompt_path(name: str) -> str:
-    return f"{PROMPT_DIR}/{name}.md.j2"
+    return f"{PROMPT_DIR}/{checked_name(name, 'prompt')}.md.j2"

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.errors import Diagnostic, SpecError
-from core.spec import Brand, Scene, Video, Voice
+from core.spec import Brand, Music, Scene, Video, Voice
 from . import catalogue, genvisuals
 from .animation_sources import TemplateLoadError, params_model, scene_classes, template_file
 from .imagesize import image_problem
-from .project import MEDIA_SUFFIXES, LoadedVideo, Project, estimate_seconds, formats_of, recipe_of, resolve_media
+from .project import (MEDIA_SUFFIXES, LoadedVideo, OutsideProject, Project, estimate_seconds, formats_of, recipe_of,
+                      resolve_media)
 from .resolve import Resolver
 from .yamlpos import Positions, validate
 
@@ -25,16 +26,37 @@ from .yamlpos import Positions, validate
 # ------------------------------------------------------------ file checks --
 
 def check_template(project: Project, name: str | None, kind: str, p: Positions, at: tuple) -> list[Diagnostic]:
-    if name and not (project.root / catalogue.template_path(kind, name)).exists():
+    if not name:
+        return []
+    try:
+        found = catalogue.template_file(project.root, kind, name).is_file()
+    except catalogue.NotInCatalogue as exc:
+        return [p.diag(at, str(exc))]
+    if not found:
         known = ", ".join(catalogue.html_templates(project.root, kind))
         return [p.diag(at, f"unknown {kind} template '{name}' ({catalogue.TEMPLATE_DIRS[kind]}: {known})")]
+    return []
+
+
+def check_path(project: Project, ref: str | None, p: Positions, at: tuple, base: Path) -> list[Diagnostic]:
+    """A path field stays inside the project (see project.confine); existence is checked by the callers
+    that know what the file is for."""
+    if not ref:
+        return []
+    try:
+        resolve_media(base, ref, project)
+    except OutsideProject as exc:
+        return [p.diag(at, str(exc), category="media")]
     return []
 
 
 def check_media(project: Project, ref: str | None, kinds: str, p: Positions, at: tuple, base: Path) -> list[Diagnostic]:
     if not ref:
         return []
-    f = resolve_media(base, ref, project)
+    try:
+        f = resolve_media(base, ref, project)
+    except OutsideProject as exc:
+        return [p.diag(at, str(exc), category="media")]
     if not f.is_file():
         return [p.diag(at, f"media file '{ref}' not found (paths are relative to the spec's folder)", category="media")]
     if f.suffix.lower() not in MEDIA_SUFFIXES[kinds]:
@@ -57,7 +79,10 @@ def check_pixels(f: Path, ref: str, p: Positions, at: tuple) -> list[Diagnostic]
 
 
 def check_text(project: Project, ref: str, p: Positions, at: tuple, base: Path, what: str) -> list[Diagnostic]:
-    f = resolve_media(base, ref, project)
+    try:
+        f = resolve_media(base, ref, project)
+    except OutsideProject as exc:
+        return [p.diag(at, f"{what} file {exc}", category="media")]
     if not f.is_file():
         return [p.diag(at, f"{what} file '{ref}' not found (paths are relative to {project.display(base)}/)",
                        category="media")]
@@ -74,10 +99,42 @@ def check_video_model(project: Project, brand_name: str, brand: Brand, p: Positi
     """A configured video model must exist; an absent one only means Ken Burns motion (a plan warning)."""
     if brand.video_model is None:
         return []
-    problem = genvisuals.model_problem(genvisuals.model_dir(project.root, brand.video_model.model))
+    try:
+        problem = genvisuals.model_problem(project.root, genvisuals.model_dir(project.root, brand.video_model.model))
+    except OutsideProject as exc:
+        problem = str(exc)
     if problem:
         return [p.diag(at, f"brand '{brand_name}' video_model is unusable: {problem} (see {genvisuals.DOCS})",
                        category="model")]
+    return []
+
+
+def check_brand_paths(project: Project, brand: Brand, p: Positions) -> list[Diagnostic]:
+    """Every path a brand names (all relative to brands/) stays inside the project; files that every
+    video of the brand uses (logo, voice models) must exist. Music, creator examples and model folders
+    are checked where they are used."""
+    brands = project.root / "brands"
+    diags = check_file(project, brand.logo, p, ("logo",), brands, "logo")
+    for name, voice in brand.voices.items():
+        diags += check_file(project, voice.model, p, ("voices", name, "model"), brands, "voice model")
+    if brand.images is not None:
+        diags += check_path(project, brand.images.model, p, ("images", "model"), brands)
+        diags += check_path(project, brand.images.library, p, ("images", "library"), brands)
+    if brand.video_model is not None:
+        diags += check_path(project, brand.video_model.model, p, ("video_model", "model"), brands)
+    return diags
+
+
+def check_file(project: Project, ref: str | None, p: Positions, at: tuple, base: Path, what: str) -> list[Diagnostic]:
+    if not ref:
+        return []
+    try:
+        f = resolve_media(base, ref, project)
+    except OutsideProject as exc:
+        return [p.diag(at, f"{what} {exc}", category="media")]
+    if not f.is_file():
+        return [p.diag(at, f"{what} file '{ref}' not found (paths are relative to {project.display(base)}/)",
+                       category="media")]
     return []
 
 
@@ -161,7 +218,10 @@ def check_manim(c: SceneCheck, vis, at: tuple) -> list[Diagnostic]:
     file:line:col error), or a user scene file inside the project and its class."""
     root = c.project.root
     if vis.template:
-        path = template_file(root, vis.template)
+        try:
+            path = template_file(root, vis.template)
+        except catalogue.NotInCatalogue as exc:
+            return [c.pos.diag(at + ("template",), str(exc))]
         if not path.is_file():
             known = ", ".join(catalogue.manim_templates(root)) or "none"
             return [c.pos.diag(at + ("template",), f"unknown manim template '{vis.template}' "
@@ -182,15 +242,13 @@ def check_manim(c: SceneCheck, vis, at: tuple) -> list[Diagnostic]:
                     d.message = f"{d.message} (template {vis.template})"
             return exc.diagnostics
         return []
-    f = resolve_media(c.base, vis.file, c.project)
+    try:
+        f = resolve_media(c.base, vis.file, c.project)
+    except OutsideProject as exc:
+        return [c.pos.diag(at + ("file",), f"manim scene file {exc}", category="media")]
     if not f.is_file() or f.suffix != ".py":
         what = "not found (paths are relative to the spec's folder)" if not f.is_file() else "is not a .py file"
         return [c.pos.diag(at + ("file",), f"manim scene file '{vis.file}' {what}", category="media")]
-    try:
-        f.resolve().relative_to(root.resolve())
-    except ValueError:
-        return [c.pos.diag(at + ("file",), f"manim scene file '{vis.file}' must be inside the project "
-                                           "(it keys the cache)")]
     try:
         classes = scene_classes(f)
     except TemplateLoadError as exc:
@@ -241,10 +299,11 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
 
     if video.voice and video.voice not in brand.voices:
         diags.append(pos.diag(("voice",), f"unknown voice '{video.voice}' (brand voices: {voices})"))
+    diags += check_brand_paths(project, brand, brand_pos)
     diags += check_template(project, video.template, "slide", pos, ("template",))
     diags += check_template(project, video.thumbnail.template, "thumbnail", pos, ("thumbnail", "template"))
     diags += check_media(project, video.thumbnail.image, "image", pos, ("thumbnail", "image"), lv.spec.file.parent)
-    if isinstance(video.music, type(brand.music)) and video.music:
+    if isinstance(video.music, Music):
         diags += check_media(project, video.music.file, "audio", pos, ("music", "file"), lv.spec.file.parent)
     if brand.music and video.music is None:
         diags += check_media(project, brand.music.file, "audio", brand_pos, ("music", "file"), project.root / "brands")

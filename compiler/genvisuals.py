@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.spec import Brand, Images, Scene, Voice
-from .project import MEDIA_SUFFIXES, estimate_seconds
+from .project import MEDIA_SUFFIXES, OutsideProject, confine, estimate_seconds
 
 DOCS = "docs/visuals-images-avatar.md"
 WEIGHT_SUFFIXES = {".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".msgpack", ".onnx", ".gguf", ".onnx_data"}
@@ -35,21 +34,41 @@ class ImageSource:
 # ------------------------------------------------------------ model folders --
 
 def model_dir(project_root: Path, ref: str) -> Path:
-    """A model folder from a brand setting: ~ and $VARS expanded; relative paths start at brands/."""
-    p = Path(os.path.expandvars(os.path.expanduser(ref)))
-    return p if p.is_absolute() else project_root / "brands" / p
+    """A model or library folder from a brand setting: relative to brands/, inside the project
+    (OutsideProject otherwise). Loading a model can run code (pickled weights), so a spec may only
+    point at folders the project holds; no ~ or $VARS expansion (a spec never reads the environment)."""
+    p = Path(ref)
+    if p.is_absolute() or p.drive:
+        raise OutsideProject(f"'{ref}' is an absolute path: model and library folders are relative to brands/ and "
+                             "inside the project (copy the model into the project, e.g. models/, git-ignored)")
+    return confine(project_root, project_root / "brands" / p, ref)
 
 
-def model_problem(folder: Path) -> str | None:
+def _shown(project_root: Path, folder: Path) -> str:
+    """The folder as messages and step params show it: project-relative, never a machine path."""
+    try:
+        return str(folder.relative_to(project_root.resolve()))
+    except ValueError:
+        return folder.name
+
+
+def model_problem(project_root: Path, folder: Path) -> str | None:
+    shown = _shown(project_root, folder)
     if not folder.is_dir():
-        return f"folder {folder} not found"
+        return f"folder {shown} not found"
     if not (folder / "model_index.json").is_file():
-        return (f"{folder} has no model_index.json (give a diffusers-format folder: the output of "
+        return (f"{shown} has no model_index.json (give a diffusers-format folder: the output of "
                 "save_pretrained() or a diffusers repository snapshot)")
     try:
         json.loads((folder / "model_index.json").read_text())
     except (OSError, ValueError) as exc:
-        return f"{folder}/model_index.json is unreadable: {exc}"
+        return f"{shown}/model_index.json is unreadable: {exc}"
+    for f in sorted(folder.rglob("*")):
+        try:
+            confine(project_root, f)
+        except OutsideProject:
+            return (f"{shown}/{f.relative_to(folder)} is a symlink that leads outside the project (a Hugging Face "
+                    "cache snapshot?): copy the real files into the project (cp -rL)")
     return None
 
 
@@ -101,10 +120,20 @@ def library_dir(project_root: Path, images: Images) -> Path:
 
 
 def library_stills(project_root: Path, images: Images) -> list[Path]:
+    """The library's stills; a symlink that leads outside the project is not one of them."""
     folder = library_dir(project_root, images)
     if not folder.is_dir():
         return []
-    return sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in MEDIA_SUFFIXES["image"])
+    return sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in MEDIA_SUFFIXES["image"]
+                  and _inside(project_root, f))
+
+
+def _inside(project_root: Path, f: Path) -> bool:
+    try:
+        confine(project_root, f)
+    except OutsideProject:
+        return False
+    return True
 
 
 def _words(text: str) -> set[str]:
@@ -133,9 +162,13 @@ def image_source(project_root: Path, brand_name: str, brand: Brand) -> ImageSour
     if images is None:
         raise Unavailable(f"brand '{brand_name}' has no images.model; set images.model to a local diffusers folder "
                           f"in brands/{brand_name}.yaml (see {DOCS}), or declare images.fallback: media | slide")
-    if images.model:
-        folder = model_dir(project_root, images.model)
-        problem = model_problem(folder)
+    try:
+        folder = model_dir(project_root, images.model) if images.model else None
+        library_dir(project_root, images)
+    except OutsideProject as exc:  # never a reason to fall back: the brand spec is wrong
+        raise Unavailable(f"brand '{brand_name}' images: {exc}") from None
+    if folder is not None:
+        problem = model_problem(project_root, folder)
         if problem is None:
             return ImageSource("model", folder)
         reason = f"brand '{brand_name}' images.model is unusable: {problem}"

@@ -12,17 +12,28 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from core.errors import SpecError
+from core.errors import Diagnostic, SpecError
 from core.spec import Brand, FormatPreset, Recipe, Script, Video
 from .checks import check_video
-from .project import SCRIPT_SUFFIX, Loaded, LoadedVideo, Project, SceneOrigin
+from .project import SCRIPT_SUFFIX, Loaded, LoadedVideo, OutsideProject, Project, SceneOrigin, confine
 from .yamlpos import load_yaml, validate
 
 M = TypeVar("M", bound=BaseModel)
 
 
+def _load_yaml(path: Path, project: Project):
+    """A spec file, unless it is a symlink that leads out of the project (its text would be echoed in errors)."""
+    try:
+        confine(project.root, path)
+    except OutsideProject:
+        shown = str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
+        raise SpecError([Diagnostic(shown, 0, 0, "", "this spec file is a symlink that leads outside the project; "
+                                                     "copy the file into the project instead", "spec")]) from None
+    return load_yaml(path, project.display(path))
+
+
 def _load_model(model: type[M], path: Path, project: Project) -> Loaded:
-    data, pos = load_yaml(path, project.display(path))
+    data, pos = _load_yaml(path, project)
     return Loaded(validate(model, data, pos), pos, path)
 
 
@@ -40,7 +51,7 @@ def load_project(root: Path, only: set[str] | None = None) -> Project:
     formats_file = root / "recipes" / "formats.yaml"
     if formats_file.exists():
         try:
-            data, pos = load_yaml(formats_file, project.display(formats_file))
+            data, pos = _load_yaml(formats_file, project)
             if not isinstance(data, dict):
                 raise SpecError([pos.diag((), "expected a mapping of format names to presets")])
             for name, body in data.items():
@@ -87,7 +98,10 @@ def load_video(project: Project, path: Path) -> LoadedVideo:
 
     script_path = None
     if video.script:
-        script_path = (path.parent / video.script)
+        try:
+            script_path = confine(project.root, path.parent / video.script, video.script)
+        except OutsideProject as exc:
+            raise SpecError([pos.diag(("script",), f"script file {exc}")]) from None
         if not script_path.exists():
             raise SpecError([pos.diag(("script",), f"script file '{video.script}' not found next to the spec")])
     elif (path.parent / f"{slug}{SCRIPT_SUFFIX}").exists():
@@ -99,7 +113,7 @@ def load_video(project: Project, path: Path) -> LoadedVideo:
         lv.script = Script(title=video.title, scenes=video.scenes)
         lv.scene_origins = [SceneOrigin(pos, ("scenes", i), path.parent) for i in range(len(video.scenes))]
     elif script_path is not None:
-        sdata, spos = load_yaml(script_path, project.display(script_path))
+        sdata, spos = _load_yaml(script_path, project)
         lv.script = validate(Script, sdata, spos)
         lv.script_file = script_path
         lv.scene_origins = [SceneOrigin(spos, ("scenes", i), script_path.parent) for i in range(len(lv.script.scenes))]

@@ -5,6 +5,7 @@ YAML, so every module of the compiler can import it without importing the loader
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,14 +86,41 @@ def formats_of(project: Project, lv: LoadedVideo) -> list[str]:
     return list(recipe.model.formats) if recipe else ["long"]
 
 
+class OutsideProject(ValueError):
+    """A path from a spec that leads out of the project: absolute, through `..`, or through a symlink.
+    Checks report it at the field's file:line:col; the compiler never hands such a path to a step."""
+
+
+def confine(root: Path, path: Path, ref: str | None = None) -> Path:
+    """`path` with every symlink resolved, if it stays inside the project `root`; else OutsideProject.
+
+    A spec is untrusted input (often written by someone else, or by an LLM): it may name files in
+    the project, never elsewhere on the machine (~/.ssh, /etc/passwd, a symlink to either). Every
+    path field of a spec goes through here, via `resolve_media` or `project_path`."""
+    shown = ref if ref is not None else str(path)
+    try:
+        real = path.resolve(strict=False)
+        real.relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):  # outside, or a symlink loop
+        lexical = Path(os.path.normpath(path.absolute()))
+        how = ("it is, or goes through, a symlink that points out of it" if lexical.is_relative_to(root.absolute())
+               else "it leads out of it")
+        raise OutsideProject(f"'{shown}' must be inside the project ({root.name}/), but {how}. Copy the file into "
+                             "the project, e.g. next to the spec, and give its relative path") from None
+    return real
+
+
 def resolve_media(base: Path, ref: str, project: Project) -> Path:
+    """A spec's path: relative to `base` (the spec's folder, or brands/ for brand settings), else to the
+    project root; symlinks resolved and confined to the project (OutsideProject otherwise)."""
     p = Path(ref)
-    if p.is_absolute():
-        return p
-    cand = (base / p)
-    if cand.exists():
-        return cand
-    return (project.root / p) if (project.root / p).exists() else cand
+    if p.is_absolute() or p.drive:
+        raise OutsideProject(f"'{ref}' is an absolute path: give a path relative to the spec's folder, inside the "
+                             "project (copy the file into the project if it lives elsewhere)")
+    cand = base / p
+    if not cand.exists() and (project.root / p).exists():
+        cand = project.root / p
+    return confine(project.root, cand, ref)
 
 
 def estimate_seconds(text: str, words_per_minute: float, rate: float) -> float:

@@ -133,7 +133,11 @@ class Resolver:
 # -------------------------------------------------------------- the LLM --
 
 def llm_config(project: Project, lv: LoadedVideo, env: Mapping[str, str] | None = None) -> Llm | None:
-    """Closest wins, field by field: video `llm:` > brand `llm:` > SHOWRUNNER_LLM_* environment."""
+    """Closest wins, field by field: video `llm:` > brand `llm:` > SHOWRUNNER_LLM_* environment.
+
+    Where requests go and which key they carry are not a video's to choose: `base_url` comes from the
+    brand or SHOWRUNNER_LLM_BASE_URL, `api_key_env` from the brand and must name a *_API_KEY variable
+    (core.spec.VideoLlm refuses both in a video at its file:line:col, Llm checks the pattern)."""
     env = os.environ if env is None else env
     data: dict = {}
     provider = (env.get(ENV_PROVIDER) or "").strip().lower()

@@ -14,8 +14,8 @@ from typing import Mapping
 from core.errors import Diagnostic, SpecError
 from . import catalogue
 from .plan import Compiler, Plan, Ref, make_step
-from .project import (MEDIA_SUFFIXES, LoadedVideo, Project, formats_of, is_topic_video, lock_path, needs_script,
-                      resolve_media)
+from .project import (MEDIA_SUFFIXES, LoadedVideo, OutsideProject, Project, formats_of, is_topic_video, lock_path,
+                      needs_script, confine, resolve_media)
 from .resolve import ENV_MODEL, ENV_PROVIDER, Resolver, llm_config
 from core.spec import Llm
 from core.timeline import LEAD_S
@@ -75,7 +75,17 @@ def local_media(lv: LoadedVideo, project: Project) -> list[str]:
     """Stills and clips in the video folder's media/ that a generated scene may show."""
     d = lv.spec.file.parent / "media"
     ok = MEDIA_SUFFIXES["image"] | MEDIA_SUFFIXES["clip"]
-    return sorted(f"media/{p.name}" for p in d.iterdir() if p.is_file() and p.suffix.lower() in ok) if d.is_dir() else []
+    if not d.is_dir():
+        return []
+    found = []
+    for p in d.iterdir():
+        if p.is_file() and p.suffix.lower() in ok:
+            try:
+                confine(project.root, p)
+            except OutsideProject:  # a symlink out of the project is never offered
+                continue
+            found.append(f"media/{p.name}")
+    return sorted(found)
 
 
 def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: int) -> str:
@@ -109,12 +119,19 @@ def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: i
     prompts = {}
     for n in catalogue.prompt_names():
         rel = catalogue.prompt_path(n)
+        try:
+            catalogue.inside(project.root, catalogue.PROMPT_DIR, rel)
+        except catalogue.NotInCatalogue as exc:
+            raise SpecError([Diagnostic(rel, 0, 0, "", str(exc), "llm")]) from None
         if not (project.root / rel).is_file():
             raise SpecError([Diagnostic(rel, 0, 0, "", f"prompt template missing: script generation needs {rel}",
                                         "llm")])
         prompts[f"prompt_{n}"] = Ref(file=rel)
-    research = [resolve_media(lv.spec.file.parent, r, project) for r in video.research]
-    examples = [resolve_media(project.root / "brands", r, project) for r in brand.creator_examples]
+    try:  # `check` reported these at their file:line:col already; nothing outside the project is ever sent
+        research = [resolve_media(lv.spec.file.parent, r, project) for r in video.research]
+        examples = [resolve_media(project.root / "brands", r, project) for r in brand.creator_examples]
+    except OutsideProject as exc:
+        raise SpecError([pos.diag(("research",), str(exc), category="media")]) from None
     params = {
         "topic": video.topic, "notes": video.notes, "title": video.title or "", "language": brand.channel.language,
         "brand": {"name": brand.name, "niche": brand.niche, "audience": brand.audience, "tone": brand.tone,

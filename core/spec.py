@@ -36,6 +36,40 @@ HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="CSS h
 Motion = Literal["none", "zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down"]
 Fit = Literal["cover", "contain"]
 
+# A spec chooses templates, compositions and prompts by NAME, never by path: a name cannot leave its
+# recipes folder (no '/', '\\' or '.'), so a spec can never make the compiler import or render a file
+# from elsewhere. compiler/catalogue.py resolves names to files and checks the folder again.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# composition ids: a name as above, plus CJK (Remotion's own rule, checked against Root.tsx by `check`)
+COMPOSITION_PATTERN = r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff_-]{0,63}$"
+# Spec fields that name an environment variable may name API keys only, never HOME, PATH or a secret
+# of something else: an upper-case name ending in _API_KEY.
+API_KEY_ENV_PATTERN = r"^[A-Z][A-Z0-9_]*_API_KEY$"
+
+
+def _matches(pattern: str, what: str):
+    rx = re.compile(pattern)
+
+    def check(v: str) -> str:
+        if rx.fullmatch(v) is None:
+            raise ValueError(f"{v!r} is not a valid {what}")
+        return v
+    return check
+
+
+TemplateName = Annotated[str, AfterValidator(_matches(
+    NAME_PATTERN, "template name: give the name of a file in its recipes folder, without folder or suffix "
+                  "(letters, digits, '_' and '-', at most 64; no '/', '\\' or '.')")),
+    Field(json_schema_extra={"pattern": NAME_PATTERN})]
+CompositionId = Annotated[str, AfterValidator(_matches(
+    COMPOSITION_PATTERN, "Remotion composition id: the id registered in recipes/remotion/src/Root.tsx "
+                         "(letters, digits and '-', at most 64; no '/', '\\' or '.')")),
+    Field(json_schema_extra={"pattern": COMPOSITION_PATTERN})]
+ApiKeyEnv = Annotated[str, AfterValidator(_matches(
+    API_KEY_ENV_PATTERN, "API key variable: name an environment variable that ends in _API_KEY, in upper case "
+                         "(e.g. GEMINI_API_KEY); other variables are never read")),
+    Field(json_schema_extra={"pattern": API_KEY_ENV_PATTERN})]
+
 
 # C0/C1 control characters except tab and newline, and lone surrogates: a NUL or an escape code in
 # narration or a title breaks TTS, subtitles and file formats downstream
@@ -100,7 +134,8 @@ class Voice(Model):
     """A narration voice. `engine` picks the renderer; `rate` > 1 speaks faster."""
 
     engine: Literal["piper", "espeak", "recorded"] = "piper"
-    model: str | None = Field(None, description="Piper .onnx voice file; default: the bundled en_US 'joe' voice")
+    model: str | None = Field(None, description="Piper .onnx voice file, relative to brands/ and inside the project; "
+                                                "default: the bundled en_US 'joe' voice")
     speaker: int | None = Field(None, description="speaker id for multi-speaker Piper models")
     espeak_voice: str = Field("en-us", description="espeak-ng voice name")
     pitch: int = Field(50, ge=0, le=99, description="espeak-ng pitch")
@@ -142,7 +177,8 @@ class Images(Model):
     """Text-to-image for `genimage` scenes (renderers/image_diffusers.py, docs/visuals-images-avatar.md)."""
 
     model: str | None = Field(None, description="local diffusers model folder (with model_index.json), relative to "
-                                                "brands/ or absolute; ~ and $VARS are expanded. Never downloaded.")
+                                                "brands/ and inside the project (e.g. ../models/sd15, git-ignored). "
+                                                "Never downloaded.")
     variant: str | None = Field(None, description="weight variant to load, e.g. fp16 (files named *.fp16.safetensors)")
     style: str = Field("", description="style words appended to every prompt")
     negative: str = Field("", description="negative prompt words added to every scene's negative_prompt")
@@ -160,7 +196,7 @@ class VideoModel(Model):
     """Image-to-video for `animate: true` scenes (renderers/video_diffusers.py): Stable Video Diffusion."""
 
     model: str = Field(description="local diffusers folder of an image-to-video pipeline (e.g. stable-video-diffusion-"
-                                   "img2vid-xt), relative to brands/ or absolute; ~ and $VARS are expanded")
+                                   "img2vid-xt), relative to brands/ and inside the project")
     variant: str | None = Field(None, description="weight variant to load, e.g. fp16")
     frames: int = Field(14, ge=2, le=128, description="frames generated per clip")
     fps: int = Field(7, ge=1, le=60, description="playback rate of the generated frames")
@@ -196,8 +232,8 @@ class Avatar(Model):
     words_per_minute: float = Field(150.0, gt=40, le=400, description="HeyGen voice rate, for length estimates")
     resolution: Literal["720p", "1080p"] = "1080p"
     background: HexColor | None = Field(None, description="solid background colour behind the avatar")
-    api_key_env: str = Field("HEYGEN_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-                             description="environment variable holding the HeyGen API key")
+    api_key_env: ApiKeyEnv = Field("HEYGEN_API_KEY", description="environment variable holding the HeyGen API key "
+                                                                 "(a name ending in _API_KEY)")
     max_duration_s: float = Field(300.0, gt=0, le=1800, description="longest avatar video your HeyGen plan allows "
                                                                     "(5:00 on Pro)")
     pip: Pip = Field(default_factory=Pip)
@@ -208,7 +244,7 @@ class Style(Model):
     """Settings that layer brand -> recipe -> video -> scene; closest wins."""
 
     voice: str | None = Field(None, description="name of a voice in the brand's `voices`")
-    template: str | None = Field(None, description="slide template in recipes/templates/slide/")
+    template: TemplateName | None = Field(None, description="slide template in recipes/templates/slide/")
     motion: Motion | None = Field(None, description="gentle motion applied to stills")
     pad: float | None = Field(None, ge=0, le=10, description="seconds of silence after each scene's narration")
     transition: Literal["cut", "crossfade"] | None = Field(
@@ -219,7 +255,8 @@ class Style(Model):
 
 class Llm(Model):
     """Which LLM writes scripts for topic-only videos. Set on the brand; a video's `llm:` overrides
-    single fields. The API key never goes in a spec: `api_key_env` names the environment variable."""
+    single fields, except where requests go and which key they carry (`VideoLlm`). The API key never
+    goes in a spec: `api_key_env` names the environment variable."""
 
     provider: Literal["gemini", "openai"] | None = Field(
         None, description="gemini (Google AI Studio) or openai (any OpenAI-compatible server: "
@@ -227,10 +264,9 @@ class Llm(Model):
     model: str | None = Field(None, description="model name, e.g. gemini-2.5-flash or qwen2.5:7b-instruct")
     base_url: str | None = Field(None, description="API endpoint, e.g. http://localhost:11434/v1 for Ollama; "
                                                    "default: the provider's public API")
-    api_key_env: str | None = Field(
-        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        description="NAME of the environment variable holding the API key (default GEMINI_API_KEY for gemini, "
-                    "OPENAI_API_KEY for api.openai.com, none for local servers)")
+    api_key_env: ApiKeyEnv | None = Field(
+        None, description="NAME of the environment variable holding the API key, ending in _API_KEY (default "
+                          "GEMINI_API_KEY for gemini, OPENAI_API_KEY for api.openai.com, none for local servers)")
     temperature: float = Field(0.8, ge=0, le=2)
     max_output_tokens: int | None = Field(None, gt=0, le=1_000_000)
     timeout_s: float = Field(180.0, gt=0, le=3600, description="per request")
@@ -246,12 +282,36 @@ class Llm(Model):
     price_input_per_1m: float = Field(0.0, ge=0, description="USD per million input tokens, for cost accounting")
     price_output_per_1m: float = Field(0.0, ge=0, description="USD per million output tokens")
 
-    @field_validator("api_key_env")
+    @field_validator("api_key_env", mode="before")
     @classmethod
     def _not_a_key(cls, v: str | None) -> str | None:
-        if v and v.startswith(("sk-", "AIza", "gsk_", "hf_")):
+        if isinstance(v, str) and v.startswith(("sk-", "AIza", "gsk_", "hf_")):
             raise ValueError("api_key_env is the NAME of an environment variable (e.g. GEMINI_API_KEY), "
                              "never the key itself")
+        return v
+
+
+MACHINE_ONLY = "is machine or brand configuration"
+
+
+class VideoLlm(Llm):
+    """A video's `llm:` block: it may pick the model and tune the run, but never redirect requests.
+
+    Where requests go (`base_url`) and which secret they carry (`api_key_env`) come from the brand
+    or the machine's SHOWRUNNER_LLM_* environment only: otherwise a video spec could send its
+    research files, with any API key, to a server of its choosing."""
+
+    base_url: str | None = Field(None, description="not allowed in a video: set it in the brand's llm: block "
+                                                   "or in SHOWRUNNER_LLM_BASE_URL")
+    api_key_env: ApiKeyEnv | None = Field(None, description="not allowed in a video: set it in the brand's llm: block")
+
+    @field_validator("base_url", "api_key_env", mode="before")
+    @classmethod
+    def _not_in_a_video(cls, v, info):
+        if v is not None:
+            raise ValueError(f"llm.{info.field_name} {MACHINE_ONLY}, never set by a video: it decides where "
+                             "the script request (with research files and an API key) is sent. Set it in "
+                             "brands/<brand>.yaml (llm:) or SHOWRUNNER_LLM_BASE_URL, and remove it here")
         return v
 
 
@@ -266,8 +326,8 @@ class Brand(Model):
     voices: dict[str, Voice] = Field(default_factory=lambda: {"joe": Voice()})
     palette: Palette = Field(default_factory=Palette)
     fonts: Fonts = Field(default_factory=Fonts)
-    logo: str | None = Field(None, description="logo image shown on slides and thumbnails")
-    thumbnail_template: str = "default"
+    logo: str | None = Field(None, description="logo image shown on slides and thumbnails (relative to brands/)")
+    thumbnail_template: TemplateName = Field("default", description="thumbnail template in recipes/templates/thumbnail/")
     recipe: str = Field("explainer", description="default recipe in recipes/")
     tags: list[str] = Field(default_factory=list, description="tags added to every video")
     description_footer: str = ""
@@ -313,7 +373,7 @@ def _unique(names: list[str]) -> list[str]:
 class Recipe(Model):
     description: str = ""
     formats: list[str] = Field(default_factory=lambda: ["long"])
-    thumbnail_template: str | None = None
+    thumbnail_template: TemplateName | None = Field(None, description="thumbnail template in recipes/templates/thumbnail/")
     defaults: Style = Field(default_factory=Style)
 
     @field_validator("formats")
@@ -332,7 +392,7 @@ class SlideVisual(Model):
                                   description=f"at most {SLIDE_BULLETS_MAX} bullets of at most "
                                               f"{SLIDE_BULLET_MAX_CHARS} characters each")
     body: str = ""
-    template: str | None = None
+    template: TemplateName | None = Field(None, description="slide template in recipes/templates/slide/")
     image: str | None = Field(None, description="optional picture placed on the slide")
 
     @field_validator("title")
@@ -388,7 +448,7 @@ class ManimVisual(Model):
     """
 
     kind: Literal["manim"] = "manim"
-    template: str | None = Field(None, description="template name in recipes/manim/, e.g. bullet_reveal")
+    template: TemplateName | None = Field(None, description="template name in recipes/manim/, e.g. bullet_reveal")
     file: str | None = Field(None, description="your own manim file (instead of a template)")
     scene: str | None = Field(None, description="Scene class in `file`")
     params: dict[str, Any] = Field(default_factory=dict,
@@ -410,7 +470,7 @@ class RemotionVisual(Model):
     """A Remotion composition from recipes/remotion/, with props from the scene."""
 
     kind: Literal["remotion"] = "remotion"
-    composition: str = Field("TitleCard", description="composition id registered in recipes/remotion/src/Root.tsx")
+    composition: CompositionId = Field("TitleCard", description="composition id registered in recipes/remotion/src/Root.tsx")
     props: dict[str, Any] = Field(default_factory=dict, description="input props for the composition")
 
 
@@ -460,7 +520,7 @@ class Thumbnail(Model):
                              description=f"big text on the thumbnail, at most {THUMBNAIL_TEXT_MAX_WORDS} words and "
                                          f"{THUMBNAIL_TEXT_MAX_CHARS} characters; default: the title")
     image: str | None = Field(None, description="background picture for the thumbnail")
-    template: str | None = None
+    template: TemplateName | None = Field(None, description="thumbnail template in recipes/templates/thumbnail/")
     prompt: str | None = Field(None, description="picture to generate for the thumbnail (written by script generation)")
 
     @field_validator("text")
@@ -519,7 +579,8 @@ class Video(Style):
     research: list[str] = Field(default_factory=list,
                                 description="local text/markdown files with facts and sources for script generation")
     target_length: float | None = Field(None, gt=0, le=36000, description="length to aim for when generating, seconds")
-    llm: Llm | None = Field(None, description="override fields of the brand's `llm:` for this video")
+    llm: VideoLlm | None = Field(None, description="override fields of the brand's `llm:` for this video "
+                                                   "(not base_url or api_key_env: those are brand or machine settings)")
 
     @field_validator("format")
     @classmethod

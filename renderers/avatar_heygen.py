@@ -27,6 +27,7 @@ from pydantic import Field
 from clients import heygen
 from clients.heygen import Client, HeyGenError, Journal, Slots, base_url
 from core.errors import StepError
+from core.spec import API_KEY_ENV_PATTERN
 from core.store import file_digest
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe
@@ -70,7 +71,8 @@ class HeyGenAvatar(Renderer):
         resolution: Literal["720p", "1080p"] = "1080p"
         aspect_ratio: Literal["16:9", "9:16"] = "16:9"
         background: str | None = None
-        api_key_env: str = "HEYGEN_API_KEY"
+        api_key_env: str = Field("HEYGEN_API_KEY", pattern=API_KEY_ENV_PATTERN,
+                                 description="the variable read for the key: only *_API_KEY names, never HOME or PATH")
         max_duration_s: float = Field(300.0, gt=0)
         salt: str = Field("", description="the scene's salt: a new salt asks HeyGen for a new video")
 

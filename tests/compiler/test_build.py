@@ -79,6 +79,30 @@ def test_noop_rebuild_runs_nothing(copy_of_built):
     assert all(s.engine.is_materialized(v) for v in s.plan().videos)
 
 
+def test_cache_and_build_records_hold_no_machine_paths(copy_of_built):
+    """The README's promise: nothing recorded per step or per build says where the project (or the code)
+    lives, so a moved project keeps its cache. A declared fallback's reason names its model folder, and
+    went into the step's params (key, action manifest, build manifest) as an absolute path."""
+    root = copy_of_built
+    (root / "brands/media/stills").mkdir()
+    shutil.copy(root / "videos/test/media/pic.png", root / "brands/media/stills/lake.png")
+    brand = root / "brands/test.yaml"
+    brand.write_text(brand.read_text() + "images: {model: ../models/missing, fallback: media, library: media/stills}\n")
+    (root / "videos/test/gen.yaml").write_text("title: Gen\nformat: tiny\nscenes:\n  - narration: A lake.\n"
+                                               "    visual: {kind: genimage, prompt: a lake}\n")
+    s, failed, executed = build_all(root)
+    assert failed == {} and "test/gen/genimage/00" in executed
+    needles = {str(root.parents[1]), str(root.resolve().parents[1]), str(REPO)}
+    records = list((root / "cache/actions").glob("*.json")) + list((root / "build").rglob("manifest.json"))
+    records += [f for f in (root / "cache/refs").rglob("*") if f.is_file()]
+    assert len(records) > 20
+    for f in records:
+        text = f.read_text()
+        assert not any(n in text for n in needles), f"{f.relative_to(root)} names a machine path"
+    gen = json.loads((root / "build/test/gen/manifest.json").read_text())
+    assert "models/missing not found" in gen["steps"]["test/gen/genimage/00"]["params"]["reason"]
+
+
 def test_editing_one_narration_reruns_only_what_depends_on_it(copy_of_built):
     root = copy_of_built
     alpha = root / "videos/test/alpha.yaml"

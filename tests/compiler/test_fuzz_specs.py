@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support import ALPHA, REPO
@@ -41,7 +41,6 @@ GOOD = {"test/alpha", "test/beta"}
 # Path confinement (issue 9 items 1-4: media, script, research and template paths stay inside the
 # project) is fixed on its own branch; until it is merged these inputs still read or run files
 # outside the project. Remove them from this set once it is.
-NEEDS_CONFINEMENT = {"paths_absolute.yaml", "paths_dotdot.yaml", "llm_redirect.yaml", "script_outside.yaml"}
 
 
 # ----------------------------------------------------------------- guard --
@@ -166,9 +165,7 @@ def throw(root: Path, content: bytes):
 def corpus() -> list:
     params = []
     for f in sorted(HOSTILE.iterdir()):
-        marks = [pytest.mark.xfail(reason="path confinement lands on branch i9-confine9 (issue 9.1-9.4)",
-                                   strict=False)] if f.name in NEEDS_CONFINEMENT else []
-        params.append(pytest.param(f.name, id=f.name, marks=marks))
+        params.append(pytest.param(f.name, id=f.name))
     return params
 
 
@@ -294,8 +291,7 @@ def test_spliced_bytes_and_text_never_escape(fuzz_base, data, at, text):
     throw(fuzz_base, source.encode("utf-8", errors="surrogatepass"))
 
 
-@pytest.mark.xfail(reason="path confinement lands on branch i9-confine9 (issue 9.1-9.4)", strict=False)
-@settings(FUZZ, phases=[Phase.explicit, Phase.generate])  # no shrinking: the first failing spec is printed
+@settings(FUZZ)
 @given(edits=st.lists(st.tuples(st.sampled_from(PATH_FIELDS), st.sampled_from(HOSTILE_PATHS)), min_size=1, max_size=3))
 def test_hostile_paths_stay_inside_the_project(fuzz_base, edits):
     spec = yaml.safe_load(ALPHA)

@@ -50,9 +50,9 @@ def test_no_model_and_no_fallback_is_a_spec_error_that_says_what_to_do(mini):
     assert "test/gen" not in plan.videos
 
 
-def test_a_configured_but_missing_model_is_an_error_without_fallback(mini, tmp_path):
-    plan = plan_of(mini, f"images: {{model: {tmp_path / 'sd15'}}}\n")
-    assert "images.model is unusable: folder" in plan.errors["test/gen"] and "not found" in plan.errors["test/gen"]
+def test_a_configured_but_missing_model_is_an_error_without_fallback(mini):
+    plan = plan_of(mini, "images: {model: ../models/sd15}\n")
+    assert "images.model is unusable: folder models/sd15 not found" in plan.errors["test/gen"]
 
 
 def test_fallback_media_is_decided_at_compile_time_and_warned(mini):
@@ -90,11 +90,14 @@ def test_fallback_slide_shows_the_prompt_without_motion(mini):
     assert "declared fallback 'slide'" in plan.warnings["test/gen"][0]
 
 
-def test_unusable_model_with_fallback_says_why(mini, tmp_path):
-    (tmp_path / "half").mkdir()
+def test_unusable_model_with_fallback_says_why(mini):
+    (mini / "models" / "half").mkdir(parents=True)
     library(mini, "x.jpg")
-    plan = plan_of(mini, f"images: {{model: {tmp_path / 'half'}, fallback: media, library: media/stills}}\n")
-    assert "has no model_index.json" in plan.steps["test/gen/genimage/00"].params["reason"]
+    plan = plan_of(mini, "images: {model: ../models/half, fallback: media, library: media/stills}\n")
+    # the reason is a step param (in the action key and manifests): project-relative, never a machine path
+    assert plan.steps["test/gen/genimage/00"].params["reason"].endswith(
+        "images.model is unusable: models/half has no model_index.json (give a diffusers-format folder: the output "
+        "of save_pretrained() or a diffusers repository snapshot)")
     assert "images.model is unusable" in plan.warnings["test/gen"][0]
 
 

@@ -21,7 +21,7 @@ from llmproject import FORMATS, HAND, TOPIC, make_project, write  # noqa: E402
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     for name in ("SHOWRUNNER_LLM_PROVIDER", "SHOWRUNNER_LLM_MODEL", "SHOWRUNNER_LLM_BASE_URL", "GEMINI_API_KEY",
-                 "GOOGLE_API_KEY", "OPENAI_API_KEY", "LOCAL_LLM_KEY", "GOOGLE_GENAI_USE_VERTEXAI"):
+                 "GOOGLE_API_KEY", "OPENAI_API_KEY", "LOCAL_LLM_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI"):
         monkeypatch.delenv(name, raising=False)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from compiler.load import load_project
 from compiler.plan import compile_plan
 from compiler.scriptplan import compile_script_plan, llm_config
 from llmproject import make_project, write
 
 VID = "toast/toast"
-BRAND_LLM = "{provider: gemini, model: gemini-brand, temperature: 0.3, api_key_env: MY_GEMINI_KEY}"
+BRAND_LLM = "{provider: gemini, model: gemini-brand, temperature: 0.3, api_key_env: MY_GEMINI_API_KEY}"
 
 
 def project(tmp_path, base, llm=BRAND_LLM, extra=""):
@@ -23,7 +25,7 @@ def test_video_overrides_brand_field_by_field(tmp_path, _llm_base):
     p = load_project(root)
     cfg = llm_config(p, p.videos[VID], env={})
     assert (cfg.provider, cfg.model, cfg.temperature, cfg.max_repairs, cfg.api_key_env) == \
-           ("gemini", "gemini-video", 0.3, 4, "MY_GEMINI_KEY")
+           ("gemini", "gemini-video", 0.3, 4, "MY_GEMINI_API_KEY")
 
 
 def test_environment_is_the_fallback_and_knows_local_servers(tmp_path, _llm_base):
@@ -41,7 +43,7 @@ def test_environment_is_the_fallback_and_knows_local_servers(tmp_path, _llm_base
 
 
 def test_script_step_params_have_the_brand_voice_and_no_secret(tmp_path, _llm_base, monkeypatch):
-    monkeypatch.setenv("MY_GEMINI_KEY", "AIza-very-secret")
+    monkeypatch.setenv("MY_GEMINI_API_KEY", "AIza-very-secret")
     root = project(tmp_path, _llm_base, extra="creator_examples: [examples/toast-1.md]\n")
     plan = compile_script_plan(load_project(root), env={})
     step = plan.steps[f"{VID}/script"]
@@ -53,7 +55,7 @@ def test_script_step_params_have_the_brand_voice_and_no_secret(tmp_path, _llm_ba
     assert step.inputs["research"][0].file == "videos/toast/research/toast.md"
     assert step.inputs["examples"][0].file == "brands/examples/toast-1.md"
     assert step.inputs["prompt_create"].file == "recipes/prompts/create.md.j2"
-    assert "AIza-very-secret" not in plan.model_dump_json() and p["llm"]["api_key_env"] == "MY_GEMINI_KEY"
+    assert "AIza-very-secret" not in plan.model_dump_json() and p["llm"]["api_key_env"] == "MY_GEMINI_API_KEY"
 
 
 def test_visual_kinds_can_be_restricted(tmp_path, _llm_base):
@@ -80,7 +82,7 @@ def test_spec_checks_for_generation(tmp_path, _llm_base):
     plan = compile_script_plan(load_project(root), env={})
     assert "videos/toast/toast.yaml:3:" in plan.errors[VID] and "over the 600 s limit of format 'tiny'" in plan.errors[VID]
     write(root / "brands/toast.yaml", (root / "brands/toast.yaml").read_text().replace(
-        "api_key_env: MY_GEMINI_KEY", "api_key_env: AIzaSyDUMMYDUMMY"))
+        "api_key_env: MY_GEMINI_API_KEY", "api_key_env: AIzaSyDUMMYDUMMY"))
     err = load_project(root).errors["brands/toast.yaml"].render()
     assert "never the key itself" in err and "brands/toast.yaml:" in err
 
@@ -97,3 +99,58 @@ def test_plan_json_of_stage_one_is_printable(tmp_path, _llm_base):
     plan = compile_script_plan(load_project(project(tmp_path, _llm_base)), env={})
     data = json.loads(plan.model_dump_json())
     assert list(data["steps"]) == [f"{VID}/script"]
+
+
+# ------------------------------------------- where requests go (issue 9.4) --
+
+def test_a_video_cannot_choose_the_endpoint_or_the_key(tmp_path, _llm_base):
+    """A video's `llm:` may tune the run, never redirect it: with `base_url` it could send its research
+    files, with any environment variable as the Bearer token, to a server of its choosing."""
+    root = project(tmp_path, _llm_base)
+    spec = root / "videos/toast/toast.yaml"
+    topic = spec.read_text()
+    spec.write_text(topic + "llm: {model: m, base_url: 'http://evil.example/v1'}\n")
+    err = load_project(root).errors[VID].render()
+    assert "videos/toast/toast.yaml:5:" in err and "llm.base_url: llm.base_url is machine or brand configuration" in err
+    assert "brands/<brand>.yaml" in err and "SHOWRUNNER_LLM_BASE_URL" in err
+    spec.write_text(topic + "llm:\n  model: m\n  api_key_env: OPENAI_API_KEY\n")
+    err = load_project(root).errors[VID].render()
+    assert "videos/toast/toast.yaml:7:16: llm.api_key_env:" in err and "never set by a video" in err
+    plan = compile_script_plan(load_project(root), env={})
+    assert f"{VID}/script" not in plan.steps
+
+
+def test_the_brand_and_the_machine_choose_the_endpoint(tmp_path, _llm_base):
+    root = project(tmp_path, _llm_base, llm="{provider: openai, model: m, base_url: 'http://127.0.0.1:9/v1', "
+                                            "api_key_env: LOCAL_LLM_API_KEY}")
+    p = load_project(root)
+    cfg = llm_config(p, p.videos[VID], env={})
+    assert (cfg.base_url, cfg.api_key_env) == ("http://127.0.0.1:9/v1", "LOCAL_LLM_API_KEY")
+    root = project(tmp_path / "env", _llm_base, llm=None)
+    p = load_project(root)
+    cfg = llm_config(p, p.videos[VID], env={"SHOWRUNNER_LLM_PROVIDER": "openai",
+                                            "SHOWRUNNER_LLM_BASE_URL": "http://127.0.0.1:8/v1"})
+    assert cfg.base_url == "http://127.0.0.1:8/v1"
+
+
+@pytest.mark.parametrize("name", ["HOME", "PATH", "AWS_SECRET_ACCESS_KEY", "my_api_key", "API_KEY", "X_API_KEY_2"])
+def test_key_variables_must_be_api_keys(tmp_path, _llm_base, name):
+    root = project(tmp_path, _llm_base, llm=f"{{provider: gemini, model: m, api_key_env: {name}}}")
+    err = load_project(root).errors["brands/toast.yaml"].render()
+    assert "brands/toast.yaml:" in err and "llm.api_key_env:" in err and "ends in _API_KEY" in err
+    root = make_project(_llm_base, tmp_path / "avatar", None, f"avatar: {{avatar_id: a1, api_key_env: {name}}}\n")
+    err = load_project(root).errors["brands/toast.yaml"].render()
+    assert "brands/toast.yaml:" in err and "avatar.api_key_env:" in err and "ends in _API_KEY" in err
+
+
+@pytest.mark.parametrize("ref", ["/etc/passwd", "../../../../../../etc/passwd", "research/link.md"])
+def test_research_outside_the_project_is_refused(tmp_path, _llm_base, ref):
+    root = project(tmp_path, _llm_base)
+    (root / "videos/toast/research/link.md").symlink_to("/etc/passwd")
+    write(root / "videos/toast/toast.yaml", f"topic: Toast\nformat: tiny\nresearch: ['{ref}']\n")
+    p = load_project(root)
+    err = p.errors[VID].render()
+    assert "videos/toast/toast.yaml:3:" in err and "research[0]:" in err
+    assert "must be inside the project" in err or "absolute path" in err
+    plan = compile_script_plan(p, env={})
+    assert "/etc/passwd" not in plan.model_dump_json(exclude={"errors"})

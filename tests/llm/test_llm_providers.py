@@ -87,8 +87,8 @@ def test_gemini_missing_key_names_the_variable(gemini, monkeypatch):
     monkeypatch.delenv("GEMINI_API_KEY")
     with pytest.raises(StepError, match=r"GEMINI_API_KEY is not set"):
         make_client(gem(gemini))
-    monkeypatch.setenv("MY_KEY", GEMINI_KEY)
-    make_client(gem(gemini, api_key_env="MY_KEY"))
+    monkeypatch.setenv("MY_GEMINI_API_KEY", GEMINI_KEY)
+    make_client(gem(gemini, api_key_env="MY_GEMINI_API_KEY"))
 
 
 # ---------------------------------------------------------------- openai --
@@ -124,9 +124,9 @@ def test_openai_local_server_needs_no_key_but_openai_does(openai_server, brain, 
     assert brain.requests[0]["headers"].get("authorization") == "Bearer no-key-needed"
     with pytest.raises(StepError, match="OPENAI_API_KEY is not set"):
         make_client(Llm(provider="openai", model="gpt-test"))
-    monkeypatch.setenv("LOCAL_LLM_KEY", "sekrit-local")
+    monkeypatch.setenv("LOCAL_LLM_API_KEY", "sekrit-local")
     brain.push("ok")
-    ask(oai(openai_server, api_key_env="LOCAL_LLM_KEY"))
+    ask(oai(openai_server, api_key_env="LOCAL_LLM_API_KEY"))
     assert brain.requests[-1]["headers"].get("authorization") == "Bearer sekrit-local"
 
 

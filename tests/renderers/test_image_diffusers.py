@@ -11,7 +11,7 @@ from PIL import Image, ImageStat
 
 from support import session, write
 from renderers.base import ffprobe
-from tiny_diffusers import tiny_sd
+from tiny_diffusers import into_project, tiny_sd
 
 GEN = """\
 title: Gen
@@ -42,13 +42,13 @@ def built(s, sid: str) -> tuple[dict, Path]:
     return m, s.store.blob_path(next(iter(m["outputs"].values()))["digest"])
 
 
-def model_yaml(folder: Path, **extra) -> str:
-    fields = {"model": str(folder), "style": "oil painting", "steps": 2, "guidance": 5.0, **extra}
+def model_yaml(root: Path, folder: Path, **extra) -> str:
+    fields = {"model": into_project(root, folder), "style": "oil painting", "steps": 2, "guidance": 5.0, **extra}
     return "images: " + json.dumps(fields) + "\n"
 
 
 def test_draws_with_the_local_model_on_cpu(mini, sd_model):
-    s = setup(mini, model_yaml(sd_model))
+    s = setup(mini, model_yaml(mini, sd_model))
     step = s.plan.steps[SID]
     assert step.kind == "image.diffusers" and not s.plan.warnings
     assert step.params["prompt"] == "a galaxy over a lake, oil painting"  # brand style words appended
@@ -63,11 +63,12 @@ def test_draws_with_the_local_model_on_cpu(mini, sd_model):
     assert max(ImageStat.Stat(img).stddev) > 1.0  # a picture, not a flat colour
     fp = json.dumps(m["fingerprint"])
     assert "diffusers" in fp and "cpu" not in fp and "cuda" not in fp  # device is a fact, not part of the key
-    assert str(sd_model) not in json.dumps(s.engine.key(SID)[1])  # no paths in the key material
+    material = json.dumps(s.engine.key(SID)[1])
+    assert str(sd_model) not in material and str(mini) not in material  # no paths in the key material
 
 
 def test_same_seed_same_picture_new_seed_new_picture(mini, tmp_path, sd_model):
-    s1 = setup(mini, model_yaml(sd_model))
+    s1 = setup(mini, model_yaml(mini, sd_model))
     m1, png1 = built(s1, SID)
     other = tmp_path / "other"
     shutil.copytree(mini, other, ignore=shutil.ignore_patterns("cache", "build"))
@@ -80,11 +81,11 @@ def test_same_seed_same_picture_new_seed_new_picture(mini, tmp_path, sd_model):
 
 
 def test_key_follows_model_content_not_its_path(mini, tmp_path, sd_model):
-    moved = tmp_path / "elsewhere" / "my-model"
+    moved = mini / "models" / "elsewhere" / "my-model"
     shutil.copytree(sd_model, moved)
-    key_a = setup(mini, model_yaml(sd_model)).engine.key(SID)[0]
+    key_a = setup(mini, model_yaml(mini, sd_model)).engine.key(SID)[0]
     brand = mini / "brands/test.yaml"
-    brand.write_text(brand.read_text().replace(str(sd_model), str(moved)))
+    brand.write_text(brand.read_text().replace(into_project(mini, sd_model), "../models/elsewhere/my-model"))
     assert session(mini).engine.key(SID)[0] == key_a  # same content elsewhere: same key
     cfg = moved / "scheduler" / "scheduler_config.json"
     cfg.write_text(cfg.read_text().replace('"beta_end": 0.012', '"beta_end": 0.013'))
@@ -110,7 +111,7 @@ def test_variant_weights_are_chosen_like_diffusers(tmp_path, sd_model):
 
 
 def test_generated_still_becomes_a_ken_burns_segment(mini, sd_model):
-    s = setup(mini, model_yaml(sd_model))
+    s = setup(mini, model_yaml(mini, sd_model))
     seg = "test/gen/tiny/segment/00"
     assert s.plan.steps[seg].params["motion"] == "zoom_in" and s.plan.steps[seg].params["visual_type"] == "image"
     m, _ = built(s, seg)
@@ -123,7 +124,7 @@ def test_broken_model_folder_fails_the_step_clearly(mini, tmp_path, sd_model):
     broken = tmp_path / "broken"
     shutil.copytree(sd_model, broken)
     (broken / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"not weights")
-    s = setup(mini, model_yaml(broken))
+    s = setup(mini, model_yaml(mini, broken))
     failed = s.engine.build([SID])
     assert "cannot load the diffusers model in broken/" in failed[SID]
     assert "Traceback" not in failed[SID]

@@ -10,7 +10,7 @@ from PIL import Image
 
 from support import session, write
 from renderers.base import ffprobe
-from tiny_diffusers import tiny_sd, tiny_svd
+from tiny_diffusers import into_project, tiny_sd, tiny_svd
 
 VIDEO = """\
 title: Moving
@@ -39,14 +39,14 @@ def setup(root: Path, brand_extra: str):
 SLIDES = "images: {fallback: slide}\n"  # scene 1 is a genimage; these tests animate scene 0
 
 
-def video_model(folder: Path, **extra) -> str:
-    fields = {"model": str(folder), "frames": 4, "fps": 4, "steps": 2, "width": 64, "height": 64,
+def video_model(root: Path, folder: Path, **extra) -> str:
+    fields = {"model": into_project(root, folder), "frames": 4, "fps": 4, "steps": 2, "width": 64, "height": 64,
               "decode_chunk_size": 2, **extra}
     return "video_model: " + json.dumps(fields) + "\n"
 
 
 def test_animates_a_still_into_a_looping_clip(mini, models):
-    s = setup(mini, SLIDES + video_model(models["svd"]))
+    s = setup(mini, SLIDES + video_model(mini, models["svd"]))
     sid = "test/moving/genclip/00"
     step = s.plan.steps[sid]
     assert step.kind == "video.diffusers" and step.inputs["image"].file == "videos/test/media/pic.png"
@@ -73,7 +73,7 @@ def test_animates_a_still_into_a_looping_clip(mini, models):
 def test_same_seed_same_clip(mini, tmp_path, models):
     import shutil
 
-    s1 = setup(mini, SLIDES + video_model(models["svd"]))
+    s1 = setup(mini, SLIDES + video_model(mini, models["svd"]))
     sid = "test/moving/genclip/00"
     assert s1.engine.build([sid]) == {}
     other = tmp_path / "again"
@@ -85,8 +85,8 @@ def test_same_seed_same_clip(mini, tmp_path, models):
 
 
 def test_generated_image_then_animated(mini, models):
-    images = "images: " + json.dumps({"model": str(models["sd"]), "steps": 1, "guidance": 1.0}) + "\n"
-    s = setup(mini, images + video_model(models["svd"], boomerang=False))
+    images = "images: " + json.dumps({"model": into_project(mini, models["sd"]), "steps": 1, "guidance": 1.0}) + "\n"
+    s = setup(mini, images + video_model(mini, models["svd"], boomerang=False))
     clip = s.plan.steps["test/moving/genclip/01"]
     assert clip.inputs["image"].step == "test/moving/genimage/01" and clip.params["prompt"] == "clouds over a ridge"
     assert s.engine.build([clip.id]) == {}
@@ -108,6 +108,6 @@ def test_without_a_video_model_stills_get_ken_burns_and_a_warning(mini):
 
 
 def test_a_configured_but_missing_video_model_is_a_spec_error(mini, tmp_path):
-    s = setup(mini, SLIDES + video_model(tmp_path / "nowhere"))
+    s = setup(mini, SLIDES + video_model(mini, tmp_path / "nowhere"))
     err = s.plan.errors["test/moving"]
     assert "video_model is unusable" in err and "not found" in err and "scenes[0].visual.animate" in err

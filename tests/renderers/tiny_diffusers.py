@@ -95,3 +95,14 @@ def tiny_svd(base: Path) -> Path:
     pipe.save_pretrained(folder)
     _BUILT["svd"] = folder
     return folder
+
+
+def into_project(root: Path, folder: Path) -> str:
+    """A copy of a model folder inside the project (models/<name>; a spec may name nothing outside it),
+    as the brand spec writes it: relative to brands/."""
+    import shutil
+
+    dest = root / "models" / folder.name
+    if folder.is_dir() and not dest.exists():
+        shutil.copytree(folder, dest)
+    return f"../models/{folder.name}"
