@@ -307,7 +307,10 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
         diags += check_media(project, video.music.file, "audio", pos, ("music", "file"), lv.spec.file.parent)
     if brand.music and video.music is None:
         diags += check_media(project, brand.music.file, "audio", brand_pos, ("music", "file"), project.root / "brands")
-    logo = resolve_media(project.root / "brands", brand.logo, project) if brand.logo else None
+    try:  # a logo outside the project is reported by check_brand_paths and never opened
+        logo = resolve_media(project.root / "brands", brand.logo, project) if brand.logo else None
+    except OutsideProject:
+        logo = None
     if logo is not None and logo.is_file():
         diags += check_pixels(logo, brand.logo, brand_pos, ("logo",))
     if video.title and (len(video.title) > 100 or re.search(r"[<>]", video.title)):
