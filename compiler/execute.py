@@ -172,6 +172,8 @@ class Engine:
             raise StepFailed(sid, f"upstream step {exc} has not been built") from None
         except StepError as exc:
             raise StepFailed(sid, str(exc)) from None
+        except Exception as exc:  # a bug, or a value no check caught: this step fails, the build goes on
+            raise StepFailed(sid, f"internal error while computing the step's key: {exc!r}") from None
         manifest = self.store.get_manifest(key)
         if manifest is not None:
             self.emit("hit", sid, key)
@@ -299,6 +301,9 @@ class Engine:
                         done.add(sid)
                     except StepFailed as exc:
                         failed[sid] = str(exc)
+                    except Exception as exc:  # never let one step take the other videos down
+                        failed[sid] = f"{sid}: internal error: {exc!r}"
+                        self.emit("failed", sid, detail=failed[sid])
         self.digests.save()
         return failed
 

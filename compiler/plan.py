@@ -507,4 +507,8 @@ def compile_plan(project: Project) -> Plan:
             plan.videos[vid] = Compiler(project, lv, plan).compile()
         except SpecError as exc:
             plan.errors[vid] = exc.render()
+        except Exception as exc:  # a bug, or a value no check caught: this video fails, the others compile
+            for sid in [s for s, st in plan.steps.items() if st.video == vid]:
+                del plan.steps[sid]
+            plan.errors[vid] = f"{lv.spec.display}: internal error while compiling this video: {exc!r} [internal]"
     return plan

@@ -303,6 +303,9 @@ class Workspace:
                         outcome = VideoOutcome(video=vid, status="built", folders=folders)
                     except StepFailed as exc:
                         outcome = VideoOutcome(video=vid, status="failed", error=str(exc))
+                    except Exception as exc:  # one video's outputs never take the others down
+                        outcome = VideoOutcome(video=vid, status="failed", error=f"internal error while writing "
+                                                                                 f"build/{vid}: {exc!r}")
             elif vid in script.failed:
                 outcome = VideoOutcome(video=vid, status="failed", error=f"script: {script.failed[vid]}")
             elif vid in plan.pending:

@@ -192,3 +192,36 @@ def test_workspace_is_the_one_place_for_the_project(mini, monkeypatch):
     ws = Workspace.open(reporter=ListReporter())
     assert ws.root == mini.resolve() and ws.store.root == mini.resolve() / "cache"
     assert ws.engine.store is ws.store and ws.engine_for(ws.plan()) is ws.engine
+
+
+def test_one_video_that_breaks_the_engine_never_stops_the_others(mini, monkeypatch):
+    """Issue 9.6: whatever one video's steps or compile raise, the other videos compile, build and are written."""
+    from compiler import execute, plan as plan_mod
+
+    real_material = execute.Engine.material
+
+    def material(self, step):
+        if step.video == "test/beta":
+            raise ValueError("Out of range float values are not JSON compliant")  # what an unchecked .inf did
+        return real_material(self, step)
+
+    monkeypatch.setattr(execute.Engine, "material", material)
+    ws = session(mini)
+    result = ws.build()
+    assert result.outcome("test/alpha").status == "built" and (mini / "build/test/alpha/video.mp4").is_file()
+    beta = result.outcome("test/beta")
+    assert beta.status == "failed" and "internal error" in beta.error and "Traceback" not in beta.error
+    assert not (mini / "build/test/beta").exists()
+
+    monkeypatch.setattr(execute.Engine, "material", real_material)
+    real_slide = plan_mod.Compiler.visual_slide
+
+    def visual_slide(self, *args, **kw):
+        if self.lv.id == "test/alpha":
+            raise KeyError("a compiler bug")
+        return real_slide(self, *args, **kw)
+
+    monkeypatch.setattr(plan_mod.Compiler, "visual_slide", visual_slide)
+    plan = session(mini).plan()
+    assert "internal error while compiling this video" in plan.errors["test/alpha"]
+    assert "test/beta" in plan.videos and not any(s.video == "test/alpha" for s in plan.steps.values())
