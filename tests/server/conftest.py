@@ -52,6 +52,8 @@ def make_client(tmp_path):
         client = TestClient(app, base_url="http://127.0.0.1:8000")
         client.__enter__()
         clients.append(client)
+        if scan:
+            assert app.state.queue.wait_idle(60)
         return client
 
     yield make
