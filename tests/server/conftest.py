@@ -44,11 +44,11 @@ def make_client(tmp_path):
     clients = []
 
     def make(root: Path, build_fn=None, *, watch: bool = False, host: str = "127.0.0.1", scan: bool = True,
-             token: str | None = TOKEN):
+             token: str | None = TOKEN, real: bool = False):
         from server.app import create_app
 
         app = create_app(settings_for(root, tmp_path), token=token, watch=watch, host=host,
-                         build_fn=build_fn or FakeBuild(), scan=scan)
+                         build_fn=None if real else (build_fn or FakeBuild()), scan=scan)
         client = TestClient(app, base_url="http://127.0.0.1:8000")
         client.__enter__()
         clients.append(client)
