@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import login
+from studio_support import login
 from publish.approval import latest_decision, require_approved_build
 from publish.ledger import Ledger
 

@@ -5,7 +5,7 @@ import json
 import threading
 from pathlib import Path
 
-from conftest import FakeBuild, login, settings_for
+from studio_support import FakeBuild, login, settings_for
 from compiler.workspace import Workspace
 from server.previews.services import BuildQueue, StateBook
 from server.previews.watch import affected_videos

@@ -7,7 +7,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings as hsettings  # noqa: E402
 
-from conftest import login  # noqa: E402
+from studio_support import login  # noqa: E402
 
 
 def test_no_5xx_over_the_schema(make_client, built):

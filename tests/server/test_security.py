@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from conftest import TOKEN, login
+from studio_support import TOKEN, login
 from server import security
 from server.__main__ import main
 from server.security import StudioRefused, check_start, ensure_token

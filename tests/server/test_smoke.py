@@ -1,4 +1,4 @@
-from conftest import login
+from studio_support import login
 
 
 def test_home_and_api_answer(make_client, mini):
