@@ -187,3 +187,17 @@ def task_schema():
 
 # Publishing (issue 5): `doit auth:<brand>`, `doit approve`, `doit publish[:<brand>/<slug>]`, `doit analytics`.
 from publish.tasks import task_analytics, task_approve, task_auth, task_publish  # noqa: E402,F401
+
+
+def task_serve():
+    """The studio: `doit serve [--host H] [--port P] [--root DIR]` (default 127.0.0.1:8000); prints the URL."""
+    def run(host, port, root):
+        from server.__main__ import main
+
+        args = ["--host", host, "--port", str(port)] + (["--root", root] if root else [])
+        return main(args) == 0
+
+    return {"actions": [(run,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "host", "long": "host", "default": "127.0.0.1", "help": "interface (a LAN address needs the token)"},
+        {"name": "port", "long": "port", "type": int, "default": 8000},
+        {"name": "root", "long": "root", "default": "", "help": "the project folder"}]}

@@ -208,3 +208,24 @@ class RetentionPoint(Base):
     start_day: Mapped[dt.date] = mapped_column(Date)
     end_day: Mapped[dt.date] = mapped_column(Date)
     fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Review(Base):
+    """A studio review of one build: the verdict, the reasons (the fixed vocabulary of `publish.reviews.REASONS`),
+    optionally a scene and a timecode, and free text. An approval or rejection also writes the `approvals` row
+    the publish gate reads (`approval_id`), exactly as `doit approve` does; a rebuild invalidates both."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_unit_digest", "unit", "build_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(300))
+    build_digest: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(24))  # approve | request-changes | reject
+    reviewer: Mapped[str] = mapped_column(String(200))
+    reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of reason codes
+    scene_index: Mapped[int | None] = mapped_column(Integer)
+    timecode_s: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

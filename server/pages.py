@@ -1,0 +1,69 @@
+"""Server-rendered pages (Jinja2 in web/templates) and the login link; `web/static/app.js` makes them live."""
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from compiler.workspace import Workspace
+from core.settings import Settings
+from publish.ledger import Ledger
+from publish.reviews import REASONS, REASON_CODES, reason_label
+from .ids import video_id
+from .previews import views
+from .previews.controllers import brand_names
+from .previews.services import StateBook
+from .reviews.services import history
+from .security import SESSION_COOKIE
+
+SESSION_MAX_AGE = 30 * 24 * 3600
+
+
+def _context(request: Request) -> dict:
+    sid = request.app.state.sessions.session_id(request.cookies.get(SESSION_COOKIE))
+    return {"csrf": request.app.state.sessions.csrf_for(sid) if sid else "", "logged_in": sid is not None}
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+class PageController(Controller):
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request, book: StateBook, settings: Settings, ledger: Ledger,
+             workspace: Workspace) -> Template:
+        data = views.overview(book, settings.build, ledger, brand_names(workspace))
+        return Template("home.html", context={**_context(request), "overview": data, "fmt_time": fmt_time})
+
+    @get("/videos/{brand:str}/{slug:str}", sync_to_thread=True)
+    def video(self, request: Request, brand: str, slug: str, book: StateBook, settings: Settings, ledger: Ledger,
+              workspace: Workspace) -> Template:
+        vid = video_id(brand, slug)
+        if vid not in views.video_ids(book, settings.build):
+            raise NotFoundException(f"no video {vid}")
+        d = views.detail(vid, book, settings.build, ledger, workspace)
+        reasons = [(area, [(f"{area}.{r}", label) for r, label in rs.items()]) for area, rs in REASONS.items()]
+        return Template("video.html", context={
+            **_context(request), "d": d, "fmt_time": fmt_time, "reasons": reasons, "reason_label": reason_label,
+            "codes": REASON_CODES, "history": history(ledger, vid, d.summary.build.build_digest)})
+
+    @get("/login", sync_to_thread=False)
+    def login(self, request: Request, token: str | None = None) -> Response:
+        sessions = request.app.state.sessions
+        if not sessions.check_token(token):
+            return Template("login.html", context={"failed": token is not None}, status_code=401)
+        resp = Redirect("/", status_code=303)
+        resp.set_cookie(SESSION_COOKIE, sessions.new_session(), httponly=True, samesite="strict", path="/",
+                        max_age=SESSION_MAX_AGE)
+        return resp
+
+    @post("/logout", status_code=303, sync_to_thread=False)
+    def logout(self) -> Response:
+        resp = Redirect("/", status_code=303)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp

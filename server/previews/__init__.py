@@ -1,0 +1,1 @@
+"""Previews: video states, the build queue, the file watcher and the video API."""

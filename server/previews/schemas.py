@@ -1,0 +1,102 @@
+"""What the previews API answers (pydantic models: they are the OpenAPI schema too)."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+BuildState = Literal["unknown", "not-built", "queued", "building", "built", "error", "failed", "pending"]
+
+
+class VideoState(BaseModel):
+    """One video's live state. `state` is what the worker last did; `build_digest` names the last good build in
+    build/, which stays viewable when a later save has a spec error or a failed step."""
+
+    video: str
+    state: BuildState = "unknown"
+    fraction: float | None = None      # building: 0..1
+    stale: bool = False                # build/ holds an older build than the specs describe
+    error: str = ""                    # error / failed / pending: the rendered diagnostic (file:line:col, excerpt)
+    build_digest: str = ""
+    profile: str = ""                  # the profile being or last built
+    updated_at: float = 0.0
+
+
+class ReviewBadge(BaseModel):
+    verdict: Literal["approved", "changes-requested", "rejected"] | None = None
+    reviewer: str = ""
+    current: bool = False  # the decision is about the build in build/
+
+
+class PublishBadge(BaseModel):
+    youtube_video_id: str = ""
+    url: str = ""
+    privacy: str = ""
+    publish_at: str = ""
+
+
+class VideoSummary(BaseModel):
+    video: str
+    brand: str
+    slug: str
+    title: str = ""
+    duration_s: float | None = None
+    thumbnail: str = ""     # URL
+    build: VideoState
+    review: ReviewBadge = Field(default_factory=ReviewBadge)
+    published: PublishBadge | None = None
+    badge: str = ""         # the one word the home page shows
+
+
+class BrandSummary(BaseModel):
+    brand: str
+    name: str = ""
+    videos: list[VideoSummary] = Field(default_factory=list)
+
+
+class Overview(BaseModel):
+    brands: list[BrandSummary] = Field(default_factory=list)
+    project_errors: dict[str, str] = Field(default_factory=dict)  # file -> rendered diagnostic
+
+
+class SceneView(BaseModel):
+    index: int
+    start_s: float = 0.0
+    end_s: float = 0.0
+    title: str | None = None
+    narration: str = ""
+    visual_kind: str = ""
+    chapter: str | None = None
+
+
+class StepTiming(BaseModel):
+    step: str
+    kind: str | None = None
+    seconds: float | None = None
+
+
+class ExplainView(BaseModel):
+    step: str
+    status: str
+    key: str = ""
+    why: str = ""
+
+
+class VideoDetail(BaseModel):
+    summary: VideoSummary
+    unit: str = ""                      # the publish unit of the first format
+    formats: list[str] = Field(default_factory=list)
+    video_url: str = ""
+    captions_url: str = ""              # WebVTT
+    scenes: list[SceneView] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    assets: dict[str, str] = Field(default_factory=dict)  # file -> sha256
+    steps: list[StepTiming] = Field(default_factory=list)
+    explain: list[ExplainView] = Field(default_factory=list)
+    spec: str = ""
+
+
+class BuildAccepted(BaseModel):
+    video: str
+    queued: bool
+    superseded: bool = False

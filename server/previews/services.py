@@ -1,0 +1,290 @@
+"""The build queue: one worker thread owns the builder's Workspace, so there is never a second writer on a
+cache entry; HTTP handlers and the file watcher only enqueue.
+
+A save becomes `notify_changes(paths)`; the worker reloads the specs, records spec errors per video (the last
+good build in build/ stays viewable), maps the paths to the affected videos and queues one build each. A video
+has at most one queued build: a newer save supersedes a queued (not yet started) one, and a video being built
+is queued again behind itself. State is derived from the store and build/ on start, so a restart mid-build
+recovers (the store's writes are atomic: a killed build leaves only tmp/ garbage).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from compiler.workspace import BuildResult, Workspace, select_targets
+from core.events import Event, Fanout, Reporter
+from core.settings import Settings
+from ..broker import Broker, BrokerReporter
+from .schemas import VideoState
+from .watch import affected_videos
+
+# >>> PREVIEW PROFILE SWITCH (the one place): once `Workspace.build(targets, jobs, profile="preview")` lands,
+# make this ("preview", "final"): every save then builds the fast preview first and the final render behind it
+# (a newer save supersedes the queued final). Until then a save builds the final profile only.
+SAVE_PROFILES: tuple[str, ...] = ("final",)
+
+BuildFn = Callable[[Workspace, str, str], BuildResult]
+
+
+def default_build(ws: Workspace, video: str, profile: str) -> BuildResult:
+    """The real build: the same engine and cache as `doit build`. `profile` is passed on only when it is not the
+    default, so this works before and after the preview profile exists."""
+    if profile == "final":
+        return ws.build([video], jobs=1)
+    return ws.build([video], jobs=1, profile=profile)  # type: ignore[call-arg]
+
+
+def read_build_digest(build_root: Path, video: str) -> str:
+    try:
+        return json.loads((build_root / video / "manifest.json").read_text()).get("build_digest", "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+class StateBook:
+    """Every video's VideoState, thread-safe; each change goes to the broker as a `state` message."""
+
+    def __init__(self, broker: Broker | None = None) -> None:
+        self._states: dict[str, VideoState] = {}
+        self.project_errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.broker = broker
+
+    def get(self, video: str) -> VideoState:
+        with self._lock:
+            return self._states.get(video, VideoState(video=video)).model_copy()
+
+    def all(self) -> dict[str, VideoState]:
+        with self._lock:
+            return {k: v.model_copy() for k, v in self._states.items()}
+
+    def update(self, video: str, **fields) -> VideoState:
+        with self._lock:
+            cur = self._states.get(video, VideoState(video=video))
+            new = cur.model_copy(update={**fields, "updated_at": time.time()})
+            self._states[video] = new
+        if self.broker is not None:
+            self.broker.publish("state", new.model_dump_json())
+        return new
+
+    def forget(self, keep: Iterable[str]) -> None:
+        keep = set(keep)
+        with self._lock:
+            for v in [v for v in self._states if v not in keep]:
+                del self._states[v]
+
+
+class _ProgressTracker:
+    """Turns the engine's step events into the running video's `building` fraction."""
+
+    def __init__(self, book: StateBook) -> None:
+        self.book = book
+        self.video = ""
+        self.total = 0
+        self.done = 0
+
+    def start(self, video: str) -> None:
+        self.video, self.total, self.done = video, 0, 0
+
+    def emit(self, event: Event) -> None:
+        if not self.video:
+            return
+        if event.type == "plan" and event.total:
+            self.total, self.done = event.total, 0
+        elif event.type in ("hit", "executed", "failed", "skipped") and self.total:
+            self.done += 1
+            self.book.update(self.video, fraction=round(min(self.done / self.total, 1.0), 3))
+
+
+@dataclass
+class BuildRequest:
+    profiles: tuple[str, ...]
+    generation: int
+    reason: str = "save"
+
+
+@dataclass
+class QueueStats:
+    builds: int = 0
+    superseded: int = 0
+    history: list[tuple[str, str, int]] = field(default_factory=list)  # (video, profile, generation) started
+
+
+class BuildQueue:
+    def __init__(self, settings: Settings, book: StateBook, *, broker: Broker | None = None,
+                 build_fn: BuildFn | None = None, reporter: Reporter | None = None) -> None:
+        self.settings = settings
+        self.book = book
+        self.broker = broker
+        self.build_fn = build_fn or default_build
+        self._tracker = _ProgressTracker(book)
+        sinks: list[Reporter] = [self._tracker]
+        if broker is not None:
+            sinks.append(BrokerReporter(broker))
+        if reporter is not None:
+            sinks.append(reporter)
+        self.ws = Workspace(settings, reporter=Fanout(*sinks))
+        self._cond = threading.Condition()
+        self._queue: OrderedDict[str, BuildRequest] = OrderedDict()
+        self._changes: set[Path] = set()
+        self._scan = False
+        self._stopping = False
+        self._busy = False
+        self._generation = 0
+        self.running: str | None = None
+        self.stats = QueueStats()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ control --
+    def start(self, scan: bool = True) -> None:
+        if scan:
+            self.rescan()
+        self._thread = threading.Thread(target=self._loop, name="studio-builder", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops after the build in progress (a killed build would be safe too: the store writes atomically)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def rescan(self) -> None:
+        with self._cond:
+            self._scan = True
+            self._cond.notify_all()
+
+    def notify_changes(self, paths: Iterable[Path | str]) -> None:
+        with self._cond:
+            self._changes |= {Path(p) for p in paths}
+            self._cond.notify_all()
+
+    def request(self, videos: Iterable[str], *, profiles: tuple[str, ...] | None = None, reason: str = "save") -> dict[str, bool]:
+        """Queue a build of each video; returns video -> True when it superseded a queued build."""
+        out = {}
+        with self._cond:
+            for vid in videos:
+                self._generation += 1
+                superseded = self._queue.pop(vid, None) is not None
+                if superseded:
+                    self.stats.superseded += 1
+                self._queue[vid] = BuildRequest(profiles or SAVE_PROFILES, self._generation, reason)
+                out[vid] = superseded
+            self._cond.notify_all()
+        for vid in out:
+            if self.running != vid:
+                self.book.update(vid, state="queued", fraction=None)
+        return out
+
+    def queued(self) -> list[str]:
+        with self._cond:
+            return list(self._queue)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True once nothing is queued, running or waiting to be mapped (tests; shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._changes or self._scan or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+        return True
+
+    # ------------------------------------------------------------- worker --
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not (self._stopping or self._queue or self._changes or self._scan):
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                changes, self._changes = self._changes, set()
+                scan, self._scan = self._scan, False
+                self._busy = True
+            try:
+                if scan or changes:
+                    self._refresh(changes, scan)
+                    continue
+                with self._cond:
+                    if not self._queue:
+                        continue
+                    vid, req = self._queue.popitem(last=False)
+                    self.running = vid
+                self._run(vid, req)
+            except Exception as exc:  # the server keeps going whatever a build does
+                self.book.project_errors["studio"] = f"internal error in the build worker: {exc!r}"
+            finally:
+                with self._cond:
+                    self.running = None
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _refresh(self, changes: set[Path], scan: bool) -> None:
+        """Reload the specs, record spec errors per video, queue the videos the changes affect."""
+        self.ws.reload()
+        plan = self.ws.plan()
+        ids = select_targets(plan, None)
+        self.book.forget(ids)
+        self.book.project_errors = {w: t for w, t in plan.errors.items() if w not in ids}
+        build_root = self.settings.build
+        for vid in ids:
+            digest = read_build_digest(build_root, vid)
+            if vid in plan.errors:
+                self.book.update(vid, state="error", error=plan.errors[vid], build_digest=digest, fraction=None)
+            elif vid in plan.pending and not digest:
+                self.book.update(vid, state="pending", error=plan.pending[vid], fraction=None)
+            elif scan:
+                stale = not digest or (vid in plan.videos and not self.ws.engine.is_materialized(vid))
+                self.book.update(vid, state="built" if digest else "not-built", stale=bool(digest) and stale,
+                                 build_digest=digest, error="", fraction=None)
+            elif self.book.get(vid).state == "error":  # fixed: no longer an error, rebuilt below if affected
+                self.book.update(vid, state="built" if digest else "not-built", error="", stale=True)
+        if changes:
+            hit = affected_videos(changes, self.settings.root, plan)
+            targets = ids if hit is None else sorted(v for v in hit if v in ids)
+            buildable = [v for v in targets if v not in plan.errors]
+            if buildable:
+                self.request(buildable, reason="save")
+
+    def _run(self, vid: str, req: BuildRequest) -> None:
+        profile, rest = req.profiles[0], req.profiles[1:]
+        self.stats.builds += 1
+        self.stats.history.append((vid, profile, req.generation))
+        self.book.update(vid, state="building", fraction=0.0, profile=profile)
+        self._tracker.start(vid)
+        try:
+            result = self.build_fn(self.ws, vid, profile)
+        except Exception as exc:
+            result = None
+            error = f"{exc.__class__.__name__}: {exc}"
+        finally:
+            self._tracker.start("")
+        digest = read_build_digest(self.settings.build, vid)
+        if result is None:
+            self.book.update(vid, state="failed", error=error, fraction=None, build_digest=digest)
+        else:
+            try:
+                outcome = result.outcome(vid)
+                status, error = outcome.status, outcome.error
+            except StopIteration:
+                status, error = "failed", result.errors.get(vid, "the build did not report on this video")
+            if vid in result.errors:
+                self.book.update(vid, state="error", error=result.errors[vid], fraction=None, build_digest=digest)
+            elif status == "built":
+                self.book.update(vid, state="built", error="", fraction=None, stale=bool(rest),
+                                 build_digest=digest)
+            else:
+                self.book.update(vid, state=status, error=error, fraction=None, build_digest=digest)
+        if rest:
+            with self._cond:
+                if vid not in self._queue:  # a newer save supersedes the rest of this sequence
+                    self._queue[vid] = BuildRequest(rest, req.generation, req.reason)
+                    self._cond.notify_all()

@@ -1,0 +1,154 @@
+"""Read side of the previews: the overview (home) and one video's detail, from build/, the book and the ledger.
+
+Reads never touch the builder's Workspace: they use their own (`workspace` dependency), the store's atomic
+files and the ledger, so a page loads while a build runs.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from compiler.workspace import Workspace
+from core.records import BuildManifest
+from publish.approval import latest_decision
+from publish.ledger import Ledger
+from publish.repository import transaction
+from publish.reviews import review_history
+from publish.units import discover
+from .schemas import (BrandSummary, ExplainView, Overview, PublishBadge, ReviewBadge, SceneView, StepTiming,
+                      VideoDetail, VideoState, VideoSummary)
+from .services import StateBook
+
+
+def read_manifest(build_root: Path, video: str) -> BuildManifest | None:
+    try:
+        return BuildManifest.model_validate_json((build_root / video / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def read_metadata(build_root: Path, video: str) -> dict:
+    try:
+        data = json.loads((build_root / video / "metadata.json").read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def file_url(video: str, name: str, digest: str = "") -> str:
+    return f"/files/{video}/{name}" + (f"?v={digest[:12]}" if digest else "")
+
+
+def _review_badge(ledger: Ledger, unit: str, digest: str) -> ReviewBadge:
+    reviews = review_history(ledger, unit)
+    decision = latest_decision(ledger, unit)
+    if not reviews and decision is None:
+        return ReviewBadge()
+    if reviews and (decision is None or reviews[0].created_at >= decision.decided_at):
+        r = reviews[0]
+        verdict = {"approve": "approved", "request-changes": "changes-requested", "reject": "rejected"}[r.verdict]
+        return ReviewBadge(verdict=verdict, reviewer=r.reviewer, current=r.build_digest == digest)
+    return ReviewBadge(verdict="approved" if decision.approved else "rejected", reviewer=decision.reviewer,
+                       current=decision.build_digest == digest)
+
+
+def _published(ledger: Ledger, unit: str) -> PublishBadge | None:
+    with transaction(ledger) as repo:
+        live = repo.live_video(unit)
+        if live is None:
+            return None
+        return PublishBadge(youtube_video_id=live.youtube_video_id, url=f"https://youtu.be/{live.youtube_video_id}",
+                            privacy=live.privacy or "",
+                            publish_at=live.publish_at.isoformat() if live.publish_at else "")
+
+
+def badge(s: VideoSummary) -> str:
+    b = s.build
+    if b.state == "error":
+        return "spec error"
+    if b.state == "building":
+        return f"building {int((b.fraction or 0) * 100)}%"
+    if b.state == "queued":
+        return "queued"
+    if b.state == "failed":
+        return "build failed"
+    if s.published is not None:
+        return "scheduled" if s.published.publish_at else "published"
+    if s.review.current and s.review.verdict:
+        return s.review.verdict.replace("-", " ")
+    if b.state == "pending":
+        return "awaiting script"
+    if not b.build_digest:
+        return "not built"
+    return "built (out of date)" if b.stale else "built"
+
+
+def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | None) -> VideoSummary:
+    brand, _, slug = video.partition("/")
+    m = read_manifest(build_root, video)
+    meta = read_metadata(build_root, video)
+    if m is not None and not state.build_digest:
+        state = state.model_copy(update={"build_digest": m.build_digest,
+                                         "state": "built" if state.state == "unknown" else state.state})
+    thumb = m.assets.get("thumbnail.jpg") if m else None
+    s = VideoSummary(video=video, brand=brand, slug=slug, title=str(meta.get("title") or slug),
+                     duration_s=m.duration_s if m else None,
+                     thumbnail=file_url(video, "thumbnail.jpg", thumb.digest) if thumb else "", build=state)
+    if ledger is not None and m is not None:
+        s.review = _review_badge(ledger, video, m.build_digest)
+        s.published = _published(ledger, video)
+    s.badge = badge(s)
+    return s
+
+
+def video_ids(book: StateBook, build_root: Path) -> list[str]:
+    root = build_root.parent
+    built = {k.partition("@")[0] for k in discover(root)} if build_root.is_dir() else set()
+    return sorted(set(book.all()) | built)
+
+
+def overview(book: StateBook, build_root: Path, ledger: Ledger | None, brand_names: dict[str, str]) -> Overview:
+    states = book.all()
+    brands: dict[str, BrandSummary] = {}
+    for vid in video_ids(book, build_root):
+        brand = vid.partition("/")[0]
+        bs = brands.setdefault(brand, BrandSummary(brand=brand, name=brand_names.get(brand, brand)))
+        bs.videos.append(summarize(vid, states.get(vid, VideoState(video=vid)), build_root, ledger))
+    for brand, name in brand_names.items():
+        brands.setdefault(brand, BrandSummary(brand=brand, name=name))
+    return Overview(brands=[brands[b] for b in sorted(brands)], project_errors=dict(book.project_errors))
+
+
+def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None, ws: Workspace | None) -> VideoDetail:
+    state = book.get(video)
+    summary = summarize(video, state, build_root, ledger)
+    m = read_manifest(build_root, video)
+    d = VideoDetail(summary=summary, unit=video, metadata=read_metadata(build_root, video))
+    if ws is not None:
+        lv = ws.project.videos.get(video)
+        if lv is not None:
+            d.spec = ws.project.display(lv.spec.file)
+    if m is not None:
+        d.assets = {name: a.digest for name, a in m.assets.items()}
+        d.video_url = file_url(video, "video.mp4", d.assets.get("video.mp4", ""))
+        if "captions.vtt" in d.assets:
+            d.captions_url = file_url(video, "captions.vtt", d.assets["captions.vtt"])
+        scenes_spec = []
+        if ws is not None and video in ws.project.videos and ws.project.videos[video].script is not None:
+            scenes_spec = ws.project.videos[video].script.scenes
+        for sc in m.scenes:
+            spec = scenes_spec[sc.index] if sc.index < len(scenes_spec) else None
+            d.scenes.append(SceneView(index=sc.index, start_s=sc.start_s, end_s=sc.end_s, title=sc.title,
+                                      narration=spec.narration if spec else "",
+                                      visual_kind=getattr(spec.visual, "kind", "") if spec else "",
+                                      chapter=spec.chapter if spec else None))
+        d.steps = [StepTiming(step=sid, kind=st.kind, seconds=st.timing.seconds if st.timing else None)
+                   for sid, st in m.steps.items()]
+        d.formats = sorted(k.partition("@")[2] or (m.format or "") for k in discover(build_root.parent)
+                           if k.partition("@")[0] == video)
+    if ws is not None and state.state != "error":
+        try:
+            d.explain = [ExplainView(**r.model_dump()) for r in ws.explain([video])]
+        except Exception:  # explain is a nicety; a spec mid-edit must not break the page
+            d.explain = []
+    return d

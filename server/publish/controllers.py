@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from core.settings import Settings
+from publish.ledger import Ledger
+from ..ids import video_id
+from ..reviews.services import unit_key
+from . import services
+from .schemas import DryRunOut, JobOut, PublishIn
+
+
+class PublishController(Controller):
+    path = "/api"
+    tags = ["publish"]
+
+    @post("/videos/{brand:str}/{slug:str}/publish/dry-run", status_code=200, sync_to_thread=True)
+    def dry_run(self, brand: str, slug: str, data: PublishIn, settings: Settings, ledger: Ledger) -> DryRunOut:
+        """Exactly what publishing would send (or why it would not), without sending anything."""
+        unit = unit_key(video_id(brand, slug), data.format)
+        return services.dry_run(settings.root, ledger, unit, replace=data.replace)
+
+    @post("/videos/{brand:str}/{slug:str}/publish", status_code=202, sync_to_thread=False)
+    def publish(self, brand: str, slug: str, data: PublishIn, jobs: services.Jobs) -> JobOut:
+        """Start publishing as a background job; progress arrives on /api/events as `job` messages."""
+        return jobs.start(unit_key(video_id(brand, slug), data.format), replace=data.replace)
+
+    @get("/jobs/{job_id:str}", sync_to_thread=False)
+    def job(self, jobs: services.Jobs, job_id: str = Parameter(pattern=r"^[0-9a-f]{16}$")) -> JobOut:
+        job = jobs.get(job_id)
+        if job is None:
+            raise NotFoundException("no such job")
+        return job

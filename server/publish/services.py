@@ -1,0 +1,101 @@
+"""The real publisher, run for one unit: a dry run inline, a publish as a background job.
+
+Jobs report through the Publisher's `reporter=`: every event is kept on the job (its lines) and streamed to
+the browser as a `job` message; the outcome (with the YouTube link, or the actionable error) ends the job.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+from pathlib import Path
+
+from core.events import Event, Fanout, ListReporter, Reporter
+from publish.ledger import Ledger
+from publish.publisher import Outcome, PublishOptions, Publisher
+from ..broker import Broker, BrokerReporter
+from .schemas import DryRunOut, JobOut
+
+MAX_JOBS = 100
+
+
+def _line(e: Event) -> str:
+    return e.detail
+
+
+def dry_run(root: Path, ledger: Ledger, unit: str, *, replace: bool = False) -> DryRunOut:
+    events = ListReporter()
+    publisher = Publisher(root, ledger, options=PublishOptions(dry_run=True, replace=replace), reporter=events)
+    outcome = publisher.run([unit])[0]
+    return DryRunOut(unit=unit, status=outcome.status, message=outcome.message if outcome.status != "dry-run" else "",
+                     lines=[_line(e) for e in events.events if e.detail and e.type != "progress"],
+                     calls=outcome.calls, warnings=outcome.warnings)
+
+
+class _JobReporter:
+    def __init__(self, job: JobOut) -> None:
+        self.job = job
+
+    def emit(self, event: Event) -> None:
+        if event.type == "progress":
+            self.job.fraction = event.fraction
+        elif event.detail:
+            self.job.lines.append(event.detail)
+
+
+class Jobs:
+    """Publish jobs (one per unit at a time; the ledger's lease guards against other processes)."""
+
+    def __init__(self, root: Path, ledger: Ledger, broker: Broker | None = None,
+                 publisher_factory=None) -> None:
+        self.root, self.ledger, self.broker = root, ledger, broker
+        self._jobs: dict[str, JobOut] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self.publisher_factory = publisher_factory or (
+            lambda reporter, replace: Publisher(root, ledger, options=PublishOptions(replace=replace), reporter=reporter))
+
+    def get(self, job_id: str) -> JobOut | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return job.model_copy(deep=True) if job else None
+
+    def running_for(self, unit: str) -> JobOut | None:
+        with self._lock:
+            return next((j for j in self._jobs.values() if j.unit == unit and j.state == "running"), None)
+
+    def start(self, unit: str, *, replace: bool = False) -> JobOut:
+        with self._lock:
+            busy = next((j for j in self._jobs.values() if j.unit == unit and j.state == "running"), None)
+            if busy is not None:
+                return busy.model_copy(deep=True)
+            job = JobOut(id=secrets.token_hex(8), unit=unit, state="running")
+            self._jobs[job.id] = job
+            while len(self._jobs) > MAX_JOBS:
+                oldest = next(k for k, j in self._jobs.items() if j.state != "running")
+                del self._jobs[oldest]
+        t = threading.Thread(target=self._run, args=(job, replace), name=f"publish-{job.id}", daemon=True)
+        self._threads[job.id] = t
+        t.start()
+        return job.model_copy(deep=True)
+
+    def wait(self, job_id: str, timeout: float = 30.0) -> None:
+        t = self._threads.get(job_id)
+        if t is not None:
+            t.join(timeout)
+
+    def _publish(self, job: JobOut) -> None:
+        if self.broker is not None:
+            self.broker.publish("job", job.model_dump_json())
+
+    def _run(self, job: JobOut, replace: bool) -> None:
+        sinks: list[Reporter] = [_JobReporter(job)]
+        if self.broker is not None:
+            sinks.append(BrokerReporter(self.broker, "job-event"))
+        try:
+            outcome: Outcome = self.publisher_factory(Fanout(*sinks), replace).run([job.unit])[0]
+            job.status, job.video_id, job.message = outcome.status, outcome.video_id, outcome.message
+            job.url = f"https://youtu.be/{outcome.video_id}" if outcome.video_id else ""
+            job.state = "failed" if outcome.failed or outcome.status == "not-approved" else "done"
+        except Exception as exc:  # a bug must not take the server down; the job says what happened
+            job.state, job.status, job.message = "failed", "failed", f"{exc.__class__.__name__}: {exc}"
+        self._publish(job)

@@ -1,0 +1,1 @@
+"""Reviews: approve, request changes or reject a build, with reasons; the review history."""

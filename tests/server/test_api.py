@@ -1,0 +1,117 @@
+"""The JSON API over a really built video: detail, reviews (the same records as `doit approve`), publish
+dry run and job, SSE, and one real rebuild through the studio after a save."""
+from __future__ import annotations
+
+import json
+import time
+
+from studio_support import login
+from publish.approval import latest_decision, require_approved_build
+from publish.ledger import Ledger
+
+
+def digest_of(root, video="test/beta"):
+    return json.loads((root / "build" / video / "manifest.json").read_text())["build_digest"]
+
+
+def test_video_detail(make_client, built):
+    c = make_client(built)
+    d = c.get("/api/videos/test/beta").json()
+    assert d["summary"]["build"]["state"] == "built" and d["summary"]["badge"] == "built"
+    assert [s["narration"] for s in d["scenes"]] == ["Beta has one slide.", "And a second slide to finish."]
+    assert d["scenes"][1]["start_s"] > 0 and d["scenes"][0]["visual_kind"] == "slide"
+    assert d["video_url"].startswith("/files/test/beta/video.mp4") and d["captions_url"]
+    assert d["steps"] and d["explain"] and all(r["status"] == "hit" for r in d["explain"])
+    assert c.get(d["video_url"], headers={"Range": "bytes=0-99"}).status_code == 206
+    assert c.get("/api/videos/test/nope").status_code == 404
+    assert c.get("/api/videos/..%2f/x").status_code == 404
+    page = c.get("/videos/test/beta").text
+    assert "<video" in page and 'kind="captions"' in page and "Beta has one slide." in page
+
+
+def test_reviews_write_the_gate_records(make_client, built, tmp_path):
+    c = make_client(built)
+    csrf = login(c)
+    h = {"X-CSRF-Token": csrf}
+    digest = digest_of(built)
+    url = "/api/videos/test/beta/reviews"
+    r = c.post(url, json={"verdict": "request-changes", "build_digest": digest, "reasons": ["visual.glitch"],
+                          "scene_index": 1, "timecode_s": 1.5, "note": "flicker"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert c.post(url, json={"verdict": "reject", "build_digest": digest, "reasons": ["bogus"]},
+                  headers=h).status_code == 400
+    assert c.post(url, json={"verdict": "reject", "build_digest": digest}, headers=h).status_code == 409  # say why
+    assert c.post(url, json={"verdict": "approve", "build_digest": "0" * 64}, headers=h).status_code == 409
+    ledger = Ledger.open(f"sqlite:///{built / '.showrunner' / 'ledger.db'}")
+    try:
+        d = latest_decision(ledger, "test/beta", digest)
+        assert not d.approved and "visual: glitch" in d.reason and "scene 2 at 1.5s" in d.reason
+        assert c.get("/api/videos").json()["brands"][0]["videos"][1]["badge"] == "changes requested"
+        r = c.post(url, json={"verdict": "approve", "build_digest": digest, "reviewer": "ann"}, headers=h)
+        assert r.status_code == 201, r.text
+        assert require_approved_build(ledger, "test/beta", digest).reviewer == "ann"
+        assert latest_decision(ledger, "test/beta", digest).publish_digest  # covers the publish settings
+    finally:
+        ledger.close()
+    hist = c.get(url).json()
+    assert [x["verdict"] for x in hist] == ["approve", "request-changes"] and all(x["current"] for x in hist)
+    assert hist[1]["reasons"] == ["visual.glitch"] and hist[1]["scene_index"] == 1
+    assert c.get("/api/videos").json()["brands"][0]["videos"][1]["badge"] == "approved"
+    assert len(c.get("/api/reasons").json()) == 16
+
+
+def test_publish_dry_run_and_job_report_without_5xx(make_client, built):
+    c = make_client(built)
+    h = {"X-CSRF-Token": login(c)}
+    r = c.post("/api/videos/test/beta/publish/dry-run", json={}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "not-approved" and "no review yet" in r.json()["message"]
+    r = c.post("/api/videos/test/beta/publish", json={}, headers=h)
+    assert r.status_code == 202
+    job = r.json()
+    c.app.state.jobs.wait(job["id"], 30)
+    done = c.get(f"/api/jobs/{job['id']}").json()
+    assert done["state"] == "failed" and done["status"] == "not-approved" and done["message"]
+
+
+def test_events_stream_states(make_client, mini):
+    c = make_client(mini)
+    with c.stream("GET", "/api/events?max_events=2") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        text = "".join(r.iter_text())
+    assert text.count("event: state") == 2 and '"video":"test/alpha"' in text
+
+
+def test_broker_delivers_thread_events():
+    import asyncio
+    import threading
+
+    from core.events import Event
+    from server.broker import Broker, BrokerReporter
+
+    async def main():
+        b = Broker()
+        q = b.subscribe()
+        threading.Thread(target=lambda: BrokerReporter(b).emit(Event(type="hit", step="s", video="v"))).start()
+        msg = await asyncio.wait_for(q.get(), 5)
+        b.unsubscribe(q)
+        return msg
+
+    msg = asyncio.run(main())
+    assert msg.event == "build" and json.loads(msg.data)["type"] == "hit"
+
+
+def test_a_save_rebuilds_for_real(make_client, built):
+    """One small real build: edit a narration line, the studio rebuilds through the real engine."""
+    c = make_client(built, real=True)
+    before = digest_of(built)
+    spec = built / "videos" / "test" / "beta.yaml"
+    spec.write_text(spec.read_text().replace("And a second slide to finish.", "And a new second line."))
+    q = c.app.state.queue
+    q.notify_changes([spec])
+    assert q.wait_idle(600)
+    st = c.get("/api/videos/test/beta").json()["summary"]["build"]
+    assert st["state"] == "built", st
+    assert st["build_digest"] == digest_of(built) != before
+    d = c.get("/api/videos/test/beta").json()
+    assert d["scenes"][1]["narration"] == "And a new second line."
