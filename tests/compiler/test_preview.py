@@ -3,7 +3,7 @@ shared with the final profile, the final plan untouched (test_plan.py's snapshot
 from __future__ import annotations
 
 from support import session, write
-from renderers.assemble_ffmpeg import FfmpegAssemble
+from renderers.assemble_ffmpeg import FfmpegAssemble, measure_loudness
 from renderers.base import ffprobe
 from renderers.segment_ffmpeg import FfmpegSegment, x264_args
 from renderers.transition_ffmpeg import FfmpegTransition
@@ -62,6 +62,11 @@ def test_preview_builds_reduced_size_and_shares_narration_keys(mini):
     v = next(st for st in ffprobe(video)["streams"] if st["codec_type"] == "video")
     assert (v["width"], v["height"], v["r_frame_rate"]) == (160, 90, "10/1")
     assert not (mini / "build/test/alpha").exists()
+    # the cheap loudness pass still lands at the brand's level (the final proves it to 0.2 LU); the preview's
+    # audio is mono, which BS.1770 reads 3.01 dB below the same sound on both speakers (how players play it)
+    a = next(st for st in ffprobe(video)["streams"] if st["codec_type"] == "audio")
+    assert a["channels"] == 1
+    assert abs(measure_loudness(video)["integrated_lufs"] + 3.01 + 14.0) <= 1.0
     # the final build reuses the narration the preview made: those steps are cache hits, the frames are not
     rows = {r.step: r.status for r in session(mini).explain(["test/alpha"])}
     assert [st for st, status in rows.items() if "/narration/" in st] and all(
