@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import shutil
 import sys
@@ -31,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from compiler.workspace import Workspace  # noqa: E402
 from core.events import ListReporter  # noqa: E402
 
-WORDS = ["truly", "really", "clearly", "simply", "surely"]
+WORDS = ["truly", "really", "clearly", "simply", "surely", "plainly", "quite", "just", "still", "often"]
 
 
 def copy_project(dst: Path, vid: str, cache: Path | None) -> None:
@@ -57,7 +58,8 @@ def edit_narration(root: Path, ws: Workspace, vid: str, scene: int, n: int) -> s
     m = re.search(pattern, text)
     if m is None:
         raise SystemExit(f"cannot find the narration of scene {scene} in {spec} (is it in a script lock?)")
-    spec.write_text(text[:m.end()] + f" {WORDS[n % len(WORDS)]}" + text[m.end():])
+    # a new text on every run (a reused --cache must not already hold it): two random words
+    spec.write_text(text[:m.end()] + " " + " ".join(random.sample(WORDS, 2)) + text[m.end():])
     return " ".join(words)
 
 
