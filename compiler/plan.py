@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,10 +18,24 @@ from . import catalogue, genvisuals
 from core.errors import SpecError
 from .project import LoadedVideo, OutsideProject, Project, confine, formats_of, lock_path, needs_script, resolve_media
 from .resolve import ENV_PROVIDER, Resolver, llm_config
-from core.spec import Brand, Scene, Video
+from core.spec import Brand, FormatPreset, Scene, Video
 from core.timeline import LEAD_S
 
 CAPTION_SAFE = 0.36  # share of the frame's height kept free at the bottom for burned-in captions
+
+Profile = Literal["final", "preview"]
+PREVIEW_SCALE = 2      # the preview profile renders every format at 1/2 its width and height (1080p -> 540p)
+PREVIEW_MAX_FPS = 30   # ... and at no more than 30 fps
+PREVIEW_DIR = "build/.preview"  # where previews materialize (publish/units.py never reads a dot folder)
+
+
+def preview_format(fmt: FormatPreset) -> FormatPreset:
+    """A format at the preview size: width and height halved (kept even for yuv420p), fps capped."""
+    def half(n: int) -> int:
+        return max(2, round(n / PREVIEW_SCALE / 2) * 2)
+
+    return fmt.model_copy(update={"width": half(fmt.width), "height": half(fmt.height),
+                                  "fps": min(fmt.fps, PREVIEW_MAX_FPS)})
 
 
 class Ref(BaseModel):
@@ -117,10 +131,18 @@ def seed_of(salt: str) -> int:
 
 
 class Compiler:
-    """Compiles one video; its layered settings come from one Resolver (resolve.py)."""
+    """Compiles one video; its layered settings come from one Resolver (resolve.py).
 
-    def __init__(self, project: Project, lv: LoadedVideo, plan: Plan):
+    The `preview` profile (the studio's watch mode) compiles every format at the preview size with cheap
+    encoders, under the step ids `<vid>/preview/<format>/...`, materialized under build/.preview/. Steps that
+    do not depend on the frame (narration, script files, the Remotion bundle, generated stills, HeyGen
+    clips, thumbnails) keep the final profile's ids, params and so keys: a preview costs no work of them
+    that the final render would not reuse. The final profile's plan is the same as before profiles existed."""
+
+    def __init__(self, project: Project, lv: LoadedVideo, plan: Plan, profile: Profile = "final"):
         self.project, self.lv, self.plan = project, lv, plan
+        self.profile: Profile = profile
+        self.encode: dict[str, Any] = {"profile": "preview"} if profile == "preview" else {}
         self.res = Resolver(project, lv)
         self.brand: Brand = self.res.brand
         self.video: Video = self.res.video
@@ -160,6 +182,8 @@ class Compiler:
         for fi, fmt_name in enumerate(formats_of(self.project, lv)):
             fmt = self.project.formats[fmt_name]
             prefix = f"{vid}/{fmt_name}"
+            if self.profile == "preview":
+                fmt, prefix = preview_format(fmt), f"{vid}/preview/{fmt_name}"
             segments = []
             for i, scene in enumerate(script.scenes):
                 segments.append(self.segment(prefix, i, scene, narrations[i], fmt, logo))
@@ -184,10 +208,10 @@ class Compiler:
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
                 "fps": fmt.fps, "loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db,
                 **({"music_volume_db": music[0].volume_db, "music_duck_db": music[0].duck_db} if music else {}),
-                "crossfades": crossfades},
+                "crossfades": crossfades, **self.encode},
                 {"videos": [out(s, "video.mp4") for s in segments], "audios": [out(s, "audio.wav") for s in segments],
                  "music": music[1] if music else None, "transitions": pieces or None}, salt)
-            thumb = self.thumbnail(prefix, title, logo, script)
+            thumb = self.thumbnail(f"{vid}/{fmt_name}", title, logo, script)  # frame-independent: shared by profiles
             meta = make_step(plan, f"{prefix}/metadata", vid, "metadata.youtube", {
                 "title": title, "description": video.description or (script.description or ""),
                 "tags": list(video.tags) + list(script.tags) + list(brand.tags), "footer": brand.description_footer,
@@ -201,7 +225,7 @@ class Compiler:
                      "metadata.json": out(meta, "metadata.json")}
             for name in renderers.get("doc.scriptfiles").outputs:
                 files[name] = out(docs, name)
-            out_dir = f"build/{vid}" + ("" if fi == 0 else f"/{fmt_name}")
+            out_dir = (PREVIEW_DIR if self.profile == "preview" else "build") + f"/{vid}" + ("" if fi == 0 else f"/{fmt_name}")
             formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline))
         steps = [s for s in plan.steps if s not in before]
         generated = script.generated.model_dump(mode="json") if script.generated else None
@@ -244,7 +268,8 @@ class Compiler:
         visual, extra = handler(prefix, i, scene, narration, fmt, logo)
         params.update(extra)
         # IDR frames where crossfades will cut this segment (its start and end boundaries)
-        params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0]})
+        params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0],
+                       **self.encode})
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})
@@ -456,7 +481,8 @@ class Compiler:
             if not tail:
                 continue
             sid = make_step(self.plan, f"{prefix}/transition/{i:02d}", self.lv.id, "transition.ffmpeg", {
-                "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "tail": tail, "head": head},
+                "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "tail": tail, "head": head,
+                **self.encode},
                 {"a": out(segments[i - 1], "video.mp4"), "b": out(segments[i], "video.mp4")})
             crossfades.append({"at": i, "tail": tail, "head": head})
             pieces.append(out(sid, "video.mp4"))
@@ -494,7 +520,9 @@ def pending_reason(project: Project, lv: LoadedVideo) -> str | None:
             "(docs/scripts.md)")
 
 
-def compile_plan(project: Project) -> Plan:
+def compile_plan(project: Project, profile: Profile = "final") -> Plan:
+    """Stage 2 for every video with a script; `profile="preview"` compiles the studio's fast preview
+    (see Compiler), whose plan shares only frame-independent steps (narration first) with the final one."""
     plan = Plan()
     for where, err in project.errors.items():
         plan.errors[where] = err.render()
@@ -504,7 +532,7 @@ def compile_plan(project: Project) -> Plan:
             plan.pending[vid] = why
             continue
         try:
-            plan.videos[vid] = Compiler(project, lv, plan).compile()
+            plan.videos[vid] = Compiler(project, lv, plan, profile).compile()
         except SpecError as exc:
             plan.errors[vid] = exc.render()
         except Exception as exc:  # a bug, or a value no check caught: this video fails, the others compile

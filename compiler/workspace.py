@@ -19,7 +19,7 @@ from core.store import Store
 from .execute import Engine, StepFailed
 from .load import Project, load_project
 from .locks import write_generated_lock
-from .plan import Plan, compile_plan
+from .plan import Plan, Profile, compile_plan
 from .scriptplan import compile_script_plan
 
 
@@ -167,7 +167,7 @@ class Workspace:
         self.store = Store(settings.cache)
         self._tally = _Tally()
         self._project: Project | None = None
-        self._plan: Plan | None = None
+        self._plans: dict[str, Plan] = {}
         self._engines: dict[int, Engine] = {}
 
     @classmethod
@@ -181,11 +181,13 @@ class Workspace:
             self._project = load_project(self.root)
         return self._project
 
-    def plan(self) -> Plan:
-        """Stage 2: every video with a script, compiled once (call `reload()` after the specs change)."""
-        if self._plan is None:
-            self._plan = compile_plan(self.project)
-        return self._plan
+    def plan(self, profile: Profile = "final") -> Plan:
+        """Stage 2: every video with a script, compiled once per profile (call `reload()` after the specs
+        change). `preview` is the studio's fast preview: reduced size, cheap encoders, its own step ids and
+        keys, materialized under build/.preview/; its narration steps are the final plan's (shared keys)."""
+        if profile not in self._plans:
+            self._plans[profile] = compile_plan(self.project, profile)
+        return self._plans[profile]
 
     @property
     def engine(self) -> Engine:
@@ -202,7 +204,7 @@ class Workspace:
 
     def reload(self) -> None:
         """Forget the loaded specs and plans (a script lock was written, a spec was edited)."""
-        self._project, self._plan, self._engines = None, None, {}
+        self._project, self._plans, self._engines = None, {}, {}
 
     def _spec_ids(self) -> set[str]:
         """Every video id with a spec file, loaded or broken (what stage 1 selects from)."""
@@ -211,13 +213,14 @@ class Workspace:
     def emit(self, type: EventType, **fields) -> None:
         self.reporter.emit(Event(type=type, **fields))
 
-    def announce(self, targets: Sequence[str] | None = None) -> list[str]:
+    def announce(self, targets: Sequence[str] | None = None, profile: Profile = "final") -> list[str]:
         """The step ids of the selected videos (closure order), after telling the reporter how many there are and
         which declared fallbacks they use (warnings are never silent). doit calls this before its sub-tasks run."""
-        plan = self.plan()
+        plan = self.plan(profile)
         vids = [v for v in select_targets(plan, targets) if v in plan.videos]
         ids = plan.closure([sid for v in vids for sid in plan.videos[v].steps])
-        self.emit("plan", total=len(ids), detail=f"build: {len(ids)} step(s) for {len(vids)} video(s)")
+        what = "build" if profile == "final" else profile
+        self.emit("plan", total=len(ids), detail=f"{what}: {len(ids)} step(s) for {len(vids)} video(s)")
         for v in vids:
             for text in plan.warnings.get(v, []):
                 self.emit("warning", video=v, detail=text)
@@ -275,20 +278,22 @@ class Workspace:
                 self.emit("finished", detail=result.summary())
         return result
 
-    def build(self, targets: Sequence[str] | None = None, jobs: int = 1) -> BuildResult:
+    def build(self, targets: Sequence[str] | None = None, jobs: int = 1, profile: Profile = "final") -> BuildResult:
         """Stage 1 (script locks) then stage 2 (the videos): every selected video is built, failed or pending;
-        a failure never stops the other videos."""
+        a failure never stops the other videos. `profile="preview"` builds the fast preview instead, into
+        build/.preview/<brand>/<slug>/ (VideoOutcome.folders names it)."""
         t0 = time.perf_counter()
         select_targets(self._spec_ids(), targets)  # an unknown target fails before anything runs
         script = self._script_stage(targets, jobs, reroll=False, announce=False)
-        plan = self.plan()
+        plan = self.plan(profile)
+        engine = self.engine_for(plan)
         result = BuildResult(script=script if (script.written or script.failed) else None)
         selected = select_targets(plan, targets)
         result.errors = {w: t for w, t in sorted(plan.errors.items())
                          if (w in selected if _is_video_id(w) else not targets)}
         mark = len(self._tally.events)
-        ids = self.announce(targets)
-        failed = self.engine.build(ids, jobs=jobs) if ids else {}
+        ids = self.announce(targets, profile)
+        failed = engine.build(ids, jobs=jobs) if ids else {}
         result.failed_steps = failed
         for vid in selected:
             if vid in plan.videos:
@@ -298,7 +303,7 @@ class Workspace:
                     outcome = VideoOutcome(video=vid, status="failed", error=first)
                 else:
                     try:
-                        written = self.engine.materialize(vid)
+                        written = engine.materialize(vid)
                         folders = sorted({self.project.display(p.parent) for p in written if p.name == "manifest.json"})
                         outcome = VideoOutcome(video=vid, status="built", folders=folders)
                     except StepFailed as exc:
@@ -326,24 +331,26 @@ class Workspace:
         self.emit("finished", seconds=result.seconds, detail=result.summary())
         return result
 
-    def explain(self, targets: Sequence[str] | None = None) -> list[ExplainRow]:
+    def explain(self, targets: Sequence[str] | None = None, profile: Profile = "final") -> list[ExplainRow]:
         """Per step of the selected videos: hit, or miss and which input changed, or pending behind a miss."""
-        plan = self.plan()
+        plan = self.plan(profile)
         vids = [v for v in select_targets(plan, targets) if v in plan.videos]
-        rows = self.engine.explain([sid for v in vids for sid in plan.videos[v].steps])
+        rows = self.engine_for(plan).explain([sid for v in vids for sid in plan.videos[v].steps])
         return [ExplainRow(**r) for r in rows]
 
     def gc(self, dry_run: bool = False) -> GcResult:
         """Keep what the current specs need (every step key computable from the plan, and the script steps
-        that generated locks point at); refuse while a spec has errors, so a typo never costs cached work."""
+        that generated locks point at; the studio's previews count as needed too); refuse while a spec has errors,
+        so a typo never costs cached work."""
         plan = self.plan()
         if plan.errors:
             return GcResult(dry_run=dry_run, refused=sorted(plan.errors))
-        engine = self.engine
         live = set()
-        for sid in plan.closure(list(plan.steps)):
-            if engine.is_done(sid):
-                live.add(engine.key(sid)[0])
+        for p in (plan, self.plan("preview")):
+            engine = self.engine_for(p)
+            for sid in p.closure(list(p.steps)):
+                if engine.is_done(sid):
+                    live.add(engine.key(sid)[0])
         live |= {lv.script.generated.key for lv in self.project.videos.values()
                  if lv.script is not None and lv.script.generated is not None}
         res = self.store.gc(live, dry_run=dry_run)

@@ -77,7 +77,8 @@ def discover(root: Path) -> list[str]:
     for manifest in sorted(build.glob("*/*/*/manifest.json")):
         d = manifest.parent
         keys.append(f"{d.parent.parent.name}/{d.parent.name}@{d.name}")
-    return sorted(k for k in keys if UNIT_RE.match(k))
+    # dot folders are not units: build/.preview/ holds the studio's previews, never published
+    return sorted(k for k in keys if UNIT_RE.match(k) and not k.startswith("."))
 
 
 def _read_json(path: Path, key: str) -> dict:

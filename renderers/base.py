@@ -13,15 +13,31 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from core.errors import StepError
 
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ProfileParams(Params):
+    """Params of a renderer with a cheaper `preview` mode (the studio's fast preview: x264 ultrafast, a single
+    loudness pass). `profile` is left out of the resolved params while it is "final", so a final step's params,
+    and with them its action key, are exactly those from before the field existed; a preview step carries
+    `"profile": "preview"` and so never shares a key (or a cache entry) with a final one."""
+
+    profile: Literal["final", "preview"] = "final"
+
+    @model_serializer(mode="wrap")
+    def _final_is_implicit(self, handler):
+        data = handler(self)
+        if self.profile == "final" and isinstance(data, dict):
+            data.pop("profile", None)
+        return data
 
 
 @dataclass

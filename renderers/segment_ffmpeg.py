@@ -14,7 +14,7 @@ from pydantic import Field
 
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
-from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
+from .base import Context, ProfileParams, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
 from ._lib.caption_text import ass_text, cues, wrap
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
@@ -22,8 +22,14 @@ X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv
         "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
 
 
-def x264_args(fps: int) -> list[str]:
-    return X264 + ["-r", str(fps), "-g", str(fps * 2), "-fps_mode", "cfr"]
+# the preview profile: same stream layout (so pieces still join by stream copy), a fraction of the encoding work
+X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_fmt", "yuv420p", "-profile:v", "high",
+                "-level:v", "4.2", "-x264-params", "threads=2:scenecut=0:open-gop=0",
+                "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+
+
+def x264_args(fps: int, profile: str = "final") -> list[str]:
+    return (X264_PREVIEW if profile == "preview" else X264) + ["-r", str(fps), "-g", str(fps * 2), "-fps_mode", "cfr"]
 
 
 def split_args(frames: int, head: int, tail: int) -> list[str]:
@@ -94,7 +100,7 @@ class FfmpegSegment(Renderer):
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
 
-    class Params(Params):
+    class Params(ProfileParams):
         width: int
         height: int
         fps: int
@@ -156,7 +162,7 @@ class FfmpegSegment(Renderer):
                      p.caption_color, p.caption_accent)
             chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
-        run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)] + x264_args(p.fps)
+        run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)] + x264_args(p.fps, p.profile)
                    + split_args(frames, p.split_head, p.split_tail)
                    + [str(ctx.out("video.mp4").absolute())], what="encoding the scene", progress=ctx.progress,
                    total_s=frames / p.fps, cwd=ctx.scratch)

@@ -23,6 +23,9 @@ def test_samples_validate_and_meet_the_brief():
     formats = [f for lv in project.videos.values() for f in ([lv.spec.model.format] if isinstance(lv.spec.model.format, str) else (lv.spec.model.format or []))]
     recipes = [lv.spec.model.recipe for lv in project.videos.values()]
     assert "short" in formats or "short" in recipes
+    # every visual kind the studio shows has a sample, Remotion included (cosmos/moon-phases-short)
+    kinds = {sc.visual.kind for lv in project.videos.values() if lv.script for sc in lv.script.scenes}
+    assert {"slide", "image", "clip", "manim", "remotion"} <= kinds, kinds
 
 
 def test_readme_brand_example_is_a_valid_brand():
