@@ -24,20 +24,16 @@ from ..broker import Broker, BrokerReporter
 from .schemas import VideoState
 from .watch import affected_videos
 
-# >>> PREVIEW PROFILE SWITCH (the one place): once `Workspace.build(targets, jobs, profile="preview")` lands,
-# make this ("preview", "final"): every save then builds the fast preview first and the final render behind it
-# (a newer save supersedes the queued final). Until then a save builds the final profile only.
-SAVE_PROFILES: tuple[str, ...] = ("final",)
+# Every save builds the fast preview first (half size, x264 ultrafast: build/.preview/) and the final render
+# behind it, one after the other (they share the narration steps); a newer save supersedes the queued final.
+SAVE_PROFILES: tuple[str, ...] = ("preview", "final")
 
 BuildFn = Callable[[Workspace, str, str], BuildResult]
 
 
 def default_build(ws: Workspace, video: str, profile: str) -> BuildResult:
-    """The real build: the same engine and cache as `doit build`. `profile` is passed on only when it is not the
-    default, so this works before and after the preview profile exists."""
-    if profile == "final":
-        return ws.build([video], jobs=1)
-    return ws.build([video], jobs=1, profile=profile)  # type: ignore[call-arg]
+    """The real build: the same engine and cache as `doit build`, in the preview or the final profile."""
+    return ws.build([video], jobs=1, profile=profile)
 
 
 def read_build_digest(build_root: Path, video: str) -> str:
