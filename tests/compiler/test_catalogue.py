@@ -48,5 +48,5 @@ def test_manim_templates_and_prompts_are_listed_once(tmp_path):
     assert [p.name for p in catalogue.manim_template_files(tmp_path)] == ["a.py", "b.py"]
     assert catalogue.manim_templates(tmp_path / "nowhere") == []
     # the prompt names come from the script.llm renderer's declared inputs
-    assert catalogue.prompt_names() == ("system", "create", "process", "repair", "shorten")
+    assert catalogue.prompt_names() == ("system", "create", "process", "repair", "shorten", "continue")
     assert catalogue.prompt_path("system") == "recipes/prompts/system.md.j2"

@@ -49,8 +49,8 @@ def model_yaml(root: Path, folder: Path, **extra) -> str:
 
 def test_draws_with_the_local_model_on_cpu(mini, sd_model):
     s = setup(mini, model_yaml(mini, sd_model))
-    step = s.plan.steps[SID]
-    assert step.kind == "image.diffusers" and not s.plan.warnings
+    step = s.plan().steps[SID]
+    assert step.kind == "image.diffusers" and not s.plan().warnings
     assert step.params["prompt"] == "a galaxy over a lake, oil painting"  # brand style words appended
     files = [r.file for r in step.inputs["model"]]
     assert files[0].endswith("model_index.json")
@@ -113,7 +113,7 @@ def test_variant_weights_are_chosen_like_diffusers(tmp_path, sd_model):
 def test_generated_still_becomes_a_ken_burns_segment(mini, sd_model):
     s = setup(mini, model_yaml(mini, sd_model))
     seg = "test/gen/tiny/segment/00"
-    assert s.plan.steps[seg].params["motion"] == "zoom_in" and s.plan.steps[seg].params["visual_type"] == "image"
+    assert s.plan().steps[seg].params["motion"] == "zoom_in" and s.plan().steps[seg].params["visual_type"] == "image"
     m, _ = built(s, seg)
     info = ffprobe(s.store.blob_path(m["outputs"]["video.mp4"]["digest"]))
     v = next(x for x in info["streams"] if x["codec_type"] == "video")
@@ -137,10 +137,10 @@ def test_fallback_media_is_recorded_in_the_manifest(mini):
     Image.new("RGB", (160, 90), (10, 20, 60)).save(lib / "lake-galaxy.jpg")
     Image.new("RGB", (160, 90), (200, 120, 40)).save(lib / "desert.jpg")
     s = setup(mini, "images: {fallback: media, library: media/stills, style: night}\n")
-    assert s.plan.steps[SID].kind == "image.fallback"
-    warning, = s.plan.warnings["test/gen"]
+    assert s.plan().steps[SID].kind == "image.fallback"
+    warning, = s.plan().warnings["test/gen"]
     assert "declared fallback 'media'" in warning and "lake-galaxy.jpg" in warning and "no images.model" in warning
-    ids = s.plan.videos["test/gen"].steps
+    ids = s.plan().videos["test/gen"].steps
     assert s.engine.build(ids) == {}
     s.engine.materialize("test/gen")
     manifest = json.loads((mini / "build/test/gen/manifest.json").read_text())

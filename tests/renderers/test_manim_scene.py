@@ -155,7 +155,7 @@ def test_user_scene_file_through_the_pipeline(manim_project):
     s, failed, executed = build_all(manim_project)
     assert failed == {}
     assert "test/manim/tiny/manim/00" in executed and "test/manim/tiny/manim/01" in executed
-    step = s.plan.steps["test/manim/tiny/manim/00"]
+    step = s.plan().steps["test/manim/tiny/manim/00"]
     assert step.inputs["source"].file == "videos/test/scenes/glow.py" and step.params["scene"] == "Glow"
     video = manim_project / "build/test/manim/video.mp4"
     tl = json.loads((manim_project / "build/test/manim/manifest.json").read_text())
@@ -183,7 +183,7 @@ def test_a_failing_user_scene_is_a_step_error_with_its_line(manim_project):
 def test_template_params_are_checked_with_positions(manim_project):
     write(manim_project / "videos/test/manim.yaml", VIDEO.replace("params: {title: Hello}", "params: {titel: Hello}")
           .replace("scene: Glow", "scene: Glowing"))
-    errors = session(manim_project).plan.errors["test/manim"]
+    errors = session(manim_project).plan().errors["test/manim"]
     assert ("videos/test/manim.yaml:7:58: scenes[1].visual.params.titel: unknown field "
             "(template title_card takes: title, subtitle, kicker)") in errors
     assert "videos/test/manim.yaml:7:57: scenes[1].visual.params.title: required field is missing (template title_card)" in errors

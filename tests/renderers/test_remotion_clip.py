@@ -50,7 +50,7 @@ def remotion_project(mini):
 
 
 def test_plan_shares_one_bundle_keyed_by_every_source(remotion_project):
-    steps = session(remotion_project).plan.steps
+    steps = session(remotion_project).plan().steps
     bundle = steps["test/rem/remotion/bundle"]
     files = [r.file for r in bundle.inputs["sources"]]
     assert "recipes/remotion/src/Root.tsx" in files and "recipes/remotion/package-lock.json" in files
@@ -62,7 +62,7 @@ def test_plan_shares_one_bundle_keyed_by_every_source(remotion_project):
 
 def test_unknown_composition_is_a_spec_error(remotion_project):
     write(remotion_project / "videos/test/rem.yaml", VIDEO.replace("composition: KineticList", "composition: Kinetic"))
-    errors = session(remotion_project).plan.errors["test/rem"]
+    errors = session(remotion_project).plan().errors["test/rem"]
     assert "videos/test/rem.yaml:7:43: scenes[1].visual.composition: unknown Remotion composition 'Kinetic'" in errors
 
 

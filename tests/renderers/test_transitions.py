@@ -54,7 +54,7 @@ def mean(frame) -> np.ndarray:
 
 
 def test_plan_has_a_step_per_crossfade_and_splits_only_the_touched_edges(fades):
-    plan = session(fades).plan
+    plan = session(fades).plan()
     steps = plan.steps
     assert sorted(s for s in steps if "/transition/" in s) == ["test/fades/tiny/transition/01", "test/fades/tiny/transition/02"]
     t1 = steps["test/fades/tiny/transition/01"]
@@ -74,7 +74,7 @@ def test_transition_layers_brand_recipe_video_scene(fades):
     text = VIDEO.replace("    transition: crossfade\n", "").replace("  - narration: A hard cut ends it.\n",
                                                                "  - narration: A hard cut ends it.\n    transition: cut\n")
     write(fades / "videos/test/fades.yaml", text)
-    steps = session(fades).plan.steps
+    steps = session(fades).plan().steps
     assert sorted(s for s in steps if "/transition/" in s) == ["test/fades/tiny/transition/01", "test/fades/tiny/transition/02"]
 
 

@@ -48,9 +48,9 @@ def video_model(root: Path, folder: Path, **extra) -> str:
 def test_animates_a_still_into_a_looping_clip(mini, models):
     s = setup(mini, SLIDES + video_model(mini, models["svd"]))
     sid = "test/moving/genclip/00"
-    step = s.plan.steps[sid]
+    step = s.plan().steps[sid]
     assert step.kind == "video.diffusers" and step.inputs["image"].file == "videos/test/media/pic.png"
-    seg = s.plan.steps["test/moving/tiny/segment/00"]
+    seg = s.plan().steps["test/moving/tiny/segment/00"]
     assert seg.params["visual_type"] == "video" and seg.params["loop"] is True
     assert seg.inputs["visual"].step == sid
     assert s.engine.build([seg.id]) == {}
@@ -87,7 +87,7 @@ def test_same_seed_same_clip(mini, tmp_path, models):
 def test_generated_image_then_animated(mini, models):
     images = "images: " + json.dumps({"model": into_project(mini, models["sd"]), "steps": 1, "guidance": 1.0}) + "\n"
     s = setup(mini, images + video_model(mini, models["svd"], boomerang=False))
-    clip = s.plan.steps["test/moving/genclip/01"]
+    clip = s.plan().steps["test/moving/genclip/01"]
     assert clip.inputs["image"].step == "test/moving/genimage/01" and clip.params["prompt"] == "clouds over a ridge"
     assert s.engine.build([clip.id]) == {}
     m = s.store.get_manifest(s.engine.key(clip.id)[0])
@@ -99,15 +99,15 @@ def test_without_a_video_model_stills_get_ken_burns_and_a_warning(mini):
     lib.mkdir()
     Image.new("RGB", (64, 36), (1, 2, 3)).save(lib / "ridge.png")
     s = setup(mini, "images: {fallback: media, library: media/stills}\n")
-    assert not any(st.kind == "video.diffusers" for st in s.plan.steps.values())
-    seg = s.plan.steps["test/moving/tiny/segment/00"]
+    assert not any(st.kind == "video.diffusers" for st in s.plan().steps.values())
+    seg = s.plan().steps["test/moving/tiny/segment/00"]
     assert seg.params["visual_type"] == "image" and seg.params["motion"] == "zoom_in"
-    warnings = s.plan.warnings["test/moving"]
+    warnings = s.plan().warnings["test/moving"]
     assert sum("has no video_model" in w for w in warnings) == 2
     assert any("scenes[0].visual.animate" in w for w in warnings)
 
 
 def test_a_configured_but_missing_video_model_is_a_spec_error(mini, tmp_path):
     s = setup(mini, SLIDES + video_model(mini, tmp_path / "nowhere"))
-    err = s.plan.errors["test/moving"]
+    err = s.plan().errors["test/moving"]
     assert "video_model is unusable" in err and "not found" in err and "scenes[0].visual.animate" in err
