@@ -79,15 +79,11 @@ def check_pixels(f: Path, ref: str, p: Positions, at: tuple) -> list[Diagnostic]
 
 
 def check_text(project: Project, ref: str, p: Positions, at: tuple, base: Path, what: str) -> list[Diagnostic]:
+    diags = check_file(project, ref, p, at, base, what)
+    if diags:
+        return diags
     try:
-        f = resolve_media(base, ref, project)
-    except OutsideProject as exc:
-        return [p.diag(at, f"{what} file {exc}", category="media")]
-    if not f.is_file():
-        return [p.diag(at, f"{what} file '{ref}' not found (paths are relative to {project.display(base)}/)",
-                       category="media")]
-    try:
-        f.read_text(encoding="utf-8")
+        resolve_media(base, ref, project).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return [p.diag(at, f"{what} file '{ref}' is not UTF-8 text (give text or markdown)", category="media")]
     except OSError as exc:
@@ -131,7 +127,7 @@ def check_file(project: Project, ref: str | None, p: Positions, at: tuple, base:
     try:
         f = resolve_media(base, ref, project)
     except OutsideProject as exc:
-        return [p.diag(at, f"{what} {exc}", category="media")]
+        return [p.diag(at, f"{what} file {exc}", category="media")]
     if not f.is_file():
         return [p.diag(at, f"{what} file '{ref}' not found (paths are relative to {project.display(base)}/)",
                        category="media")]
