@@ -46,6 +46,8 @@ class VideoSummary(BaseModel):
     review: ReviewBadge = Field(default_factory=ReviewBadge)
     published: PublishBadge | None = None
     badge: str = ""         # the one word the home page shows
+    shown: Literal["final", "preview", ""] = ""  # which build the player shows: the preview while it is newer
+    preview_label: str = ""  # e.g. "preview (540p)" when the preview is shown
 
 
 class BrandSummary(BaseModel):
@@ -86,8 +88,9 @@ class VideoDetail(BaseModel):
     summary: VideoSummary
     unit: str = ""                      # the publish unit of the first format
     formats: list[str] = Field(default_factory=list)
-    video_url: str = ""
+    video_url: str = ""                 # the shown build's video (summary.shown: the final or the preview)
     captions_url: str = ""              # WebVTT
+    final_url: str = ""                 # the final build's video, when there is one
     scenes: list[SceneView] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
     assets: dict[str, str] = Field(default_factory=dict)  # file -> sha256

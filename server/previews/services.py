@@ -10,6 +10,7 @@ recovers (the store's writes are atomic: a killed build leaves only tmp/ garbage
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -41,6 +42,15 @@ def read_build_digest(build_root: Path, video: str) -> str:
         return json.loads((build_root / video / "manifest.json").read_text()).get("build_digest", "")
     except (OSError, ValueError, AttributeError):
         return ""
+
+
+def mark_final_landed(build_root: Path, video: str) -> None:
+    """A final build landed: its manifest becomes newer than any preview (views.shown_build compares the two), even
+    when the final on disk did not change (a save reverted before the final of the edit ran)."""
+    try:
+        os.utime(build_root / video / "manifest.json")
+    except OSError:
+        pass
 
 
 class StateBook:
@@ -275,6 +285,8 @@ class BuildQueue:
             if vid in result.errors:
                 self.book.update(vid, state="error", error=result.errors[vid], fraction=None, build_digest=digest)
             elif status == "built":
+                if profile == "final":
+                    mark_final_landed(self.settings.build, vid)
                 self.book.update(vid, state="built", error="", fraction=None, stale=bool(rest),
                                  build_digest=digest)
             else:
