@@ -41,7 +41,7 @@
   function seekButtons() { return Array.from(document.querySelectorAll(".seek")); }
 
   function fmtTime(t) {
-    const s = Math.round(t || 0);
+    const s = Math.floor(t || 0);
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
