@@ -191,6 +191,7 @@ def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None,
     if final is not None:
         d.formats = sorted(k.partition("@")[2] or (final.format or "") for k in discover(build_root.parent)
                            if k.partition("@")[0] == video)
+    d.last_build = book.last_build(video)
     if ws is not None and state.state != "error":
         try:
             d.explain = [ExplainView(**r.model_dump())

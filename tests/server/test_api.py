@@ -118,6 +118,15 @@ def test_a_save_rebuilds_for_real(make_client, built):
     assert [p for v, p, _ in q.stats.history] == ["preview", "final"]
     assert (built / "build" / ".preview" / "test" / "beta" / "video.mp4").is_file()
     assert d["summary"]["shown"] == "final" and d["video_url"].startswith("/files/test/beta/video.mp4")
+    lb = d["last_build"]  # what changed (explain misses before the build) and the build's log
+    assert lb["profiles"] == ["preview", "final"] and lb["state"] == "built" and lb["finished_at"]
+    narr = [c for c in lb["changes"] if c["input"] == "narration"]
+    assert narr and narr[0]["scene"] == 1 and "And a new second line." in narr[0]["why"], lb["changes"]
+    assert all(c["scene"] in (None, 1) for c in lb["changes"]), lb["changes"]
+    assert "--- preview build" in lb["log"] and "--- final build" in lb["log"]
+    assert any(line.startswith("executed") and "narration/01" in line for line in lb["log"])
+    page = c.get("/videos/test/beta").text
+    assert "What changed" in page and "scene 2 · narration" in page and "Build log" in page
 
 
 def test_the_preview_is_shown_while_newer_than_the_final(make_client, built):
@@ -157,3 +166,14 @@ def test_the_preview_is_shown_while_newer_than_the_final(make_client, built):
     assert badge(VideoSummary(video="test/beta", brand="test", slug="beta", shown="preview",
                               build=VideoState(video="test/beta", state="built"))) == "preview"
     assert d["summary"]["thumbnail"].startswith("/files/.preview/test/beta/thumbnail.jpg")
+
+
+def test_change_of_names_scene_and_input():
+    from server.previews.services import change_of
+
+    assert change_of("test/beta/preview/tiny/slide/01", "test/beta", "params.title: A -> B").model_dump() == {
+        "step": "test/beta/preview/tiny/slide/01", "scene": 1, "input": "slide", "why": "params.title: A -> B"}
+    assert change_of("test/beta/narration/00", "test/beta", "x").scene == 0
+    c = change_of("test/beta/scriptfiles", "test/beta", "params.scenes[1].narration: a -> b")
+    assert c.scene is None and c.input == "scriptfiles"
+    assert change_of("test/beta/tiny/thumbnail", "test/beta", "").input == "thumbnail"

@@ -65,6 +65,22 @@
     }));
   }
 
+  function renderLastBuild(lb) {
+    const box = document.getElementById("lastbuild");
+    if (!box || !lb) return;
+    box.hidden = false;
+    document.getElementById("lb-when").textContent = "last build: " + lb.profiles.join(" + ") + ", " + lb.state;
+    const items = lb.changes.map((c) => {
+      const li = el("li");
+      li.append(el("span", "where", (c.scene !== null ? "scene " + (c.scene + 1) + " · " : "") + c.input), " ",
+                el("code", "", c.why));
+      return li;
+    });
+    if (!items.length) items.push(el("li", "muted", "Nothing changed: every step came from the cache."));
+    document.getElementById("changes").replaceChildren(...items);
+    document.getElementById("buildlog").textContent = lb.log.join("\n");
+  }
+
   // Show the build the API says is current: the same URL keeps playing; a new one replaces the source, keeping
   // the time when the new video is long enough (an edit rarely moves what the viewer was looking at).
   function applyDetail(d) {
@@ -84,6 +100,7 @@
       pub.hidden = false;
       const a = pub.querySelector("a"); a.href = s.published.url; a.textContent = s.published.url;
     }
+    renderLastBuild(d.last_build);
     if (!player || !d.video_url || player.getAttribute("src") === d.video_url) return;
     const t = player.currentTime, playing = !player.paused && !player.ended, first = !player.getAttribute("src");
     player.querySelectorAll("track").forEach((tr) => tr.remove());
@@ -148,7 +165,7 @@
         const note = document.querySelector("[data-building]");
         if (note) note.textContent = (st.state === "queued" || st.state === "building") ? ": building…" : "";
         // a build finished (the preview, then the final): show what the API now says is current, no reload
-        if (st.state === "built" && before && before.state !== "built") refreshDetail();
+        if ((st.state === "built" || st.state === "failed") && before && before.state !== st.state) refreshDetail();
       } else if (!current && st.state === "built" && before && before.state === "building") {
         location.reload();
       }
