@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -62,7 +63,21 @@ def change_of(step: str, video: str, why: str) -> ChangeView:
     parts = [p for p in rest.split("/") if p != "preview"]
     scene = int(parts[-1]) if len(parts) >= 2 and parts[-1].isdigit() else None
     name = parts[-2] if scene is not None else (parts[-1] if parts else "")
-    return ChangeView(step=step, scene=scene, input=name, why=why)
+    return ChangeView(step=step, scene=scene, input=name, why=_short_why(why))
+
+
+_DIGEST = r"[0-9a-f]{8,}(?:\.\.\.[0-9a-f]+)?"
+_DIGEST_CHANGE = re.compile(rf"^([\w.\[\]]+): {_DIGEST} -> {_DIGEST}$")
+
+
+def _short_why(why: str) -> str:
+    """`inputs.audio: c778...4fb -> 18df...5d9` (an upstream output or a media file changed) reads as
+    `inputs.audio changed`; parameter changes stay as explain wrote them (`params.text: old -> new`)."""
+    parts = []
+    for part in why.split("; "):
+        m = _DIGEST_CHANGE.match(part)
+        parts.append(f"{m.group(1)} changed" if m else part)
+    return "; ".join(parts)
 
 
 def log_line(event: Event) -> str:

@@ -177,3 +177,7 @@ def test_change_of_names_scene_and_input():
     c = change_of("test/beta/scriptfiles", "test/beta", "params.scenes[1].narration: a -> b")
     assert c.scene is None and c.input == "scriptfiles"
     assert change_of("test/beta/tiny/thumbnail", "test/beta", "").input == "thumbnail"
+    why = "inputs.audio: c7782fb3b6...4c4fb -> c9e21ded28...a134; inputs.timings[1]: 1b321fb2e1...6dae3 -> d23924f73d...d4da"
+    assert change_of("test/beta/tiny/segment/01", "test/beta", why).why == "inputs.audio changed; inputs.timings[1] changed"
+    assert change_of("test/beta/narration/01", "test/beta", "params.text: a -> b").why == "params.text: a -> b"
+    assert change_of("test/beta/narration/01", "test/beta", "params.text: cafe -> face").why == "params.text: cafe -> face"

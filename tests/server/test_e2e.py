@@ -153,6 +153,7 @@ def test_studio_end_to_end(built, tmp_path, youtube):
             expect(page.locator("#shown")).to_be_visible()
             expect(page.locator(".scenes .narr").first).to_have_text("Beta has one slide, now with a longer line to hear.")
             assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
+            page.screenshot(path=str(SHOTS / "preview-1280.png"))
 
             # the preview plays (currentTime advances); the final replaces it when it lands, still no reload
             page.evaluate("const v = document.getElementById('player'); v.muted = true; v.play().catch(() => {})")

@@ -101,6 +101,10 @@
       const a = pub.querySelector("a"); a.href = s.published.url; a.textContent = s.published.url;
     }
     renderLastBuild(d.last_build);
+    const dur = document.getElementById("duration");
+    if (dur && s.duration_s !== null) dur.textContent = fmtTime(s.duration_s);
+    const bd = document.getElementById("build-digest");
+    if (bd) bd.textContent = s.build.build_digest.slice(0, 12);
     if (!player || !d.video_url || player.getAttribute("src") === d.video_url) return;
     const t = player.currentTime, playing = !player.paused && !player.ended, first = !player.getAttribute("src");
     player.querySelectorAll("track").forEach((tr) => tr.remove());
