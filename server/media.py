@@ -1,8 +1,9 @@
 """Files by digest and from build/, with HTTP Range (browsers seek in a <video> with 206 responses).
 
-`/media/<sha256>` serves a cache blob by its digest; `/files/<brand>/<slug>/<name>` serves a file of a build,
-only from build/: `..`, encoded dots, absolute paths and symlinks that lead out of build/ all answer 404,
-exactly like a file that does not exist. The ETag is the file's sha256 (the blob's name, or a digest
+`/media/<sha256>` serves a cache blob by its digest; `/files/<brand>/<slug>/<name>` serves a file of a build and
+`/files/.preview/<brand>/<slug>/<name>` one of the studio's preview (build/.preview/), only from build/: `..`,
+encoded dots, absolute paths and symlinks that lead out of build/ all answer 404, exactly like a file that does
+not exist. The ETag is the file's sha256 (the blob's name, or a digest
 memoised per inode and mtime), so a rebuilt file is a new entity.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Stream
 
 from core.store import Store, file_digest
+from .ids import video_id
 
 CHUNK = 256 * 1024
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -178,7 +180,25 @@ class MediaController(Controller):
     @get("/files/{brand:str}/{slug:str}/{name:path}", sync_to_thread=True)
     def files(self, request: Request, brand: str, slug: str, name: str, build_root: Path,
               digests: DigestMemo) -> Response:
-        # Litestar's path parameter starts with "/"; anything else empty, "..", absolute or encoded is refused
-        # part by part, and the resolved file must still lie inside build/.
-        path = build_file(build_root, [brand, slug, *name[1:].split("/")] if name.startswith("/") else [brand, slug, *name.split("/")])
-        return send_file(request, path, etag=digests.digest(path), content_type=type_of(path), immutable=False)
+        """A file of a final build: build/<brand>/<slug>/<name>."""
+        return _serve(request, build_root, [], brand, slug, name, digests)
+
+    @get("/files/.preview/{brand:str}/{slug:str}/{name:path}", sync_to_thread=True)
+    def preview_files(self, request: Request, brand: str, slug: str, name: str, build_root: Path,
+                      digests: DigestMemo) -> Response:
+        """A file of the studio's preview: build/.preview/<brand>/<slug>/<name>."""
+        return _serve(request, build_root, [PREVIEW_FOLDER], brand, slug, name, digests)
+
+
+PREVIEW_FOLDER = ".preview"
+
+
+def _serve(request: Request, build_root: Path, prefix: list[str], brand: str, slug: str, name: str,
+           digests: DigestMemo) -> Response:
+    # brand and slug must be video-id parts (so no dot folder such as .preview is reachable as a "brand"); Litestar's
+    # path parameter starts with "/"; anything else empty, "..", absolute or encoded is refused part by part, and
+    # the resolved file must still lie inside build/.
+    video_id(brand, slug)
+    rest = name[1:] if name.startswith("/") else name
+    path = build_file(build_root, [*prefix, brand, slug, *rest.split("/")])
+    return send_file(request, path, etag=digests.digest(path), content_type=type_of(path), immutable=False)

@@ -27,7 +27,7 @@ def _context(request: Request) -> dict:
 def fmt_time(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    m, s = divmod(int(round(seconds)), 60)
+    m, s = divmod(int(seconds), 60)  # floored, like the player's clock and YouTube's chapters
     return f"{m}:{s:02d}"
 
 

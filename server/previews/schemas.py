@@ -46,6 +46,8 @@ class VideoSummary(BaseModel):
     review: ReviewBadge = Field(default_factory=ReviewBadge)
     published: PublishBadge | None = None
     badge: str = ""         # the one word the home page shows
+    shown: Literal["final", "preview", ""] = ""  # which build the player shows: the preview while it is newer
+    preview_label: str = ""  # e.g. "preview (540p)" when the preview is shown
 
 
 class BrandSummary(BaseModel):
@@ -82,18 +84,39 @@ class ExplainView(BaseModel):
     why: str = ""
 
 
+class ChangeView(BaseModel):
+    """One input that changed since the previous build (an explain miss): which scene, which step, what."""
+    step: str
+    scene: int | None = None  # 0-based scene index, when the step belongs to one scene
+    input: str = ""           # the step's kind of input: narration, slide, segment, scriptfiles, ...
+    why: str = ""             # e.g. "params.text: old -> new"
+
+
+class BuildLogView(BaseModel):
+    """The last build of a video as the studio ran it (a save's preview then final): what changed, and its log."""
+    video: str
+    profiles: list[str] = Field(default_factory=list)
+    state: str = "building"   # building | built | failed | error
+    started_at: float = 0.0
+    finished_at: float | None = None
+    changes: list[ChangeView] = Field(default_factory=list)
+    log: list[str] = Field(default_factory=list)
+
+
 class VideoDetail(BaseModel):
     summary: VideoSummary
     unit: str = ""                      # the publish unit of the first format
     formats: list[str] = Field(default_factory=list)
-    video_url: str = ""
+    video_url: str = ""                 # the shown build's video (summary.shown: the final or the preview)
     captions_url: str = ""              # WebVTT
+    final_url: str = ""                 # the final build's video, when there is one
     scenes: list[SceneView] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
     assets: dict[str, str] = Field(default_factory=dict)  # file -> sha256
     steps: list[StepTiming] = Field(default_factory=list)
     explain: list[ExplainView] = Field(default_factory=list)
     spec: str = ""
+    last_build: BuildLogView | None = None  # the studio's last build of this video (since the server started)
 
 
 class BuildAccepted(BaseModel):

@@ -10,6 +10,8 @@ recovers (the store's writes are atomic: a killed build leaves only tmp/ garbage
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -21,7 +23,7 @@ from compiler.workspace import BuildResult, Workspace, select_targets
 from core.events import Event, Fanout, Reporter
 from core.settings import Settings
 from ..broker import Broker, BrokerReporter
-from .schemas import VideoState
+from .schemas import BuildLogView, ChangeView, VideoState
 from .watch import affected_videos
 
 # Every save builds the fast preview first (half size, x264 ultrafast: build/.preview/) and the final render
@@ -29,6 +31,9 @@ from .watch import affected_videos
 SAVE_PROFILES: tuple[str, ...] = ("preview", "final")
 
 BuildFn = Callable[[Workspace, str, str], BuildResult]
+MAX_LOG_LINES = 400
+LOGGED = ("plan", "executed", "failed", "skipped", "corrupt", "retry", "wait", "warning", "materialized", "video",
+          "finished")
 
 
 def default_build(ws: Workspace, video: str, profile: str) -> BuildResult:
@@ -43,11 +48,54 @@ def read_build_digest(build_root: Path, video: str) -> str:
         return ""
 
 
+def mark_final_landed(build_root: Path, video: str) -> None:
+    """A final build landed: its manifest becomes newer than any preview (views.shown_build compares the two), even
+    when the final on disk did not change (a save reverted before the final of the edit ran)."""
+    try:
+        os.utime(build_root / video / "manifest.json")
+    except OSError:
+        pass
+
+
+def change_of(step: str, video: str, why: str) -> ChangeView:
+    """An explain miss as a change: `<vid>[/preview]/<format>/slide/01` -> scene 1, input "slide"."""
+    rest = step[len(video) + 1:] if step.startswith(video + "/") else step
+    parts = [p for p in rest.split("/") if p != "preview"]
+    scene = int(parts[-1]) if len(parts) >= 2 and parts[-1].isdigit() else None
+    name = parts[-2] if scene is not None else (parts[-1] if parts else "")
+    return ChangeView(step=step, scene=scene, input=name, why=_short_why(why))
+
+
+_DIGEST = r"[0-9a-f]{8,}(?:\.\.\.[0-9a-f]+)?"
+_DIGEST_CHANGE = re.compile(rf"^([\w.\[\]]+): {_DIGEST} -> {_DIGEST}$")
+
+
+def _short_why(why: str) -> str:
+    """`inputs.audio: c778...4fb -> 18df...5d9` (an upstream output or a media file changed) reads as
+    `inputs.audio changed`; parameter changes stay as explain wrote them (`params.text: old -> new`)."""
+    parts = []
+    for part in why.split("; "):
+        m = _DIGEST_CHANGE.match(part)
+        parts.append(f"{m.group(1)} changed" if m else part)
+    return "; ".join(parts)
+
+
+def log_line(event: Event) -> str:
+    what = event.step or event.video
+    text = f"{event.type:<12} {what}"
+    if event.type == "executed" and event.seconds:
+        text += f" ({event.seconds:.1f}s)"
+    if event.detail and event.type != "materialized":
+        text += f": {event.detail}"
+    return text
+
+
 class StateBook:
     """Every video's VideoState, thread-safe; each change goes to the broker as a `state` message."""
 
     def __init__(self, broker: Broker | None = None) -> None:
         self._states: dict[str, VideoState] = {}
+        self._builds: dict[str, BuildLogView] = {}
         self.project_errors: dict[str, str] = {}
         self._lock = threading.Lock()
         self.broker = broker
@@ -68,6 +116,38 @@ class StateBook:
         if self.broker is not None:
             self.broker.publish("state", new.model_dump_json())
         return new
+
+    def last_build(self, video: str) -> BuildLogView | None:
+        with self._lock:
+            b = self._builds.get(video)
+            return b.model_copy(deep=True) if b else None
+
+    def begin_build(self, video: str, profile: str, changes: list[ChangeView], *, fresh: bool) -> None:
+        """A build of `video` starts; `fresh`: a new save's sequence (else the next profile of the same one)."""
+        with self._lock:
+            b = self._builds.get(video)
+            if fresh or b is None:
+                b = self._builds[video] = BuildLogView(video=video, started_at=time.time())
+            b.profiles.append(profile)
+            b.state, b.finished_at = "building", None
+            seen = {(c.scene, c.input, c.why) for c in b.changes}
+            b.changes += [c for c in changes if (c.scene, c.input, c.why) not in seen]
+            b.log.append(f"--- {profile} build")
+
+    def log_event(self, video: str, event: Event) -> None:
+        if event.type not in LOGGED:
+            return
+        with self._lock:
+            b = self._builds.get(video)
+            if b is not None and b.state == "building":
+                b.log.append(log_line(event))
+                del b.log[:-MAX_LOG_LINES]
+
+    def end_build(self, video: str, state: str) -> None:
+        with self._lock:
+            b = self._builds.get(video)
+            if b is not None:
+                b.state, b.finished_at = state, time.time()
 
     def forget(self, keep: Iterable[str]) -> None:
         keep = set(keep)
@@ -91,6 +171,7 @@ class _ProgressTracker:
     def emit(self, event: Event) -> None:
         if not self.video:
             return
+        self.book.log_event(self.video, event)
         if event.type == "plan" and event.total:
             self.total, self.done = event.total, 0
         elif event.type in ("hit", "executed", "failed", "skipped") and self.total:
@@ -103,6 +184,7 @@ class BuildRequest:
     profiles: tuple[str, ...]
     generation: int
     reason: str = "save"
+    first: bool = True  # False: the rest of a save's sequence (the final behind its preview)
 
 
 @dataclass
@@ -250,11 +332,22 @@ class BuildQueue:
             if buildable:
                 self.request(buildable, reason="save")
 
+    def _what_changed(self, vid: str, profile: str) -> list[ChangeView]:
+        """What changed since the previous build: the explain misses of this build (hits and the steps pending
+        behind a miss are not changes; a step whose upstream output changed is listed with its inputs)."""
+        try:
+            # a preview never built before is no change (the final's explain names new scenes)
+            return [change_of(r.step, vid, r.why) for r in self.ws.explain([vid], profile=profile)
+                    if r.status == "miss" and not (profile == "preview" and r.why == "never built")]
+        except Exception:  # explain is a nicety; the build reports any real problem
+            return []
+
     def _run(self, vid: str, req: BuildRequest) -> None:
         profile, rest = req.profiles[0], req.profiles[1:]
         self.stats.builds += 1
         self.stats.history.append((vid, profile, req.generation))
         self.book.update(vid, state="building", fraction=0.0, profile=profile)
+        self.book.begin_build(vid, profile, self._what_changed(vid, profile), fresh=req.first)
         self._tracker.start(vid)
         try:
             result = self.build_fn(self.ws, vid, profile)
@@ -275,12 +368,15 @@ class BuildQueue:
             if vid in result.errors:
                 self.book.update(vid, state="error", error=result.errors[vid], fraction=None, build_digest=digest)
             elif status == "built":
+                if profile == "final":
+                    mark_final_landed(self.settings.build, vid)
                 self.book.update(vid, state="built", error="", fraction=None, stale=bool(rest),
                                  build_digest=digest)
             else:
                 self.book.update(vid, state=status, error=error, fraction=None, build_digest=digest)
+        self.book.end_build(vid, self.book.get(vid).state)
         if rest:
             with self._cond:
                 if vid not in self._queue:  # a newer save supersedes the rest of this sequence
-                    self._queue[vid] = BuildRequest(rest, req.generation, req.reason)
+                    self._queue[vid] = BuildRequest(rest, req.generation, req.reason, first=False)
                     self._cond.notify_all()

@@ -20,23 +20,56 @@ from .schemas import (BrandSummary, ExplainView, Overview, PublishBadge, ReviewB
 from .services import StateBook
 
 
-def read_manifest(build_root: Path, video: str) -> BuildManifest | None:
+PREVIEW = ".preview"  # build/.preview/<brand>/<slug>/: the studio's fast preview (compiler.plan.PREVIEW_DIR)
+
+
+def build_dir(build_root: Path, video: str, preview: bool = False) -> Path:
+    return build_root / PREVIEW / video if preview else build_root / video
+
+
+def read_manifest(build_root: Path, video: str, preview: bool = False) -> BuildManifest | None:
     try:
-        return BuildManifest.model_validate_json((build_root / video / "manifest.json").read_text())
+        return BuildManifest.model_validate_json((build_dir(build_root, video, preview) / "manifest.json").read_text())
     except (OSError, ValueError):
         return None
 
 
-def read_metadata(build_root: Path, video: str) -> dict:
+def read_metadata(build_root: Path, video: str, preview: bool = False) -> dict:
     try:
-        data = json.loads((build_root / video / "metadata.json").read_text())
+        data = json.loads((build_dir(build_root, video, preview) / "metadata.json").read_text())
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
 
 
-def file_url(video: str, name: str, digest: str = "") -> str:
-    return f"/files/{video}/{name}" + (f"?v={digest[:12]}" if digest else "")
+def shown_build(build_root: Path, video: str) -> str:
+    """Which build the player shows: "preview" while build/.preview holds one newer than the final build (or there
+    is no final yet), "final" otherwise, "" when there is neither. The build worker touches the final manifest
+    when a final build lands, so a final that did not change on disk still wins over an older preview."""
+    def mtime(preview: bool) -> int | None:
+        try:
+            return (build_dir(build_root, video, preview) / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            return None
+
+    final, preview = mtime(False), mtime(True)
+    if preview is not None and (final is None or preview > final):
+        return "preview"
+    return "final" if final is not None else ""
+
+
+def preview_label(m: BuildManifest | None) -> str:
+    """"preview (540p)": the preview's frame height, from its timeline step."""
+    if m is not None:
+        for st in m.steps.values():
+            height = (st.params or {}).get("height") if st.kind == "timeline.compose" else None
+            if isinstance(height, int):
+                return f"preview ({height}p)"
+    return "preview"
+
+
+def file_url(video: str, name: str, digest: str = "", preview: bool = False) -> str:
+    return f"/files/{PREVIEW + '/' if preview else ''}{video}/{name}" + (f"?v={digest[:12]}" if digest else "")
 
 
 def _review_badge(ledger: Ledger, unit: str, digest: str) -> ReviewBadge:
@@ -79,21 +112,26 @@ def badge(s: VideoSummary) -> str:
     if b.state == "pending":
         return "awaiting script"
     if not b.build_digest:
-        return "not built"
+        return "preview" if s.shown == "preview" else "not built"
     return "built (out of date)" if b.stale else "built"
 
 
 def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | None) -> VideoSummary:
     brand, _, slug = video.partition("/")
     m = read_manifest(build_root, video)
-    meta = read_metadata(build_root, video)
+    shown = shown_build(build_root, video)
+    pm = read_manifest(build_root, video, preview=True) if shown == "preview" else None
+    meta = read_metadata(build_root, video, preview=pm is not None and m is None)
     if m is not None and not state.build_digest:
         state = state.model_copy(update={"build_digest": m.build_digest,
                                          "state": "built" if state.state == "unknown" else state.state})
-    thumb = m.assets.get("thumbnail.jpg") if m else None
+    thumb_from = m or pm  # the final's thumbnail; the preview's until there is a final
+    thumb = thumb_from.assets.get("thumbnail.jpg") if thumb_from else None
+    shown_m = pm or m
     s = VideoSummary(video=video, brand=brand, slug=slug, title=str(meta.get("title") or slug),
-                     duration_s=m.duration_s if m else None,
-                     thumbnail=file_url(video, "thumbnail.jpg", thumb.digest) if thumb else "", build=state)
+                     duration_s=shown_m.duration_s if shown_m else None,
+                     thumbnail=file_url(video, "thumbnail.jpg", thumb.digest, preview=m is None) if thumb else "",
+                     build=state, shown=shown, preview_label=preview_label(pm) if pm is not None else "")
     if ledger is not None and m is not None:
         s.review = _review_badge(ledger, video, m.build_digest)
         s.published = _published(ledger, video)
@@ -120,19 +158,25 @@ def overview(book: StateBook, build_root: Path, ledger: Ledger | None, brand_nam
 
 
 def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None, ws: Workspace | None) -> VideoDetail:
+    """One video as the page shows it: the player, scenes, assets and steps are those of the shown build (the
+    preview while it is newer than the final); the summary's digest, reviews and publishing are the final's."""
     state = book.get(video)
     summary = summarize(video, state, build_root, ledger)
-    m = read_manifest(build_root, video)
-    d = VideoDetail(summary=summary, unit=video, metadata=read_metadata(build_root, video))
+    preview = summary.shown == "preview"
+    final = read_manifest(build_root, video)
+    m = read_manifest(build_root, video, preview=True) if preview else final
+    d = VideoDetail(summary=summary, unit=video, metadata=read_metadata(build_root, video, preview=preview))
+    if final is not None and "video.mp4" in final.assets:
+        d.final_url = file_url(video, "video.mp4", final.assets["video.mp4"].digest)
     if ws is not None:
         lv = ws.project.videos.get(video)
         if lv is not None:
             d.spec = ws.project.display(lv.spec.file)
     if m is not None:
         d.assets = {name: a.digest for name, a in m.assets.items()}
-        d.video_url = file_url(video, "video.mp4", d.assets.get("video.mp4", ""))
+        d.video_url = file_url(video, "video.mp4", d.assets.get("video.mp4", ""), preview=preview)
         if "captions.vtt" in d.assets:
-            d.captions_url = file_url(video, "captions.vtt", d.assets["captions.vtt"])
+            d.captions_url = file_url(video, "captions.vtt", d.assets["captions.vtt"], preview=preview)
         scenes_spec = []
         if ws is not None and video in ws.project.videos and ws.project.videos[video].script is not None:
             scenes_spec = ws.project.videos[video].script.scenes
@@ -144,11 +188,14 @@ def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None,
                                       chapter=spec.chapter if spec else None))
         d.steps = [StepTiming(step=sid, kind=st.kind, seconds=st.timing.seconds if st.timing else None)
                    for sid, st in m.steps.items()]
-        d.formats = sorted(k.partition("@")[2] or (m.format or "") for k in discover(build_root.parent)
+    if final is not None:
+        d.formats = sorted(k.partition("@")[2] or (final.format or "") for k in discover(build_root.parent)
                            if k.partition("@")[0] == video)
+    d.last_build = book.last_build(video)
     if ws is not None and state.state != "error":
         try:
-            d.explain = [ExplainView(**r.model_dump()) for r in ws.explain([video])]
+            d.explain = [ExplainView(**r.model_dump())
+                         for r in ws.explain([video], profile="preview" if preview else "final")]
         except Exception:  # explain is a nicety; a spec mid-edit must not break the page
             d.explain = []
     return d

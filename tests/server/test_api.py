@@ -115,3 +115,69 @@ def test_a_save_rebuilds_for_real(make_client, built):
     assert st["build_digest"] == digest_of(built) != before
     d = c.get("/api/videos/test/beta").json()
     assert d["scenes"][1]["narration"] == "And a new second line."
+    assert [p for v, p, _ in q.stats.history] == ["preview", "final"]
+    assert (built / "build" / ".preview" / "test" / "beta" / "video.mp4").is_file()
+    assert d["summary"]["shown"] == "final" and d["video_url"].startswith("/files/test/beta/video.mp4")
+    lb = d["last_build"]  # what changed (explain misses before the build) and the build's log
+    assert lb["profiles"] == ["preview", "final"] and lb["state"] == "built" and lb["finished_at"]
+    narr = [c for c in lb["changes"] if c["input"] == "narration"]
+    assert narr and narr[0]["scene"] == 1 and "And a new second line." in narr[0]["why"], lb["changes"]
+    assert all(c["scene"] in (None, 1) for c in lb["changes"]), lb["changes"]
+    assert "--- preview build" in lb["log"] and "--- final build" in lb["log"]
+    assert any(line.startswith("executed") and "narration/01" in line for line in lb["log"])
+    page = c.get("/videos/test/beta").text
+    assert "What changed" in page and "scene 2 · narration" in page and "Build log" in page
+
+
+def test_the_preview_is_shown_while_newer_than_the_final(make_client, built):
+    """build/.preview/ newer than build/: the API and the page show the preview (with its badge), served from
+    /files/.preview/; a final that lands (even unchanged on disk) takes over; without a final the preview shows."""
+    import shutil
+
+    from compiler.workspace import Workspace
+    from server.previews.services import mark_final_landed
+
+    spec = built / "videos" / "test" / "beta.yaml"
+    spec.write_text(spec.read_text().replace("Beta has one slide.", "Beta has one new slide."))
+    assert Workspace.open(built).build(["test/beta"], profile="preview").outcome("test/beta").status == "built"
+    c = make_client(built)
+    d = c.get("/api/videos/test/beta").json()
+    s = d["summary"]
+    assert s["shown"] == "preview" and s["preview_label"] == "preview (90p)", s
+    assert d["video_url"].startswith("/files/.preview/test/beta/video.mp4?v=")
+    assert d["captions_url"].startswith("/files/.preview/test/beta/captions.vtt")
+    assert d["final_url"].startswith("/files/test/beta/video.mp4") and s["build"]["build_digest"] == digest_of(built)
+    assert d["scenes"][0]["narration"] == "Beta has one new slide."
+    assert d["explain"] and all(r["step"].startswith("test/beta/") for r in d["explain"])
+    assert c.get(d["video_url"], headers={"Range": "bytes=0-9"}).status_code == 206
+    page = c.get("/videos/test/beta").text
+    assert "preview (90p)" in page and 'src="/files/.preview/test/beta/video.mp4' in page
+
+    mark_final_landed(built / "build", "test/beta")
+    d = c.get("/api/videos/test/beta").json()
+    assert d["summary"]["shown"] == "final" and d["video_url"].startswith("/files/test/beta/video.mp4")
+    assert 'id="shown" hidden' in c.get("/videos/test/beta").text
+
+    shutil.rmtree(built / "build" / "test" / "beta")
+    d = c.get("/api/videos/test/beta").json()
+    assert d["summary"]["shown"] == "preview" and not d["final_url"]
+    from server.previews.schemas import VideoState, VideoSummary
+    from server.previews.views import badge
+    assert badge(VideoSummary(video="test/beta", brand="test", slug="beta", shown="preview",
+                              build=VideoState(video="test/beta", state="built"))) == "preview"
+    assert d["summary"]["thumbnail"].startswith("/files/.preview/test/beta/thumbnail.jpg")
+
+
+def test_change_of_names_scene_and_input():
+    from server.previews.services import change_of
+
+    assert change_of("test/beta/preview/tiny/slide/01", "test/beta", "params.title: A -> B").model_dump() == {
+        "step": "test/beta/preview/tiny/slide/01", "scene": 1, "input": "slide", "why": "params.title: A -> B"}
+    assert change_of("test/beta/narration/00", "test/beta", "x").scene == 0
+    c = change_of("test/beta/scriptfiles", "test/beta", "params.scenes[1].narration: a -> b")
+    assert c.scene is None and c.input == "scriptfiles"
+    assert change_of("test/beta/tiny/thumbnail", "test/beta", "").input == "thumbnail"
+    why = "inputs.audio: c7782fb3b6...4c4fb -> c9e21ded28...a134; inputs.timings[1]: 1b321fb2e1...6dae3 -> d23924f73d...d4da"
+    assert change_of("test/beta/tiny/segment/01", "test/beta", why).why == "inputs.audio changed; inputs.timings[1] changed"
+    assert change_of("test/beta/narration/01", "test/beta", "params.text: a -> b").why == "params.text: a -> b"
+    assert change_of("test/beta/narration/01", "test/beta", "params.text: cafe -> face").why == "params.text: cafe -> face"

@@ -23,6 +23,13 @@ def media_client(make_client, mini, tmp_path):
     (tmp_path / "secret.txt").write_text("top secret")
     os.symlink(tmp_path / "secret.txt", d / "leak.txt")
     (mini / "outside.txt").write_text("not in build")
+    p = mini / "build" / ".preview" / "test" / "alpha"
+    p.mkdir(parents=True)
+    (p / "video.mp4").write_bytes(b"\0\0\0\x18ftypisom" + DATA[:100])
+    os.symlink(tmp_path / "secret.txt", p / "leak.txt")
+    os.symlink(tmp_path, mini / "build" / ".preview" / "test" / "out")
+    (mini / "build" / ".hidden").mkdir()
+    (mini / "build" / ".hidden" / "x.txt").write_text("not a video")
     return make_client(mini), None
 
 
@@ -68,12 +75,36 @@ def test_files_ranges_and_types(media_client):
     "/files/test/alpha/leak.txt",
     "/files/test/alpha/nothing.mp4",
     "/files/..%2f..%2f/x/outside.txt",
+    "/files/.preview/test/alpha/../../../../outside.txt",
+    "/files/.preview/test/alpha/%2e%2e/%2e%2e/%2e%2e/outside.txt",
+    "/files/.preview/%2e%2e/%2e%2e/outside.txt",
+    "/files/.preview/test/%2e%2e/alpha/video.mp4",
+    "/files/.preview/test/alpha/..%2f..%2f..%2foutside.txt",
+    "/files/.preview/test/alpha//etc/passwd",
+    "/files/.preview/test/alpha/leak.txt",
+    "/files/.preview/test/out/secret.txt",
+    "/files/.preview/.preview/test/alpha/video.mp4",
+    "/files/.preview/test/alpha/nothing.mp4",
+    "/files/.hidden/x/x.txt",
+    "/files/%2ehidden/x/x.txt",
+    "/files/.preview/%2e%2e/.hidden/x.txt",
 ])
 def test_traversal_is_404(media_client, path):
     c, _ = media_client
     r = c.get(path)
     assert r.status_code == 404, (path, r.status_code)
     assert b"secret" not in r.content and b"not in build" not in r.content
+
+
+def test_preview_files(media_client):
+    c, _ = media_client
+    url = "/files/.preview/test/alpha/video.mp4"
+    body = b"\0\0\0\x18ftypisom" + DATA[:100]
+    full = c.get(url)
+    assert full.status_code == 200 and full.content == body and full.headers["content-type"] == "video/mp4"
+    r = c.get(url, headers={"Range": "bytes=-10"})
+    assert r.status_code == 206 and r.content == body[-10:]
+    assert c.get("/files/test/alpha/video.mp4").content != body  # the final is another file
 
 
 def test_media_by_digest(media_client, mini):

@@ -31,7 +31,9 @@ def test_newer_save_supersedes_a_queued_build(mini, tmp_path):
         assert q.wait_idle(20)
     finally:
         q.stop()
-    assert fake.calls == [("test/alpha", "final"), ("test/alpha", "final"), ("test/beta", "final")]
+    # every save builds the preview then the final; the newest save's sequence replaced the rest of alpha #1's
+    assert fake.calls == [("test/alpha", "preview"), ("test/alpha", "preview"), ("test/beta", "preview"),
+                          ("test/alpha", "final"), ("test/beta", "final")]
     assert q.stats.superseded == 1
     gens = [g for v, _, g in q.stats.history if v == "test/alpha"]
     assert gens[1] == 3  # the build that ran is the newest save's
@@ -48,11 +50,11 @@ def test_spec_error_is_shown_and_never_stops_the_worker(mini, tmp_path):
         st = q.book.get("test/alpha")
         assert st.state == "error"
         assert "videos/test/alpha.yaml:" in st.error and "titel" in st.error   # file:line:col and the excerpt
-        assert ("test/alpha", "final") not in fake.calls                     # nothing was built
+        assert not fake.calls                                                # nothing was built
         spec.write_text(spec.read_text().replace("titel:", "title:"))
         q.notify_changes([spec])
         assert q.wait_idle(30)
-        assert fake.calls == [("test/alpha", "final")]
+        assert fake.calls == [("test/alpha", "preview"), ("test/alpha", "final")]
         assert q.book.get("test/alpha").state == "built"
     finally:
         q.stop()

@@ -32,10 +32,124 @@
     el.className = "badge badge-" + text.split(" ")[0];
   }
 
-  // ---- live updates
+  // ---- the video page's player: swapped in place when a new build (preview or final) lands
   const live = document.getElementById("live");
   const head = document.querySelector(".videohead");
   const current = head ? head.dataset.video : null;
+  const player = document.getElementById("player");
+
+  function seekButtons() { return Array.from(document.querySelectorAll(".seek")); }
+
+  function fmtTime(t) {
+    const s = Math.floor(t || 0);
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  function renderScenes(scenes) {
+    const list = document.querySelector(".scenes");
+    if (!list || !scenes.length) return;
+    list.replaceChildren(...scenes.map((sc) => {
+      const b = el("button", "seek");
+      b.type = "button"; b.dataset.t = String(sc.start_s); b.dataset.scene = String(sc.index);
+      b.append(el("span", "t", fmtTime(sc.start_s)), el("span", "kind", sc.visual_kind || ""));
+      if (sc.chapter) b.append(el("span", "chapter", sc.chapter));
+      b.append(el("span", "narr", sc.narration || sc.title || ""));
+      const li = el("li"); li.append(b); return li;
+    }));
+  }
+
+  function renderLastBuild(lb) {
+    const box = document.getElementById("lastbuild");
+    if (!box || !lb) return;
+    box.hidden = false;
+    document.getElementById("lb-when").textContent = "last build: " + lb.profiles.join(" + ") + ", " + lb.state;
+    const items = lb.changes.map((c) => {
+      const li = el("li");
+      li.append(el("span", "where", (c.scene !== null ? "scene " + (c.scene + 1) + " · " : "") + c.input), " ",
+                el("code", "", c.why));
+      return li;
+    });
+    if (!items.length) items.push(el("li", "muted", "Nothing changed: every step came from the cache."));
+    document.getElementById("changes").replaceChildren(...items);
+    document.getElementById("buildlog").textContent = lb.log.join("\n");
+  }
+
+  // Show the build the API says is current: the same URL keeps playing; a new one replaces the source, keeping
+  // the time when the new video is long enough (an edit rarely moves what the viewer was looking at).
+  function applyDetail(d) {
+    const s = d.summary;
+    head.dataset.digest = s.build.build_digest;
+    head.dataset.shown = s.shown;
+    document.querySelectorAll("[data-badge]").forEach((b) => setBadge(b, s.badge));
+    const shown = document.getElementById("shown");
+    if (shown) {
+      shown.hidden = s.shown !== "preview";
+      document.getElementById("preview-badge").textContent = s.preview_label || "preview";
+      document.getElementById("shown-note").textContent = d.final_url ?
+        "newer than the final build; the final render follows" : "the final render follows";
+    }
+    const pub = document.getElementById("published");
+    if (pub && s.published && s.published.url) {
+      pub.hidden = false;
+      const a = pub.querySelector("a"); a.href = s.published.url; a.textContent = s.published.url;
+    }
+    renderLastBuild(d.last_build);
+    const dur = document.getElementById("duration");
+    if (dur && s.duration_s !== null) dur.textContent = fmtTime(s.duration_s);
+    const bd = document.getElementById("build-digest");
+    if (bd) bd.textContent = s.build.build_digest.slice(0, 12);
+    if (!player || !d.video_url || player.getAttribute("src") === d.video_url) return;
+    const t = player.currentTime, playing = !player.paused && !player.ended, first = !player.getAttribute("src");
+    player.querySelectorAll("track").forEach((tr) => tr.remove());
+    if (d.captions_url) {
+      const tr = document.createElement("track");
+      tr.kind = "captions"; tr.src = d.captions_url; tr.srclang = "en"; tr.label = "Captions"; tr.default = true;
+      player.append(tr);
+    }
+    if (!first) {
+      player.addEventListener("loadedmetadata", () => {
+        if (t > 0 && t < player.duration) player.currentTime = t;
+        if (playing) player.play().catch(() => {});
+      }, { once: true });
+    }
+    player.src = d.video_url;
+    if (s.thumbnail) player.poster = s.thumbnail;
+    player.hidden = false;
+    const none = document.getElementById("noplayer");
+    if (none) none.hidden = true;
+    renderScenes(d.scenes);
+    const sel = document.querySelector('select[name="scene_index"]');
+    if (sel && d.scenes.length) {
+      const keep = sel.value;
+      sel.replaceChildren(el("option", "", "any"), ...d.scenes.map((sc) => {
+        const o = el("option", "", String(sc.index + 1)); o.value = String(sc.index); return o;
+      }));
+      sel.options[0].value = ""; sel.value = keep;
+    }
+  }
+
+  let refreshing = null, again = false;
+  async function refreshDetail() {
+    if (refreshing) { again = true; return refreshing; }
+    refreshing = (async () => {
+      try {
+        const res = await fetch("/api/videos/" + current, { credentials: "same-origin" });
+        if (res.ok) applyDetail(await res.json());
+      } catch (e) { /* the next event retries */ }
+    })();
+    await refreshing;
+    refreshing = null;
+    if (again) { again = false; return refreshDetail(); }
+  }
+
+  // ---- live updates
   let lastState = {};
   if (window.EventSource) {
     const es = new EventSource("/api/events");
@@ -52,12 +166,10 @@
       if (st.video === current) {
         const err = document.getElementById("error");
         if (err) { err.textContent = st.error || ""; err.hidden = !(st.state === "error" || st.state === "failed"); }
-        // a new build finished: reload to show the new preview (the player keeps its time)
-        if (st.state === "built" && before && before.state === "building" && st.build_digest !== head.dataset.digest) {
-          const v = document.getElementById("player");
-          if (v) sessionStorage.setItem("t:" + current, String(v.currentTime));
-          location.reload();
-        }
+        const note = document.querySelector("[data-building]");
+        if (note) note.textContent = (st.state === "queued" || st.state === "building") ? ": building…" : "";
+        // a build finished (the preview, then the final): show what the API now says is current, no reload
+        if ((st.state === "built" || st.state === "failed") && before && before.state !== st.state) refreshDetail();
       } else if (!current && st.state === "built" && before && before.state === "building") {
         location.reload();
       }
@@ -68,6 +180,7 @@
       if (out && current && job.unit.split("@")[0] === current) {
         out.hidden = false;
         out.textContent = job.lines.join("\n") + "\n\n" + job.status + (job.url ? " " + job.url : "") + (job.message ? "\n" + job.message : "");
+        if (job.state !== "running") refreshDetail();
       }
     });
     es.addEventListener("job-event", (ev) => {
@@ -85,17 +198,19 @@
   }
 
   // ---- video page
-  const player = document.getElementById("player");
   if (player && current) {
     const t = sessionStorage.getItem("t:" + current);
     if (t) { sessionStorage.removeItem("t:" + current); player.addEventListener("loadedmetadata", () => { player.currentTime = parseFloat(t); }, { once: true }); }
-    const seeks = Array.from(document.querySelectorAll(".seek"));
-    seeks.forEach((b) => b.addEventListener("click", () => {
+    const list = document.querySelector(".scenes");
+    if (list) list.addEventListener("click", (ev) => {
+      const b = ev.target.closest(".seek");
+      if (!b || player.hidden) return;
       player.currentTime = parseFloat(b.dataset.t); player.play().catch(() => {});
       const sel = document.querySelector('select[name="scene_index"]');
       if (sel) sel.value = b.dataset.scene;
-    }));
+    });
     player.addEventListener("timeupdate", () => {
+      const seeks = seekButtons();
       let on = null;
       seeks.forEach((b) => { if (parseFloat(b.dataset.t) <= player.currentTime + 0.01) on = b; });
       seeks.forEach((b) => b.classList.toggle("on", b === on));
@@ -127,7 +242,11 @@
       if (f.scene_index.value !== "") body.scene_index = parseInt(f.scene_index.value, 10);
       if (f.timecode_s.value !== "") body.timecode_s = parseFloat(f.timecode_s.value);
       msg.className = "msg"; msg.textContent = "saving…";
-      try { await api("POST", path("/reviews"), body); location.reload(); }
+      try {
+        await api("POST", path("/reviews"), body);
+        if (player && player.getAttribute("src")) sessionStorage.setItem("t:" + current, String(player.currentTime));
+        location.reload();
+      }
       catch (e) { msg.className = "msg err"; msg.textContent = e.message; }
     });
   }
