@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     if token is None:
         token, _ = check_start(host, token_path(settings.env), settings.root)
     broker = Broker()
-    book = StateBook(broker)
+    book = StateBook(broker, state_dir=settings.cache / "studio" / "builds")
     store = Store(settings.cache)
     queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn)
     own_ledger = ledger is None

@@ -96,7 +96,7 @@ class BuildLogView(BaseModel):
     """The last build of a video as the studio ran it (a save's preview then final): what changed, and its log."""
     video: str
     profiles: list[str] = Field(default_factory=list)
-    state: str = "building"   # building | built | failed | error
+    state: str = "building"   # building | built | failed | error | interrupted (the server stopped during it)
     started_at: float = 0.0
     finished_at: float | None = None
     changes: list[ChangeView] = Field(default_factory=list)
@@ -116,7 +116,7 @@ class VideoDetail(BaseModel):
     steps: list[StepTiming] = Field(default_factory=list)
     explain: list[ExplainView] = Field(default_factory=list)
     spec: str = ""
-    last_build: BuildLogView | None = None  # the studio's last build of this video (since the server started)
+    last_build: BuildLogView | None = None  # the studio's last build of this video (kept across restarts)
 
 
 class BuildAccepted(BaseModel):

@@ -125,12 +125,11 @@ def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | 
     if m is not None and not state.build_digest:
         state = state.model_copy(update={"build_digest": m.build_digest,
                                          "state": "built" if state.state == "unknown" else state.state})
-    thumb_from = m or pm  # the final's thumbnail; the preview's until there is a final
-    thumb = thumb_from.assets.get("thumbnail.jpg") if thumb_from else None
-    shown_m = pm or m
+    shown_m = pm or m  # the preview while it is the shown build (its thumbnail too), else the final
+    thumb = shown_m.assets.get("thumbnail.jpg") if shown_m else None
     s = VideoSummary(video=video, brand=brand, slug=slug, title=str(meta.get("title") or slug),
                      duration_s=shown_m.duration_s if shown_m else None,
-                     thumbnail=file_url(video, "thumbnail.jpg", thumb.digest, preview=m is None) if thumb else "",
+                     thumbnail=file_url(video, "thumbnail.jpg", thumb.digest, preview=pm is not None) if thumb else "",
                      build=state, shown=shown, preview_label=preview_label(pm) if pm is not None else "")
     if ledger is not None and m is not None:
         s.review = _review_badge(ledger, video, m.build_digest)
