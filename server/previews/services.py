@@ -238,8 +238,10 @@ class QueueStats:
 
 class BuildQueue:
     def __init__(self, settings: Settings, book: StateBook, *, broker: Broker | None = None,
-                 build_fn: BuildFn | None = None, reporter: Reporter | None = None) -> None:
+                 build_fn: BuildFn | None = None, reporter: Reporter | None = None,
+                 on_built: Callable[[str, str], None] | None = None) -> None:
         self.settings = settings
+        self.on_built = on_built  # (video, profile) after a good build, e.g. queue its scene thumbnails
         self.book = book
         self.broker = broker
         self.build_fn = build_fn or default_build
@@ -414,6 +416,11 @@ class BuildQueue:
                     mark_final_landed(self.settings.build, vid)
                 self.book.update(vid, state="built", error="", fraction=None, stale=bool(rest),
                                  build_digest=digest)
+                if self.on_built is not None:
+                    try:
+                        self.on_built(vid, profile)
+                    except Exception:  # thumbnails are a nicety
+                        pass
             else:
                 self.book.update(vid, state=status, error=error, fraction=None, build_digest=digest)
         self.book.end_build(vid, self.book.get(vid).state)
