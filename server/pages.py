@@ -12,6 +12,7 @@ from publish.reviews import REASONS, REASON_CODES, reason_label
 from .ids import video_id
 from .previews import views
 from .previews.controllers import brand_names
+from .previews.provenance import PROVENANCE_ASSETS
 from .previews.services import StateBook
 from .previews.thumbs import SceneThumbs
 from .reviews.services import history
@@ -70,7 +71,7 @@ class PageController(Controller):
         reasons = [(area, [(f"{area}.{r}", label) for r, label in rs.items()]) for area, rs in REASONS.items()]
         return Template("video.html", context={
             **_context(request), "d": d, "fmt_time": fmt_time, "fmt_usd": fmt_usd, "fmt_size": fmt_size,
-            "reasons": reasons, "reason_label": reason_label,
+            "reasons": reasons, "main_assets": PROVENANCE_ASSETS, "reason_label": reason_label,
             "codes": REASON_CODES, "history": history(ledger, vid, d.summary.build.build_digest)})
 
     @get("/login", sync_to_thread=False)

@@ -86,7 +86,8 @@ def tool_lines(tools: dict[str, Any] | None) -> list[str]:
             text = str(value)
             if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
                 text = short(text)
-            lines.append(f"{prefix} {text}" if prefix else text)
+            name = prefix.rsplit(".", 1)[-1]
+            lines.append(text if not prefix or text.lower().startswith(name.lower()) else f"{prefix} {text}")
 
     walk("", tools or {})
     return lines[:20]
