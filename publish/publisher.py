@@ -25,7 +25,7 @@ from core.events import Event, EventType, Reporter
 from .approval import require_approval, require_approved_build
 from .channels import Channels
 from .dryrun import DryRun
-from .errors import (AUDIT_FORM, ApiError, ChannelMismatch, NotApproved, OnHold, PublishError, QuotaExceeded,
+from .errors import (AUDIT_FORM, ApiError, ChannelMismatch, ConfigError, NotApproved, OnHold, PublishError, QuotaExceeded,
                      QuotaRefused, SessionExpired, ThumbnailForbidden, UploadLimitExceeded, VideoChanged,
                      locked_private_warning)
 from .ledger import Ledger, LockLease
@@ -35,7 +35,7 @@ from .plan import (ApiCall, Desired, PlannedStep, StepState, approval_state, can
 from .printer import LinePrinter
 from .quota import estimate, until_reset
 from .repository import parse_time, transaction
-from .schedule import next_slot, parse_schedule
+from .schedule import next_slot, parse_schedule, rfc3339
 from .units import BuildUnit, discover, load_unit
 from .youtube import MIB, Client, chunk_size
 from .youtube import session_json as session_of
@@ -78,6 +78,25 @@ class PublishOptions:
     replace: bool = False
     chunk: int | None = None
     retry_failed: bool = False  # units named explicitly: try steps that failed before (thumbnails)
+    # an explicit publishAt for a new upload (the studio's Schedule), instead of the next slot of channel.schedule;
+    # aware, at least MIN_LEAD ahead. The approval still gates the build and every field sent; privacy becomes
+    # private until then, exactly as for a schedule slot.
+    publish_at: dt.datetime | None = None
+
+
+MIN_LEAD = dt.timedelta(minutes=10)  # _fresh_body moves a publishAt closer than this to a new slot
+
+
+def check_publish_at(at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """`at` as aware UTC, or ConfigError when it has no zone or is not at least MIN_LEAD in the future."""
+    if at.tzinfo is None:
+        raise ConfigError(f"publishAt {at.isoformat()} has no UTC offset", hint="give it as RFC 3339, e.g. "
+                          "2026-12-01T15:00:00Z")
+    at = at.astimezone(dt.timezone.utc).replace(microsecond=0)
+    if at < now + MIN_LEAD:
+        raise ConfigError(f"publishAt {at:%Y-%m-%d %H:%M} UTC is not in the future (at least "
+                          f"{int(MIN_LEAD.total_seconds() // 60)} minutes from now)", hint="pick a later time")
+    return at
 
 
 class Publisher:
@@ -153,6 +172,11 @@ class Publisher:
         require_approval(self.ledger, key, approval_state(unit, channel))
         live, pending = self._state(key)
         video_sha = unit.digests["video.mp4"]
+        if self.options.publish_at is not None:
+            check_publish_at(self.options.publish_at, self.clock())
+            if live is not None and live.video_sha256 == video_sha:
+                raise ConfigError(f"{key} is already on YouTube (https://youtu.be/{live.youtube_video_id}): a "
+                                  "publishAt applies to a new upload only", hint="publish without a schedule")
         if not pending and live is not None and live.video_sha256 == video_sha:
             desired = desired_state(unit, channel, publish_at=live.publish_at)
             planned, notes = plan_converge(desired, live.youtube_video_id, self._steps(live.youtube_video_id),
@@ -296,6 +320,8 @@ class Publisher:
                                                "and the upload happens on the first `doit publish` after that time")
 
     def _slot(self, channel, unit: BuildUnit, *, exclude: int | None = None) -> dt.datetime | None:
+        if self.options.publish_at is not None:  # chosen at publish time (checked in publish_unit)
+            return check_publish_at(self.options.publish_at, self.clock())
         where = f"brands/{unit.brand}.yaml: channel.schedule"
         sched = parse_schedule(channel.schedule, where=where)
         if sched is None:
@@ -504,6 +530,9 @@ class Publisher:
                                            retry_failed=self.options.retry_failed)
             plan = DryRun.update(unit, channel.id, desired, pending=pending, planned=planned, notes=notes)
         self._frame(unit.key, plan.head)
+        if self.options.publish_at is not None:
+            self._emit(unit.key, f"note: scheduled: private until publishAt {rfc3339(desired.publish_at)}, then "
+                                 "public (chosen at publish time, instead of channel.schedule)")
         for line in plan.lines():
             self._emit(unit.key, line)
         return Outcome(unit.key, "dry-run", live.youtube_video_id if live else None, warnings=desired.warnings,

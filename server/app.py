@@ -31,6 +31,8 @@ from .media import DigestMemo, MediaController
 from .pages import PageController
 from .previews.controllers import PreviewController
 from .previews.services import BuildFn, BuildQueue, StateBook
+from .previews.thumbs import SceneThumbs
+from .previews.views import read_manifest
 from .previews.watch import Watcher
 from .publish.controllers import PublishController
 from .publish.services import Jobs
@@ -77,9 +79,12 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     if token is None:
         token, _ = check_start(host, token_path(settings.env), settings.root)
     broker = Broker()
-    book = StateBook(broker)
+    book = StateBook(broker, state_dir=settings.cache / "studio" / "builds")
     store = Store(settings.cache)
-    queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn)
+    thumbs = SceneThumbs(settings.cache / "studio" / "thumbs", store)
+    queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn,
+                       on_built=lambda vid, profile: thumbs.want_scenes(
+                           read_manifest(settings.build, vid, preview=profile == "preview")))
     own_ledger = ledger is None
     ledger = ledger or Ledger.open(settings.db_url)
     jobs = Jobs(settings.root, ledger, broker)
@@ -98,6 +103,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
             if watcher is not None:
                 watcher.stop()
             queue.stop()
+            thumbs.stop()
             if own_ledger:
                 ledger.close()
 
@@ -113,6 +119,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
         dependencies={
             "settings": const(settings), "store": const(store), "ledger": const(ledger), "book": const(book),
             "queue": const(queue), "broker": const(broker), "jobs": const(jobs), "digests": const(digests),
+            "thumbs": const(thumbs),
             "build_root": const(settings.build),
             "workspace": Provide(lambda: Workspace(settings), sync_to_thread=False),
         },
@@ -130,4 +137,5 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     app.state.book = book
     app.state.broker = broker
     app.state.jobs = jobs
+    app.state.thumbs = thumbs
     return app

@@ -20,9 +20,11 @@ from litestar.response import Stream
 
 from core.store import Store, file_digest
 from .ids import video_id
+from .previews.thumbs import SceneThumbs
 
 CHUNK = 256 * 1024
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+THUMB_RE = re.compile(r"^([0-9]{1,3})\.jpg$")
 TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt; charset=utf-8", ".srt": "text/plain; charset=utf-8",
          ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".json": "application/json",
          ".wav": "audio/wav", ".svg": "image/svg+xml", ".webm": "video/webm", ".txt": "text/plain; charset=utf-8"}
@@ -176,6 +178,18 @@ class MediaController(Controller):
         with path.open("rb") as f:
             head = f.read(16)
         return send_file(request, path, etag=digest, content_type=sniff_type(head), immutable=True)
+
+    @get("/thumbs/{digest:str}/{name:str}", sync_to_thread=True)
+    def thumb(self, request: Request, digest: str, name: str, thumbs: SceneThumbs) -> Response:
+        """A scene's frame: /thumbs/<video sha256>/<scene index>.jpg (made once, cached under cache/studio/)."""
+        m = THUMB_RE.match(name)
+        if not DIGEST_RE.match(digest) or m is None:
+            raise NotFoundException()
+        path = thumbs.get(digest, int(m.group(1)))
+        if path is None:
+            raise NotFoundException()
+        return send_file(request, path, etag=f"{digest[:16]}-{int(m.group(1))}", content_type="image/jpeg",
+                         immutable=True)
 
     @get("/files/{brand:str}/{slug:str}/{name:path}", sync_to_thread=True)
     def files(self, request: Request, brand: str, slug: str, name: str, build_root: Path,

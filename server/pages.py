@@ -12,7 +12,9 @@ from publish.reviews import REASONS, REASON_CODES, reason_label
 from .ids import video_id
 from .previews import views
 from .previews.controllers import brand_names
+from .previews.provenance import PROVENANCE_ASSETS
 from .previews.services import StateBook
+from .previews.thumbs import SceneThumbs
 from .reviews.services import history
 from .security import SESSION_COOKIE
 
@@ -31,6 +33,25 @@ def fmt_time(seconds: float | None) -> str:
     return f"{m}:{s:02d}"
 
 
+def fmt_usd(v: float | None) -> str:
+    if v is None:
+        return ""
+    if 0 < v < 0.01:
+        return f"${v:.4f}"
+    text = f"{v:.3f}"
+    return "$" + (text[:-1] if text.endswith("0") else text)  # $0.056, $0.05, $1.50
+
+
+def fmt_size(n: int | None) -> str:
+    if not n:
+        return ""
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
 class PageController(Controller):
     include_in_schema = False
 
@@ -42,14 +63,15 @@ class PageController(Controller):
 
     @get("/videos/{brand:str}/{slug:str}", sync_to_thread=True)
     def video(self, request: Request, brand: str, slug: str, book: StateBook, settings: Settings, ledger: Ledger,
-              workspace: Workspace) -> Template:
+              workspace: Workspace, thumbs: SceneThumbs) -> Template:
         vid = video_id(brand, slug)
         if vid not in views.video_ids(book, settings.build):
             raise NotFoundException(f"no video {vid}")
-        d = views.detail(vid, book, settings.build, ledger, workspace)
+        d = views.detail(vid, book, settings.build, ledger, workspace, thumbs)
         reasons = [(area, [(f"{area}.{r}", label) for r, label in rs.items()]) for area, rs in REASONS.items()]
         return Template("video.html", context={
-            **_context(request), "d": d, "fmt_time": fmt_time, "reasons": reasons, "reason_label": reason_label,
+            **_context(request), "d": d, "fmt_time": fmt_time, "fmt_usd": fmt_usd, "fmt_size": fmt_size,
+            "reasons": reasons, "main_assets": PROVENANCE_ASSETS, "reason_label": reason_label,
             "codes": REASON_CODES, "history": history(ledger, vid, d.summary.build.build_digest)})
 
     @get("/login", sync_to_thread=False)

@@ -17,6 +17,7 @@ from ..ids import video_id
 from . import views
 from .schemas import BuildAccepted, Overview, VideoDetail
 from .services import BuildQueue, StateBook
+from .thumbs import SceneThumbs
 
 KEEPALIVE_S = 15.0
 
@@ -39,12 +40,13 @@ class PreviewController(Controller):
 
     @get("/videos/{brand:str}/{slug:str}", sync_to_thread=True)
     def video(self, brand: str, slug: str, book: StateBook, settings: Settings, ledger: Ledger,
-              workspace: Workspace) -> VideoDetail:
-        """One video: the build's scenes, metadata, assets, step timing and what would rebuild (explain)."""
+              workspace: Workspace, thumbs: SceneThumbs) -> VideoDetail:
+        """One video: the build's scenes (with thumbnails), metadata, assets, step timing and what would rebuild
+        (explain), what it cost (LLM tokens x price, avatar minutes) and the provenance of each file."""
         vid = video_id(brand, slug)
         if vid not in views.video_ids(book, settings.build):
             raise NotFoundException(f"no video {vid}")
-        return views.detail(vid, book, settings.build, ledger, workspace)
+        return views.detail(vid, book, settings.build, ledger, workspace, thumbs)
 
     @post("/videos/{brand:str}/{slug:str}/build", status_code=202, sync_to_thread=False)
     def build(self, brand: str, slug: str, book: StateBook, queue: BuildQueue, settings: Settings) -> BuildAccepted:

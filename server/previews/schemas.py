@@ -69,12 +69,56 @@ class SceneView(BaseModel):
     narration: str = ""
     visual_kind: str = ""
     chapter: str | None = None
+    thumb_url: str = ""      # a small JPEG frame of the scene (made once per video digest, off the request)
 
 
 class StepTiming(BaseModel):
     step: str
     kind: str | None = None
     seconds: float | None = None
+    version: int | None = None
+    key: str = ""            # the action key, short (12 hex digits)
+
+
+class LlmCost(BaseModel):
+    """The script's LLM use (the lock's `generated.usage`) priced at the brand's current price per 1M tokens."""
+    provider: str = ""
+    model: str = ""
+    calls: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    price_input_per_1m: float = 0.0
+    price_output_per_1m: float = 0.0
+    cost_usd: float | None = None      # tokens x the brand's price (the recorded cost when no price is set)
+    recorded_usd: float | None = None  # what the script step recorded when it ran (the price then)
+
+
+class AvatarUse(BaseModel):
+    step: str
+    scene: int | None = None
+    seconds: float = 0.0
+
+
+class CostView(BaseModel):
+    """What the video cost: LLM tokens x price, and avatar minutes (HeyGen bills by the minute)."""
+    llm: LlmCost | None = None
+    avatar: list[AvatarUse] = Field(default_factory=list)
+    avatar_minutes: float = 0.0
+    total_usd: float | None = None     # the priced part (the LLM); avatar minutes are shown as minutes
+
+
+class AssetProvenance(BaseModel):
+    """Where one file of the build came from, readable: the step, its renderer and tools, its key and timing."""
+    name: str
+    digest: str = ""         # short
+    size: int | None = None
+    step: str = ""
+    kind: str | None = None
+    version: int | None = None
+    key: str = ""            # short
+    tools: list[str] = Field(default_factory=list)  # "name version" lines from the tool fingerprint
+    seconds: float | None = None
+    started: str = ""        # UTC, "YYYY-MM-DD HH:MM:SS"
 
 
 class ExplainView(BaseModel):
@@ -96,7 +140,7 @@ class BuildLogView(BaseModel):
     """The last build of a video as the studio ran it (a save's preview then final): what changed, and its log."""
     video: str
     profiles: list[str] = Field(default_factory=list)
-    state: str = "building"   # building | built | failed | error
+    state: str = "building"   # building | built | failed | error | interrupted (the server stopped during it)
     started_at: float = 0.0
     finished_at: float | None = None
     changes: list[ChangeView] = Field(default_factory=list)
@@ -115,8 +159,10 @@ class VideoDetail(BaseModel):
     assets: dict[str, str] = Field(default_factory=dict)  # file -> sha256
     steps: list[StepTiming] = Field(default_factory=list)
     explain: list[ExplainView] = Field(default_factory=list)
+    cost: CostView = Field(default_factory=CostView)
+    provenance: list[AssetProvenance] = Field(default_factory=list)
     spec: str = ""
-    last_build: BuildLogView | None = None  # the studio's last build of this video (since the server started)
+    last_build: BuildLogView | None = None  # the studio's last build of this video (kept across restarts)
 
 
 class BuildAccepted(BaseModel):

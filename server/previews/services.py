@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 from compiler.workspace import BuildResult, Workspace, select_targets
 from core.events import Event, Fanout, Reporter
 from core.settings import Settings
+from core.store import atomic_write_json
 from ..broker import Broker, BrokerReporter
 from .schemas import BuildLogView, ChangeView, VideoState
 from .watch import affected_videos
@@ -91,14 +92,49 @@ def log_line(event: Event) -> str:
 
 
 class StateBook:
-    """Every video's VideoState, thread-safe; each change goes to the broker as a `state` message."""
+    """Every video's VideoState, thread-safe; each change goes to the broker as a `state` message.
 
-    def __init__(self, broker: Broker | None = None) -> None:
+    With `state_dir` (cache/studio/builds/), each video's last build (what changed, its log) is also kept as
+    atomic JSON, `<brand>/<slug>.json`, written when a build starts and ends, so a restarted server still shows
+    it; a build that was running when the server stopped reads as "interrupted"."""
+
+    def __init__(self, broker: Broker | None = None, state_dir: Path | None = None) -> None:
         self._states: dict[str, VideoState] = {}
         self._builds: dict[str, BuildLogView] = {}
         self.project_errors: dict[str, str] = {}
         self._lock = threading.Lock()
         self.broker = broker
+        self.state_dir = state_dir
+
+    def _build_file(self, video: str) -> Path | None:
+        brand, _, slug = video.partition("/")
+        if self.state_dir is None or not brand or not slug or "/" in slug or brand.startswith("."):
+            return None
+        return self.state_dir / brand / f"{slug}.json"
+
+    def _save(self, b: BuildLogView) -> None:
+        """Called under the lock; a failed write only costs the persistence, never the build."""
+        path = self._build_file(b.video)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_json(path, b.model_dump(mode="json"))
+            except OSError:
+                pass
+
+    def _load(self, video: str) -> BuildLogView | None:
+        path = self._build_file(video)
+        if path is None:
+            return None
+        try:
+            b = BuildLogView.model_validate_json(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if b.video != video:
+            return None
+        if b.state == "building":  # the server stopped during this build
+            b.state = "interrupted"
+        return b
 
     def get(self, video: str) -> VideoState:
         with self._lock:
@@ -120,6 +156,10 @@ class StateBook:
     def last_build(self, video: str) -> BuildLogView | None:
         with self._lock:
             b = self._builds.get(video)
+            if b is None:
+                b = self._load(video)
+                if b is not None:
+                    self._builds[video] = b
             return b.model_copy(deep=True) if b else None
 
     def begin_build(self, video: str, profile: str, changes: list[ChangeView], *, fresh: bool) -> None:
@@ -133,6 +173,7 @@ class StateBook:
             seen = {(c.scene, c.input, c.why) for c in b.changes}
             b.changes += [c for c in changes if (c.scene, c.input, c.why) not in seen]
             b.log.append(f"--- {profile} build")
+            self._save(b)
 
     def log_event(self, video: str, event: Event) -> None:
         if event.type not in LOGGED:
@@ -148,6 +189,7 @@ class StateBook:
             b = self._builds.get(video)
             if b is not None:
                 b.state, b.finished_at = state, time.time()
+                self._save(b)
 
     def forget(self, keep: Iterable[str]) -> None:
         keep = set(keep)
@@ -196,8 +238,10 @@ class QueueStats:
 
 class BuildQueue:
     def __init__(self, settings: Settings, book: StateBook, *, broker: Broker | None = None,
-                 build_fn: BuildFn | None = None, reporter: Reporter | None = None) -> None:
+                 build_fn: BuildFn | None = None, reporter: Reporter | None = None,
+                 on_built: Callable[[str, str], None] | None = None) -> None:
         self.settings = settings
+        self.on_built = on_built  # (video, profile) after a good build, e.g. queue its scene thumbnails
         self.book = book
         self.broker = broker
         self.build_fn = build_fn or default_build
@@ -372,6 +416,11 @@ class BuildQueue:
                     mark_final_landed(self.settings.build, vid)
                 self.book.update(vid, state="built", error="", fraction=None, stale=bool(rest),
                                  build_digest=digest)
+                if self.on_built is not None:
+                    try:
+                        self.on_built(vid, profile)
+                    except Exception:  # thumbnails are a nicety
+                        pass
             else:
                 self.book.update(vid, state=status, error=error, fraction=None, build_digest=digest)
         self.book.end_build(vid, self.book.get(vid).state)

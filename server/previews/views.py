@@ -17,7 +17,9 @@ from publish.reviews import review_history
 from publish.units import discover
 from .schemas import (BrandSummary, ExplainView, Overview, PublishBadge, ReviewBadge, SceneView, StepTiming,
                       VideoDetail, VideoState, VideoSummary)
+from .provenance import asset_provenance, llm_price, short, video_cost
 from .services import StateBook
+from .thumbs import SceneThumbs
 
 
 PREVIEW = ".preview"  # build/.preview/<brand>/<slug>/: the studio's fast preview (compiler.plan.PREVIEW_DIR)
@@ -125,12 +127,11 @@ def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | 
     if m is not None and not state.build_digest:
         state = state.model_copy(update={"build_digest": m.build_digest,
                                          "state": "built" if state.state == "unknown" else state.state})
-    thumb_from = m or pm  # the final's thumbnail; the preview's until there is a final
-    thumb = thumb_from.assets.get("thumbnail.jpg") if thumb_from else None
-    shown_m = pm or m
+    shown_m = pm or m  # the preview while it is the shown build (its thumbnail too), else the final
+    thumb = shown_m.assets.get("thumbnail.jpg") if shown_m else None
     s = VideoSummary(video=video, brand=brand, slug=slug, title=str(meta.get("title") or slug),
                      duration_s=shown_m.duration_s if shown_m else None,
-                     thumbnail=file_url(video, "thumbnail.jpg", thumb.digest, preview=m is None) if thumb else "",
+                     thumbnail=file_url(video, "thumbnail.jpg", thumb.digest, preview=pm is not None) if thumb else "",
                      build=state, shown=shown, preview_label=preview_label(pm) if pm is not None else "")
     if ledger is not None and m is not None:
         s.review = _review_badge(ledger, video, m.build_digest)
@@ -157,7 +158,21 @@ def overview(book: StateBook, build_root: Path, ledger: Ledger | None, brand_nam
     return Overview(brands=[brands[b] for b in sorted(brands)], project_errors=dict(book.project_errors))
 
 
-def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None, ws: Workspace | None) -> VideoDetail:
+def _price(ws: Workspace | None, video: str) -> tuple[float, float]:
+    """The brand's LLM price per 1M input/output tokens (a video's `llm:` may set its own)."""
+    if ws is None:
+        return 0.0, 0.0
+    try:
+        brand = ws.project.brands.get(video.partition("/")[0])
+        lv = ws.project.videos.get(video)
+        return llm_price(getattr(brand.model, "llm", None) if brand else None,
+                         getattr(lv.spec.model, "llm", None) if lv else None)
+    except Exception:  # a project mid-edit: the recorded cost still shows
+        return 0.0, 0.0
+
+
+def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None, ws: Workspace | None,
+           thumbs: SceneThumbs | None = None) -> VideoDetail:
     """One video as the page shows it: the player, scenes, assets and steps are those of the shown build (the
     preview while it is newer than the final); the summary's digest, reviews and publishing are the final's."""
     state = book.get(video)
@@ -180,14 +195,24 @@ def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None,
         scenes_spec = []
         if ws is not None and video in ws.project.videos and ws.project.videos[video].script is not None:
             scenes_spec = ws.project.videos[video].script.scenes
+        video_digest = d.assets.get("video.mp4", "")
+        if thumbs is not None:
+            thumbs.want_scenes(m)  # queued, made off this request; the <img> waits briefly for its frame
         for sc in m.scenes:
             spec = scenes_spec[sc.index] if sc.index < len(scenes_spec) else None
             d.scenes.append(SceneView(index=sc.index, start_s=sc.start_s, end_s=sc.end_s, title=sc.title,
                                       narration=spec.narration if spec else "",
                                       visual_kind=getattr(spec.visual, "kind", "") if spec else "",
-                                      chapter=spec.chapter if spec else None))
-        d.steps = [StepTiming(step=sid, kind=st.kind, seconds=st.timing.seconds if st.timing else None)
+                                      chapter=spec.chapter if spec else None,
+                                      thumb_url=SceneThumbs.url(video_digest, sc.index) if thumbs and video_digest
+                                      else ""))
+        d.steps = [StepTiming(step=sid, kind=st.kind, seconds=st.timing.seconds if st.timing else None,
+                              version=st.version, key=short(st.key))
                    for sid, st in m.steps.items()]
+        d.provenance = asset_provenance(m)
+    cost_m = final or m  # what the video cost: the final build's steps (a preview re-renders, at no LLM cost)
+    if cost_m is not None:
+        d.cost = video_cost(cost_m, _price(ws, video))
     if final is not None:
         d.formats = sorted(k.partition("@")[2] or (final.format or "") for k in discover(build_root.parent)
                            if k.partition("@")[0] == video)

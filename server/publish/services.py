@@ -5,13 +5,18 @@ the browser as a `job` message; the outcome (with the YouTube link, or the actio
 """
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import threading
 from pathlib import Path
 
+from litestar.exceptions import ClientException
+
 from core.events import Event, Fanout, ListReporter, Reporter
 from publish.ledger import Ledger
-from publish.publisher import Outcome, PublishOptions, Publisher
+from publish.errors import ConfigError
+from publish.publisher import Outcome, PublishOptions, Publisher, check_publish_at
+from publish.schedule import rfc3339
 from ..broker import Broker, BrokerReporter
 from .schemas import DryRunOut, JobOut
 
@@ -22,13 +27,29 @@ def _line(e: Event) -> str:
     return e.detail
 
 
-def dry_run(root: Path, ledger: Ledger, unit: str, *, replace: bool = False) -> DryRunOut:
+def parse_publish_at(text: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The request's publish_at as aware UTC; 400 (ClientException) when it is not at least 10 minutes ahead."""
+    if not text:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return check_publish_at(at, now or dt.datetime.now(dt.timezone.utc))
+    except ValueError:
+        raise ClientException(f"publish_at: {text!r} is not an RFC 3339 time") from None
+    except ConfigError as exc:
+        raise ClientException(f"publish_at: {exc.message}") from None
+
+
+def dry_run(root: Path, ledger: Ledger, unit: str, *, replace: bool = False,
+            publish_at: dt.datetime | None = None) -> DryRunOut:
     events = ListReporter()
-    publisher = Publisher(root, ledger, options=PublishOptions(dry_run=True, replace=replace), reporter=events)
+    publisher = Publisher(root, ledger, options=PublishOptions(dry_run=True, replace=replace, publish_at=publish_at),
+                          reporter=events)
     outcome = publisher.run([unit])[0]
     return DryRunOut(unit=unit, status=outcome.status, message=outcome.message if outcome.status != "dry-run" else "",
                      lines=[_line(e) for e in events.events if e.detail and e.type != "progress"],
-                     calls=outcome.calls, warnings=outcome.warnings)
+                     calls=outcome.calls, warnings=outcome.warnings,
+                     publish_at=rfc3339(publish_at) if publish_at else "")
 
 
 class _JobReporter:
@@ -51,8 +72,15 @@ class Jobs:
         self._jobs: dict[str, JobOut] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
+        self._shown: set[tuple[str, str]] = set()  # (unit, publishAt) pairs a dry run has shown
         self.publisher_factory = publisher_factory or (
-            lambda reporter, replace: Publisher(root, ledger, options=PublishOptions(replace=replace), reporter=reporter))
+            lambda reporter, replace, publish_at=None: Publisher(
+                root, ledger, options=PublishOptions(replace=replace, publish_at=publish_at), reporter=reporter))
+
+    def shown(self, unit: str, publish_at: dt.datetime) -> None:
+        """A dry run showed this publishAt for the unit: a Schedule with it may start."""
+        with self._lock:
+            self._shown.add((unit, rfc3339(publish_at)))
 
     def get(self, job_id: str) -> JobOut | None:
         with self._lock:
@@ -63,8 +91,12 @@ class Jobs:
         with self._lock:
             return next((j for j in self._jobs.values() if j.unit == unit and j.state == "running"), None)
 
-    def start(self, unit: str, *, replace: bool = False) -> JobOut:
+    def start(self, unit: str, *, replace: bool = False, publish_at: dt.datetime | None = None) -> JobOut:
+        """Start a publish job; with `publish_at` (Schedule) only after a dry run showed that publishAt (409)."""
         with self._lock:
+            if publish_at is not None and (unit, rfc3339(publish_at)) not in self._shown:
+                raise ClientException("run the dry run with this publish time first: it shows exactly what "
+                                      "will be sent", status_code=409)
             busy = next((j for j in self._jobs.values() if j.unit == unit and j.state == "running"), None)
             if busy is not None:
                 return busy.model_copy(deep=True)
@@ -73,7 +105,7 @@ class Jobs:
             while len(self._jobs) > MAX_JOBS:
                 oldest = next(k for k, j in self._jobs.items() if j.state != "running")
                 del self._jobs[oldest]
-        t = threading.Thread(target=self._run, args=(job, replace), name=f"publish-{job.id}", daemon=True)
+        t = threading.Thread(target=self._run, args=(job, replace, publish_at), name=f"publish-{job.id}", daemon=True)
         self._threads[job.id] = t
         t.start()
         return job.model_copy(deep=True)
@@ -87,12 +119,14 @@ class Jobs:
         if self.broker is not None:
             self.broker.publish("job", job.model_dump_json())
 
-    def _run(self, job: JobOut, replace: bool) -> None:
+    def _run(self, job: JobOut, replace: bool, publish_at: dt.datetime | None = None) -> None:
         sinks: list[Reporter] = [_JobReporter(job)]
         if self.broker is not None:
             sinks.append(BrokerReporter(self.broker, "job-event"))
         try:
-            outcome: Outcome = self.publisher_factory(Fanout(*sinks), replace).run([job.unit])[0]
+            factory = self.publisher_factory
+            publisher = factory(Fanout(*sinks), replace, publish_at) if publish_at else factory(Fanout(*sinks), replace)
+            outcome: Outcome = publisher.run([job.unit])[0]
             job.status, job.video_id, job.message = outcome.status, outcome.video_id, outcome.message
             job.url = f"https://youtu.be/{outcome.video_id}" if outcome.video_id else ""
             job.state = "failed" if outcome.failed or outcome.status == "not-approved" else "done"

@@ -181,3 +181,36 @@ def test_change_of_names_scene_and_input():
     assert change_of("test/beta/tiny/segment/01", "test/beta", why).why == "inputs.audio changed; inputs.timings[1] changed"
     assert change_of("test/beta/narration/01", "test/beta", "params.text: a -> b").why == "params.text: a -> b"
     assert change_of("test/beta/narration/01", "test/beta", "params.text: cafe -> face").why == "params.text: cafe -> face"
+
+
+def test_last_build_survives_a_restart(make_client, built):
+    """What changed and the build log are kept as atomic JSON under cache/studio/builds/: a new app instance shows
+    them; one left mid-build reads as interrupted."""
+    c = make_client(built)
+    book = c.app.state.book
+    from server.previews.schemas import ChangeView
+    book.begin_build("test/beta", "preview", [ChangeView(step="test/beta/narration/01", scene=1, input="narration",
+                                                         why="params.text: a -> b")], fresh=True)
+    book.end_build("test/beta", "built")
+    saved = built / "cache" / "studio" / "builds" / "test" / "beta.json"
+    assert json.loads(saved.read_text())["state"] == "built"
+    book.begin_build("test/alpha", "final", [], fresh=True)  # the server "stops" during this one
+    c2 = make_client(built)
+    lb = c2.get("/api/videos/test/beta").json()["last_build"]
+    assert lb["state"] == "built" and lb["changes"][0]["scene"] == 1 and "--- preview build" in lb["log"]
+    assert "scene 2 · narration" in c2.get("/videos/test/beta").text
+    assert c2.app.state.book.last_build("test/alpha").state == "interrupted"
+    assert not list(saved.parent.glob("*.tmp*"))
+
+
+def test_home_shows_the_preview_thumbnail_when_the_preview_is_shown(make_client, built):
+    from compiler.workspace import Workspace
+
+    spec = built / "videos" / "test" / "beta.yaml"
+    spec.write_text(spec.read_text().replace("Beta has one slide.", "Beta has one new slide."))
+    assert Workspace.open(built).build(["test/beta"], profile="preview").outcome("test/beta").status == "built"
+    c = make_client(built)
+    s = c.get("/api/videos/test/beta").json()["summary"]
+    assert s["shown"] == "preview" and s["thumbnail"].startswith("/files/.preview/test/beta/thumbnail.jpg?v=")
+    assert s["thumbnail"] in c.get("/").text
+    assert c.get(s["thumbnail"]).headers["content-type"] == "image/jpeg"

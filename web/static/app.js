@@ -58,6 +58,11 @@
     list.replaceChildren(...scenes.map((sc) => {
       const b = el("button", "seek");
       b.type = "button"; b.dataset.t = String(sc.start_s); b.dataset.scene = String(sc.index);
+      if (sc.thumb_url) {
+        b.classList.add("withthumb");
+        const img = el("img", "sthumb"); img.src = sc.thumb_url; img.alt = ""; img.loading = "lazy";
+        img.width = 96; img.height = 54; b.append(img);
+      }
       b.append(el("span", "t", fmtTime(sc.start_s)), el("span", "kind", sc.visual_kind || ""));
       if (sc.chapter) b.append(el("span", "chapter", sc.chapter));
       b.append(el("span", "narr", sc.narration || sc.title || ""));
@@ -266,6 +271,42 @@
     try { const j = await api("POST", path("/publish"), {}); out.textContent = "job " + j.id + " running…"; }
     catch (e) { out.textContent = e.message; }
   }));
+  // Schedule: the dry run with the chosen publishAt first (exactly what will be sent), then Confirm
+  const at = document.getElementById("publish-at");
+  const confirmBtn = document.querySelector('[data-action="schedule-confirm"]');
+  const smsg = document.getElementById("schedule-msg");
+  let shownAt = null;
+  function pad(n) { return String(n).padStart(2, "0"); }
+  if (at) {
+    const soon = new Date(Date.now() + 15 * 60 * 1000);
+    at.min = soon.getFullYear() + "-" + pad(soon.getMonth() + 1) + "-" + pad(soon.getDate()) + "T" + pad(soon.getHours()) + ":" + pad(soon.getMinutes());
+    at.addEventListener("input", () => { shownAt = null; if (confirmBtn) confirmBtn.hidden = true; });
+  }
+  document.querySelectorAll('[data-action="schedule"]').forEach((b) => b.addEventListener("click", async () => {
+    smsg.className = "msg"; confirmBtn.hidden = true; shownAt = null;
+    const when = at.value ? new Date(at.value) : null;  // datetime-local: the browser's local time
+    if (!when || isNaN(when.getTime())) { smsg.className = "msg err"; smsg.textContent = "pick a date and time first"; return; }
+    if (when.getTime() < Date.now() + 10 * 60 * 1000) { smsg.className = "msg err"; smsg.textContent = "pick a time at least 10 minutes from now"; return; }
+    const utc = when.toISOString().replace(/\.\d{3}Z$/, "Z");
+    out.hidden = false; out.textContent = "asking…";
+    try {
+      const r = await api("POST", path("/publish/dry-run"), { publish_at: utc });
+      out.textContent = (r.message ? r.status + ": " + r.message + "\n\n" : "") + r.lines.join("\n") +
+        (r.calls.length ? "\n\n" + JSON.stringify(r.calls, null, 2) : "");
+      if (r.status === "dry-run") {
+        shownAt = r.publish_at; confirmBtn.hidden = false;
+        smsg.textContent = "private until " + when.toLocaleString() + " (" + r.publish_at + "), then public: check the dry run, then confirm";
+      } else { smsg.className = "msg err"; smsg.textContent = r.status + ": cannot schedule (see above)"; }
+    } catch (e) { out.textContent = e.message; smsg.className = "msg err"; smsg.textContent = e.message; }
+  }));
+  if (confirmBtn) confirmBtn.addEventListener("click", async () => {
+    if (!shownAt) return;
+    out.hidden = false; out.textContent = "starting…";
+    try {
+      const j = await api("POST", path("/publish"), { publish_at: shownAt });
+      out.textContent = "job " + j.id + " running (scheduled for " + shownAt + ")…"; confirmBtn.hidden = true;
+    } catch (e) { out.textContent = e.message; }
+  });
   document.querySelectorAll('[data-action="build"]').forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", path("/build")); } catch (e) { alert(e.message); }
   }));
