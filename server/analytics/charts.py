@@ -148,6 +148,14 @@ def views_chart(days: Sequence[tuple[dt.date, int]], *, width: int, height: int,
     return Markup("\n".join(out))
 
 
+def time_step(duration: float, ticks: int) -> float:
+    """A round tick step in seconds giving at most `ticks` intervals over `duration`."""
+    for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if duration / step <= ticks:
+            return float(step)
+    return 3600.0 * math.ceil(duration / 3600 / ticks)
+
+
 @dataclass(frozen=True)
 class Boundary:
     """A scene on the retention chart: its number, start and end in seconds, a seek link, weak or not."""
@@ -201,12 +209,15 @@ def retention_chart(points: Sequence[tuple[float, float]], scenes: Sequence[Boun
     if pts:
         out.append(f'<path class="line" d="{_path(pts)}" fill="none" stroke="{LINE}" stroke-width="2.5" '
                    f'stroke-linejoin="round"/>')
-    ticks = max(2, min(6, int(box.plot_w // 80)))
-    for i in range(ticks + 1):
-        t = duration * i / ticks
-        anchor = "start" if i == 0 else "end" if i == ticks else "middle"
-        out.append(f'<text x="{num(box.x(i / ticks))}" y="{num(box.y(0) + 16)}" text-anchor="{anchor}" '
-                   f'fill="{AXIS}" font-size="12">{fmt_clock(t)}</text>')
+    step = time_step(duration, max(2, min(6, int(box.plot_w // 80))))
+    n = int(duration / step + 1e-9) if duration > 0 else 0
+    for i in range(n + 1):
+        t = i * step
+        x = boundary_x(box, t, duration)
+        anchor = "start" if i == 0 else "end" if x > box.left + box.plot_w - 20 else "middle"
+        label = fmt_clock(t) if step >= 1 else f"{t:g}s"
+        out.append(f'<text x="{num(x)}" y="{num(box.y(0) + 16)}" text-anchor="{anchor}" '
+                   f'fill="{AXIS}" font-size="12">{label}</text>')
     out.append(_x_label(box, "time in the video (numbers on top: scenes)"))
     out.append("</svg>")
     return Markup("\n".join(out))
@@ -221,10 +232,12 @@ def sparkline(points: Sequence[tuple[float, float]], *, width: int = 160, height
     else:
         desc = "No retention data yet."
     out = _open(box, title, desc, "spark")
+    out[0] = out[0].replace("<svg ", '<svg preserveAspectRatio="none" ', 1)  # stretches to the card's width
     out.append(f'<line x1="{box.left}" x2="{num(box.left + box.plot_w)}" y1="{num(box.y(0))}" y2="{num(box.y(0))}" '
-               f'stroke="{GRID}" stroke-width="1"/>')
+               f'stroke="{GRID}" stroke-width="1" vector-effect="non-scaling-stroke"/>')
     pts = [(box.x(r), box.y(w / top)) for r, w in points]
     if pts:
-        out.append(f'<path d="{_path(pts)}" fill="none" stroke="{LINE}" stroke-width="2" stroke-linejoin="round"/>')
+        out.append(f'<path d="{_path(pts)}" fill="none" stroke="{LINE}" stroke-width="2" stroke-linejoin="round" '
+                   f'vector-effect="non-scaling-stroke"/>')
     out.append("</svg>")
     return Markup("\n".join(out))

@@ -62,8 +62,15 @@ def scene_stats(video: str, curve: Sequence[tuple[float, float]], scenes: Sequen
 
 
 def weakest(stats: Sequence[SceneStat], n: int = WEAKEST) -> list[SceneStat]:
-    """The scenes that lose the most viewers per second, worst first (only scenes that lose any)."""
-    losing = [s for s in stats if s.drop_per_s is not None and s.drop_per_s > 0]
+    """The scenes that lose the most viewers per second, worst first: only scenes that lose viewers faster than
+    the video as a whole does (its first scene's start to its last scene's end)."""
+    known = [s for s in stats if s.drop_per_s is not None]
+    if not known:
+        return []
+    first, last = min(known, key=lambda s: s.start_s), max(known, key=lambda s: s.end_s)
+    span = last.end_s - first.start_s
+    overall = (first.retention_start - last.retention_end) / span if span > 0 else 0.0
+    losing = [s for s in known if s.drop_per_s > max(0.0, overall) + 1e-9]  # float noise is not a loss
     return sorted(losing, key=lambda s: (-s.drop_per_s, s.index))[:n]
 
 
