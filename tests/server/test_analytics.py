@@ -248,6 +248,14 @@ def test_screenshots_at_1280_and_390(built, tmp_path):
                         want = 2 if name == "video" else 1  # retention + views; one sparkline (alpha has none)
                         assert page.locator("svg.chart:visible").count() == want, (name, width)
                         page.screenshot(path=str(shots / f"analytics-{name}-{width}.png"), full_page=True)
+                    if width == 1280:  # the weakest scene's link opens the Video page with the player at it
+                        page.goto(f"http://127.0.0.1:{port}/analytics/test/beta", timeout=20_000)
+                        page.click(".weakest a")
+                        page.wait_for_function("() => { const p = document.getElementById('player');"
+                                               " return p && p.readyState >= 1 && p.currentTime > 0; }",
+                                               timeout=20_000)
+                        t = page.evaluate("document.getElementById('player').currentTime")
+                        assert t == pytest.approx(manifest(built).scenes[1].start_s, abs=0.05)
                     page.close()
             finally:
                 browser.close()
