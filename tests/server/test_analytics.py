@@ -105,6 +105,9 @@ def test_unpublished_video_and_brand_have_clear_empty_states(make_client, built)
     video_page = c.get("/videos/test/beta").text
     assert "/analytics/test/beta" not in video_page  # the link appears once published
     assert 'href="/analytics/test"' in c.get("/").text
+    schema = c.get("/schema/openapi.json").json()
+    assert {"/api/analytics/videos/{brand}/{slug}", "/api/analytics/brands/{brand}"} <= set(schema["paths"])
+    assert {"VideoAnalytics", "BrandAnalytics", "SceneStat"} <= set(schema["components"]["schemas"])
 
 
 def test_published_without_numbers_says_run_doit_analytics(make_client, built):
