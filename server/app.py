@@ -26,6 +26,7 @@ from compiler.workspace import Workspace
 from core.settings import Settings
 from core.store import Store
 from publish.ledger import Ledger
+from .analytics.controllers import AnalyticsController, AnalyticsPages
 from .broker import Broker
 from .media import DigestMemo, MediaController
 from .pages import PageController
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
                       trim_blocks=True, lstrip_blocks=True)
     app = Litestar(
         route_handlers=[PageController, PreviewController, ReviewController, PublishController, MediaController,
+                        AnalyticsController, AnalyticsPages,
                         create_static_files_router(path="/static", directories=[WEB / "static"],
                                                    include_in_schema=False)],
         dependencies={
