@@ -143,11 +143,10 @@ class FfmpegAssemble(Renderer):
         p = ctx.params
         s = ctx.scratch
         alist = concat_list(ctx.inputs["audios"], s / "audios.txt")
-        narration = s / "narration.wav"
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-c", "copy", str(narration)], what="joining narration")
         total = sum(_wav_seconds(a) for a in ctx.inputs["audios"])
         music = ctx.inputs.get("music")
-        inputs = ["-i", str(narration)]
+        # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
+        inputs = ["-f", "concat", "-safe", "0", "-i", str(alist)]
         if music:
             # duck: the music is compressed with the narration as side chain, then mixed under it
             inputs += ["-stream_loop", "-1", "-i", str(music)]
