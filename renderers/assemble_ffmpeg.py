@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -119,14 +120,33 @@ class FfmpegAssemble(Renderer):
     def run(self, ctx: Context) -> dict:
         p = ctx.params
         s = ctx.scratch
-        vlist = concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [], p.crossfades,
-                                         ctx.input_facts.get("videos") or [], s), s / "videos.txt")
+        # the video pieces (stream-copy cuts at the crossfades) are cut while the audio is mixed: they share no
+        # file, and the same commands run either way (same bytes), in about the time of the audio alone
+        with ThreadPoolExecutor(1, thread_name_prefix="assemble-video") as pool:
+            video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
+                                                                 p.crossfades, ctx.input_facts.get("videos") or [], s),
+                                                    s / "videos.txt"))
+            audio, facts, gain, total = self._audio(ctx)
+            vlist = video.result()
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+                    "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    str(ctx.out("video.mp4"))], what="muxing the final video")
+        facts["gain_db"] = round(gain, 2)
+        facts["duration_s"] = round(total, 4)
+        facts["segments"] = len(ctx.inputs["videos"])
+        facts["crossfades"] = len(p.crossfades)
+        return facts
+
+    def _audio(self, ctx: Context) -> tuple[Path, dict, float, float]:
+        """The soundtrack: narration joined, music ducked under it, levelled, encoded -> (audio.m4a, facts, gain,
+        seconds)."""
+        p = ctx.params
+        s = ctx.scratch
         alist = concat_list(ctx.inputs["audios"], s / "audios.txt")
-        narration = s / "narration.wav"
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-c", "copy", str(narration)], what="joining narration")
         total = sum(_wav_seconds(a) for a in ctx.inputs["audios"])
         music = ctx.inputs.get("music")
-        inputs = ["-i", str(narration)]
+        # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
+        inputs = ["-f", "concat", "-safe", "0", "-i", str(alist)]
         if music:
             # duck: the music is compressed with the narration as side chain, then mixed under it
             inputs += ["-stream_loop", "-1", "-i", str(music)]
@@ -183,14 +203,7 @@ class FfmpegAssemble(Renderer):
                 ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
             else:
                 gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-                    "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
-                    str(ctx.out("video.mp4"))], what="muxing the final video")
-        facts["gain_db"] = round(gain, 2)
-        facts["duration_s"] = round(total, 4)
-        facts["segments"] = len(ctx.inputs["videos"])
-        facts["crossfades"] = len(p.crossfades)
-        return facts
+        return audio, facts, gain, total
 
 
 def _wav_seconds(path: Path) -> float:

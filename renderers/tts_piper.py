@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from pydantic import Field
@@ -117,6 +119,49 @@ def load_voice(model_path: str, seed: int):
     return PiperVoice(config=config, session=session)
 
 
+_load_lock = threading.Lock()
+
+
+def voice_for(model: str, seed: int):
+    """`load_voice` with one loader at a time (a warm-up thread and a build may ask at once)."""
+    with _load_lock:
+        return load_voice(model, seed)
+
+
+def warm(model: str | None = None, seed: int = 0) -> None:
+    """Load (and pin) a voice now, so the first narration a long-lived process (the studio) renders does not
+    pay for it (about 1.5 s idle, several seconds on a busy machine)."""
+    voice_for(str(model or bundled_model()), seed)
+
+
+# The studio re-renders a scene's narration on every save, though an edit usually changes one sentence of it.
+# Piper synthesizes each sentence on its own and the pinned voice is a pure function of (voice, settings,
+# sentence), so the unchanged sentences' samples are kept in memory: same bytes, a fraction of the work.
+SENTENCE_MEMO = 256  # sentences (about 150 KB each)
+_sentences: OrderedDict[tuple, object] = OrderedDict()
+_sentences_lock = threading.Lock()
+
+
+def synthesize(voice, memo_key: tuple, sentence: str, syn):
+    """One sentence's int16 samples, from the memo when this voice and these settings spoke it before."""
+    import numpy as np
+
+    key = memo_key + (sentence,)
+    with _sentences_lock:
+        hit = _sentences.get(key)
+        if hit is not None:
+            _sentences.move_to_end(key)
+            return hit
+    audio = [np.frombuffer(c.audio_int16_bytes, dtype=np.int16) for c in voice.synthesize(sentence, syn_config=syn)]
+    samples = np.concatenate(audio) if audio else np.zeros(0, np.int16)
+    samples.flags.writeable = False
+    with _sentences_lock:
+        _sentences[key] = samples
+        while len(_sentences) > SENTENCE_MEMO:
+            _sentences.popitem(last=False)
+    return samples
+
+
 class PiperTTS(Renderer):
     kind = "tts.piper"
     version = 3
@@ -140,19 +185,18 @@ class PiperTTS(Renderer):
     def run(self, ctx: Context) -> dict:
         import time
 
-        import numpy as np
         from piper import SynthesisConfig
 
         p = ctx.params
         model = ctx.inputs.get("model") or bundled_model()
-        voice = load_voice(str(model), p.seed)
+        voice = voice_for(str(model), p.seed)
         syn = SynthesisConfig(speaker_id=p.speaker, length_scale=1.0 / p.rate)
         sentences = split_sentences(p.text)
         pieces = []
         started = time.perf_counter()
+        memo_key = (str(model), _model_digest(str(model)), p.seed, p.speaker, syn.length_scale)
         for i, sentence in enumerate(sentences):
-            audio = [np.frombuffer(c.audio_int16_bytes, dtype=np.int16) for c in voice.synthesize(sentence, syn_config=syn)]
-            pieces.append((sentence, np.concatenate(audio) if audio else np.zeros(0, np.int16)))
+            pieces.append((sentence, synthesize(voice, memo_key, sentence, syn)))
             ctx.progress((i + 1) / len(sentences), "speaking")
         synth_s = time.perf_counter() - started
         facts = write_narration(ctx, pieces, voice.config.sample_rate, p.sentence_pause, p.sample_rate)

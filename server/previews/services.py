@@ -239,9 +239,10 @@ class QueueStats:
 class BuildQueue:
     def __init__(self, settings: Settings, book: StateBook, *, broker: Broker | None = None,
                  build_fn: BuildFn | None = None, reporter: Reporter | None = None,
-                 on_built: Callable[[str, str], None] | None = None) -> None:
+                 on_built: Callable[[str, str], None] | None = None, warm: bool | None = None) -> None:
         self.settings = settings
         self.on_built = on_built  # (video, profile) after a good build, e.g. queue its scene thumbnails
+        self.warm = build_fn is None if warm is None else warm  # warm the real renderers (not a test's fake build)
         self.book = book
         self.broker = broker
         self.build_fn = build_fn or default_build
@@ -258,6 +259,7 @@ class BuildQueue:
         self._scan = False
         self._stopping = False
         self._busy = False
+        self._warmed = False
         self._generation = 0
         self.running: str | None = None
         self.stats = QueueStats()
@@ -353,6 +355,8 @@ class BuildQueue:
         """Reload the specs, record spec errors per video, queue the videos the changes affect."""
         self.ws.reload()
         plan = self.ws.plan()
+        if scan and self.warm:
+            self._warm_voices(plan)
         ids = select_targets(plan, None)
         self.book.forget(ids)
         self.book.project_errors = {w: t for w, t in plan.errors.items() if w not in ids}
@@ -375,6 +379,28 @@ class BuildQueue:
             buildable = [v for v in targets if v not in plan.errors]
             if buildable:
                 self.request(buildable, reason="save")
+
+    def _warm_voices(self, plan) -> None:
+        """Load the bundled Piper voices the project's narration uses, in the background, once: the first save's
+        narration then does not pay for loading a voice (issue 10's save-to-playable goal)."""
+        if self._warmed:
+            return
+        self._warmed = True
+        seeds = sorted({int(s.params.get("seed", 0)) for s in plan.steps.values()
+                        if s.kind == "tts.piper" and "model" not in s.inputs})
+        if not seeds:
+            return
+
+        def load() -> None:
+            try:
+                from renderers.tts_piper import warm
+
+                for seed in seeds:
+                    warm(seed=seed)
+            except Exception:  # a warm-up is a nicety: the build loads the voice (and reports any problem) itself
+                pass
+
+        threading.Thread(target=load, name="studio-warm-voices", daemon=True).start()
 
     def _what_changed(self, vid: str, profile: str) -> list[ChangeView]:
         """What changed since the previous build: the explain misses of this build (hits and the steps pending

@@ -8,6 +8,7 @@ import wave
 from helpers import run_renderer
 from renderers._lib.narration_common import split_sentences
 from renderers.tts_espeak import EspeakTTS
+from renderers import tts_piper
 from renderers.tts_piper import PiperTTS
 from renderers.tts_recorded import RecordedVoice
 
@@ -25,6 +26,7 @@ def test_split_sentences():
 def test_piper_is_deterministic_and_timed(tmp_path):
     text = "The sky is dark. Stars appear one by one."
     out1, facts = run_renderer(PiperTTS, tmp_path, {"text": text, "sentence_pause": 0.2}, name="a")
+    tts_piper._sentences.clear()  # synthesize again, not from the sentence memo
     out2, _ = run_renderer(PiperTTS, tmp_path, {"text": text, "sentence_pause": 0.2}, name="b")
     assert (out1 / "audio.wav").read_bytes() == (out2 / "audio.wav").read_bytes()  # pinned noise
     rate, ch, dur = wav_facts(out1 / "audio.wav")
@@ -37,6 +39,23 @@ def test_piper_is_deterministic_and_timed(tmp_path):
     assert (out3 / "audio.wav").read_bytes() != (out1 / "audio.wav").read_bytes()  # a new seed re-rolls
     fast, _ = run_renderer(PiperTTS, tmp_path, {"text": text, "sentence_pause": 0.2, "rate": 1.5}, name="d")
     assert wav_facts(fast / "audio.wav")[2] < dur * 0.85
+
+
+def test_piper_sentence_memo_gives_the_same_bytes(tmp_path):
+    """A re-render after an edit takes the unchanged sentences from the in-process memo (the studio's save loop);
+    the output is byte-identical to a render that synthesizes every sentence."""
+    params = {"text": "The sky is dark. Stars appear one by one.", "sentence_pause": 0.2}
+    tts_piper._sentences.clear()
+    run_renderer(PiperTTS, tmp_path, params, name="first")
+    edited = {**params, "text": "The sky is truly dark. Stars appear one by one."}
+    memo, _ = run_renderer(PiperTTS, tmp_path, edited, name="memo")
+    assert len(tts_piper._sentences) == 3  # the unchanged second sentence came from the memo
+    tts_piper._sentences.clear()
+    fresh, _ = run_renderer(PiperTTS, tmp_path, edited, name="fresh")
+    assert (memo / "audio.wav").read_bytes() == (fresh / "audio.wav").read_bytes()
+    assert (memo / "timings.json").read_bytes() == (fresh / "timings.json").read_bytes()
+    tts_piper.warm()  # the studio's warm-up loads the bundled voice (idempotent)
+    assert tts_piper.load_voice.cache_info().currsize >= 1
 
 
 def test_espeak(tmp_path):

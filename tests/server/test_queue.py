@@ -128,3 +128,37 @@ def test_restart_mid_build_recovers_from_build_and_store(built, tmp_path):
         assert st.state == "built" and st.stale and st.build_digest == digest
     finally:
         q.stop()
+
+
+def test_the_start_scan_warms_the_narration_voices(mini, tmp_path, monkeypatch):
+    """The real worker loads the project's Piper voices in the background when it starts, so the first save's
+    narration does not pay for loading one; a queue with a test's fake build warms nothing."""
+    import time
+
+    import renderers.tts_piper as tts
+
+    seen: list[int] = []
+    monkeypatch.setattr(tts, "warm", lambda model=None, seed=0: seen.append(seed))
+    brand = mini / "brands" / "test.yaml"
+    brand.write_text(brand.read_text().replace("defaults: {voice: robot,", "defaults: {voice: joe,"))
+    settings = settings_for(mini, tmp_path)
+    plan = Workspace(settings).plan()
+    seeds = sorted({int(s.params.get("seed", 0)) for s in plan.steps.values()
+                    if s.kind == "tts.piper" and "model" not in s.inputs})
+    assert seeds, "the tiny project narrates with the bundled Piper voice"
+    fake = BuildQueue(settings, StateBook(), build_fn=lambda *a: None)
+    assert fake.warm is False
+    q = BuildQueue(settings, StateBook(), build_fn=lambda *a: None, warm=True)
+    q.start(scan=True)
+    try:
+        assert q.wait_idle(30)
+        deadline = time.monotonic() + 10
+        while seen != seeds and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert seen == seeds
+        q.rescan()
+        assert q.wait_idle(30)
+        time.sleep(0.1)
+        assert seen == seeds  # once per worker
+    finally:
+        q.stop()
