@@ -16,6 +16,16 @@ CODE_ROOT = Path(__file__).resolve().parents[1]
 LEDGER_DIR = ".showrunner"
 
 
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The machine's Showrunner folder, outside any repo: OAuth tokens, client secrets, the studio token.
+    `$SHOWRUNNER_CONFIG_DIR`, else `$XDG_CONFIG_HOME/showrunner`, else `~/.config/showrunner`."""
+    env = os.environ if env is None else env
+    if env.get("SHOWRUNNER_CONFIG_DIR"):
+        return Path(env["SHOWRUNNER_CONFIG_DIR"]).expanduser()
+    base = Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    return base / "showrunner"
+
+
 def find_root(root: Path | str | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
     env = os.environ if env is None else env
     if root:

@@ -15,6 +15,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from core import settings
+
 from .errors import ConfigError, ReauthRequired
 
 SCOPES = [
@@ -45,7 +47,7 @@ def _quiet(names: tuple[str, ...]):
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("SHOWRUNNER_CONFIG_DIR") or Path.home() / ".config" / "showrunner").expanduser()
+    return settings.config_dir()
 
 
 def token_path(brand: str) -> Path:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from core.settings import config_dir
+
 TOKEN_FILE = "studio-token"
 SESSION_COOKIE = "studio_session"
 CSRF_HEADER = "x-csrf-token"
@@ -39,14 +41,6 @@ SECURITY_HEADERS = {
 
 class StudioRefused(RuntimeError):
     """The studio will not start as asked (a LAN host without a token, an unreadable token file)."""
-
-
-def config_dir(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    if env.get("SHOWRUNNER_CONFIG_DIR"):
-        return Path(env["SHOWRUNNER_CONFIG_DIR"]).expanduser()
-    base = Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
-    return base / "showrunner"
 
 
 def token_path(env: Mapping[str, str] | None = None) -> Path:
