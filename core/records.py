@@ -47,22 +47,6 @@ class ActionManifest(Record):
     timing: Timing | None = None
 
 
-class Asset(Record):
-    """One file of a build (video.mp4, thumbnail.jpg...) and the step that made it."""
-
-    digest: str = ""
-    size: int | None = None
-    step: str = ""
-    key: str = ""
-    kind: str | None = None
-    version: int | None = None
-    params: dict[str, Any] | None = None
-    tools: dict[str, Any] | None = None
-    timing: Timing | None = None
-    facts: dict[str, Any] | None = None
-    inputs: dict[str, Any] | None = None
-
-
 class StepEntry(Record):
     """A step in a build's dependency closure; fields are None when its manifest is gone."""
 
@@ -73,6 +57,15 @@ class StepEntry(Record):
     tools: dict[str, Any] | None = None
     timing: Timing | None = None
     facts: dict[str, Any] | None = None
+
+
+class Asset(StepEntry):
+    """One file of a build (video.mp4, thumbnail.jpg...) and the step that made it."""
+
+    digest: str = ""
+    size: int | None = None
+    step: str = ""
+    inputs: dict[str, Any] | None = None
 
 
 class SceneEntry(Record):
