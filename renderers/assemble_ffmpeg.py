@@ -172,8 +172,8 @@ class FfmpegAssemble(Renderer):
     def _premixed(self, ctx: Context) -> dict:
         """The preview's assembly from per-scene pieces (audio_preview.py): O(1) audio work besides the encode.
         The loudness comes from the pieces' stored measurements (`merged_loudness`), so nothing meters the whole
-        soundtrack; one ffmpeg joins the video (stream copy) and the pieces (concat demuxer), applies the gain and a
-        sample-peak limiter and encodes the 24 kHz mono AAC straight into the MP4."""
+        soundtrack. The pieces are joined (concat demuxer), given that gain and a sample-peak limiter and encoded
+        to 24 kHz mono AAC while the video is cut; then both are muxed by stream copy."""
         p, s = ctx.params, ctx.scratch
         pieces = ctx.inputs["audios"]
         facts_in = ctx.input_facts.get("audios") or []
@@ -186,16 +186,22 @@ class FfmpegAssemble(Renderer):
         # both speakers)
         gain = p.loudness_lufs - (measured + 3.0103)
         total = sum(f["duration_s"] for f in facts_in)
-        vlist = concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [], p.crossfades,
-                                         ctx.input_facts.get("videos") or [], s), s / "videos.txt")
-        alist = concat_list(pieces, s / "audios.txt")
+        alist, audio = concat_list(pieces, s / "audios.txt"), s / "audio.m4a"
         ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
         chain = f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1"
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-f", "concat", "-safe", "0", "-i", str(alist),
-                    "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-af", chain, "-ac", "1", "-ar", "24000",
-                    "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-movflags", "+faststart", "-map_metadata", "-1",
-                    "-fflags", "+bitexact", "-flags:a", "+bitexact", str(ctx.out("video.mp4"))],
-                   what="joining the preview", progress=ctx.progress, total_s=total)
+        # the crossfade cuts (stream copy) run while the audio is encoded; the same commands either way
+        with ThreadPoolExecutor(1, thread_name_prefix="assemble-video") as pool:
+            video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
+                                                                 p.crossfades, ctx.input_facts.get("videos") or [], s),
+                                                    s / "videos.txt"))
+            run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-af", chain, "-ac", "1", "-ar", "24000",
+                        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-map_metadata", "-1", "-fflags", "+bitexact",
+                        "-flags:a", "+bitexact", str(audio)], what="encoding the preview audio", progress=ctx.progress,
+                       total_s=total)
+            vlist = video.result()
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+                    "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    str(ctx.out("video.mp4"))], what="muxing the preview")
         return {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True, "premixed": True,
                 "estimated_lufs": round(measured + 3.0103, 2), "gain_db": round(gain, 2), "duration_s": round(total, 4),
                 "segments": len(ctx.inputs["videos"]), "crossfades": len(p.crossfades)}
