@@ -26,6 +26,7 @@ CAPTION_SAFE = 0.36  # share of the frame's height kept free at the bottom for b
 Profile = Literal["final", "preview"]
 PREVIEW_SCALE = 2      # the preview profile renders every format at 1/2 its width and height (1080p -> 540p)
 PREVIEW_MAX_FPS = 30   # ... and at no more than 30 fps
+PREVIEW_MUSIC_STRIDE_S = 20.0  # preview only: scene i's music starts i x this far into the (looped) music
 PREVIEW_DIR = "build/.preview"  # where previews materialize (publish/units.py never reads a dot folder)
 
 
@@ -205,12 +206,22 @@ class Compiler:
                 base = lv.spec.file.parent if video.music else self.project.root / "brands"
                 music = (m, self.media(m.file, base)) if m else None
             crossfades, pieces = self.transitions(prefix, segments, fmt)
+            mix = {"music_volume_db": music[0].volume_db, "music_duck_db": music[0].duck_db} if music else {}
+            audios = [out(s, "audio.wav") for s in segments]
+            premixed = {}
+            if self.profile == "preview":
+                # the preview's soundtrack per scene (audio_preview.py): an edit re-mixes one scene, and the
+                # assembly joins the pieces and levels them with one gain from their stored loudness
+                audios = [out(make_step(plan, f"{prefix}/audio/{i:02d}", vid, "audio.preview",
+                                        {**mix, "music_offset_s": PREVIEW_MUSIC_STRIDE_S * i},
+                                        {"audio": a, "music": music[1] if music else None}, salt), "audio.wav")
+                          for i, a in enumerate(audios)]
+                premixed = {"premixed": True}
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
                 "fps": fmt.fps, "loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db,
-                **({"music_volume_db": music[0].volume_db, "music_duck_db": music[0].duck_db} if music else {}),
-                "crossfades": crossfades, **self.encode},
-                {"videos": [out(s, "video.mp4") for s in segments], "audios": [out(s, "audio.wav") for s in segments],
-                 "music": music[1] if music else None, "transitions": pieces or None}, salt)
+                **mix, "crossfades": crossfades, **self.encode, **premixed},
+                {"videos": [out(s, "video.mp4") for s in segments], "audios": audios,
+                 "music": None if premixed else music[1] if music else None, "transitions": pieces or None}, salt)
             thumb = self.thumbnail(f"{vid}/{fmt_name}", title, logo, script)  # frame-independent: shared by profiles
             meta = make_step(plan, f"{prefix}/metadata", vid, "metadata.youtube", {
                 "title": title, "description": video.description or (script.description or ""),

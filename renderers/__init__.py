@@ -32,6 +32,7 @@ REGISTRY: dict[str, str] = {
     "remotion.bundle": "remotion_bundle:RemotionBundle",
     "remotion.clip": "remotion_clip:RemotionClip",
     "transition.ffmpeg": "transition_ffmpeg:FfmpegTransition",
+    "audio.preview": "audio_preview:PreviewAudio",
 }
 
 _loaded: dict[str, type[Renderer]] = {}

@@ -8,12 +8,13 @@ rendered crossfade piece (transition_ffmpeg.py) goes between them.
 """
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from core.errors import StepError
 
@@ -47,6 +48,23 @@ def parse_loudness(stderr: str) -> dict:
     i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
     return {"integrated_lufs": float(i.group(1)) if i else None, "true_peak_dbtp": float(tp.group(1)) if tp else None}
+
+
+def merged_loudness(pieces: list[dict]) -> float | None:
+    """The integrated loudness (LUFS) of pieces played one after another, from each piece's own gated
+    integrated loudness and duration: the duration-weighted mean of their energies. BS.1770's integrated
+    loudness is a gated mean of 400 ms block energies; merging per-piece gated means is exact up to the
+    relative gate (computed per piece instead of over the whole) and the blocks straddling a boundary,
+    well under 1 LU for a narration-led soundtrack (tests/renderers/test_audio_preview.py checks it)."""
+    energy = seconds = 0.0
+    for f in pieces:
+        d, lufs = f.get("duration_s") or 0.0, f.get("integrated_lufs")
+        seconds += d
+        if lufs is not None and math.isfinite(lufs):
+            energy += d * 10 ** ((lufs + 0.691) / 10)
+    if not seconds or not energy:
+        return None
+    return -0.691 + 10 * math.log10(energy / seconds)
 
 
 class Crossfade(BaseModel):
@@ -113,6 +131,18 @@ class FfmpegAssemble(Renderer):
         music_duck_db: float = 10.0
         audio_bitrate: str = "192k"
         crossfades: list[Crossfade] = Field(default_factory=list, description="boundaries replaced by `transitions`")
+        premixed: bool = Field(False, description="preview only: `audios` are audio.preview pieces (each scene mixed "
+                               "and metered on its own), joined and levelled by one gain from their stored loudness")
+
+        @model_serializer(mode="wrap")
+        def _final_is_implicit(self, handler):  # as ProfileParams: defaults that did not exist before stay out
+            data = handler(self)
+            if isinstance(data, dict):
+                if self.profile == "final":
+                    data.pop("profile", None)
+                if not self.premixed:
+                    data.pop("premixed", None)
+            return data
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
@@ -120,6 +150,8 @@ class FfmpegAssemble(Renderer):
     def run(self, ctx: Context) -> dict:
         p = ctx.params
         s = ctx.scratch
+        if p.premixed:
+            return self._premixed(ctx)
         # the video pieces (stream-copy cuts at the crossfades) are cut while the audio is mixed: they share no
         # file, and the same commands run either way (same bytes), in about the time of the audio alone
         with ThreadPoolExecutor(1, thread_name_prefix="assemble-video") as pool:
@@ -136,6 +168,43 @@ class FfmpegAssemble(Renderer):
         facts["segments"] = len(ctx.inputs["videos"])
         facts["crossfades"] = len(p.crossfades)
         return facts
+
+    def _premixed(self, ctx: Context) -> dict:
+        """The preview's assembly from per-scene pieces (audio_preview.py): O(1) audio work besides the encode.
+        The loudness comes from the pieces' stored measurements (`merged_loudness`), so nothing meters the whole
+        soundtrack. The pieces are joined (concat demuxer), given that gain and a sample-peak limiter and encoded
+        to 24 kHz mono AAC while the video is cut; then both are muxed by stream copy."""
+        p, s = ctx.params, ctx.scratch
+        pieces = ctx.inputs["audios"]
+        facts_in = ctx.input_facts.get("audios") or []
+        if len(facts_in) != len(pieces) or not all("duration_s" in f for f in facts_in):
+            raise StepError("the preview assembly needs the audio.preview pieces' facts (duration, loudness)")
+        measured = merged_loudness(facts_in)
+        if measured is None:
+            raise StepError("the narration is silent; cannot normalise loudness")
+        # mono, metered as the final does dual-mono stereo (BS.1770 reads mono 3.01 dB lower; a player puts it on
+        # both speakers)
+        gain = p.loudness_lufs - (measured + 3.0103)
+        total = sum(f["duration_s"] for f in facts_in)
+        alist, audio = concat_list(pieces, s / "audios.txt"), s / "audio.m4a"
+        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
+        chain = f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1"
+        # the crossfade cuts (stream copy) run while the audio is encoded; the same commands either way
+        with ThreadPoolExecutor(1, thread_name_prefix="assemble-video") as pool:
+            video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
+                                                                 p.crossfades, ctx.input_facts.get("videos") or [], s),
+                                                    s / "videos.txt"))
+            run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-af", chain, "-ac", "1", "-ar", "24000",
+                        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-map_metadata", "-1", "-fflags", "+bitexact",
+                        "-flags:a", "+bitexact", str(audio)], what="encoding the preview audio", progress=ctx.progress,
+                       total_s=total)
+            vlist = video.result()
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+                    "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    str(ctx.out("video.mp4"))], what="muxing the preview")
+        return {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True, "premixed": True,
+                "estimated_lufs": round(measured + 3.0103, 2), "gain_db": round(gain, 2), "duration_s": round(total, 4),
+                "segments": len(ctx.inputs["videos"]), "crossfades": len(p.crossfades)}
 
     def _audio(self, ctx: Context) -> tuple[Path, dict, float, float]:
         """The soundtrack: narration joined, music ducked under it, levelled, encoded -> (audio.m4a, facts, gain,

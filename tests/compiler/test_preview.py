@@ -50,6 +50,12 @@ def test_preview_plan_ids_and_shared_narration(mini):
     assert preview.steps["test/both/preview/tiny/slide/00"].params["width"] == 160
     assert preview.steps["test/both/preview/tiny/transition/01"].params["profile"] == "preview"
     assert preview.steps["test/both/preview/tiny/assemble"].params["profile"] == "preview"
+    # the preview's soundtrack is mixed per scene (an edit re-mixes one scene) and joined by the assembly
+    asm = preview.steps["test/both/preview/tiny/assemble"]
+    assert asm.params["premixed"] is True
+    assert [r.step for r in asm.inputs["audios"]] == ["test/both/preview/tiny/audio/00", "test/both/preview/tiny/audio/01"]
+    assert preview.steps["test/both/preview/tiny/audio/01"].kind == "audio.preview"
+    assert not any(st.kind == "audio.preview" or "premixed" in st.params for st in final.steps.values())
     assert not any("profile" in st.params for st in final.steps.values())
 
 
