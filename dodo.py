@@ -68,7 +68,19 @@ def _fail(text: str):
     return TaskFailed(text)
 
 
+@functools.lru_cache(maxsize=None)
+def _announce() -> None:
+    """Tell the display how many steps the build has, and print declared fallbacks (never silent): once, when
+    doit starts checking the build tasks, so `doit list` or `doit help` print nothing of the kind."""
+    ws = workspace()
+    try:
+        ws.announce(DoitReporter.targets())
+    except ValueError:
+        ws.announce(None)
+
+
 def _step_done(sid: str) -> bool:
+    _announce()
     return workspace().engine.is_done(sid)
 
 
@@ -117,12 +129,7 @@ def task_regen():
 @create_after(executed="script", target_regex="build:.*")
 def task_build():
     """Build videos into build/<brand>/<slug>/ (sub-task per step)."""
-    ws = workspace()
-    plan = ws.plan()
-    try:
-        ws.announce(DoitReporter.targets())  # the display's total, and declared fallbacks (never silent)
-    except ValueError:
-        ws.announce(None)
+    plan = workspace().plan()
     for vid, vplan in sorted(plan.videos.items()):
         for sid in vplan.steps:
             step = plan.steps[sid]
