@@ -51,14 +51,10 @@ def check_path(project: Project, ref: str | None, p: Positions, at: tuple, base:
 
 
 def check_media(project: Project, ref: str | None, kinds: str, p: Positions, at: tuple, base: Path) -> list[Diagnostic]:
-    if not ref:
-        return []
-    try:
-        f = resolve_media(base, ref, project)
-    except OutsideProject as exc:
-        return [p.diag(at, str(exc), category="media")]
-    if not f.is_file():
-        return [p.diag(at, f"media file '{ref}' not found (paths are relative to the spec's folder)", category="media")]
+    diags = check_file(project, ref, p, at, base, "media")
+    if diags or not ref:
+        return diags
+    f = resolve_media(base, ref, project)
     if f.suffix.lower() not in MEDIA_SUFFIXES[kinds]:
         return [p.diag(at, f"'{ref}' is not a supported {kinds} file ({', '.join(sorted(MEDIA_SUFFIXES[kinds]))})",
                        category="media")]
