@@ -229,3 +229,42 @@ class Review(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QCResult(Base):
+    """The automated QC of one build (`core.qc.QCReport`, from build/.../qc.json): verdict, findings and scores,
+    whether it was sampled for human review and its risk (the review queue's order). One row per (unit, digest)."""
+
+    __tablename__ = "qc_results"
+    __table_args__ = (Index("ix_qc_results_unit_digest", "unit", "build_digest", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(300))
+    build_digest: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(24))  # auto-approve | flag | reject
+    findings: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of core.qc.Finding
+    scores: Mapped[str] = mapped_column(Text, default="{}")  # JSON {check: number}
+    thresholds: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the brand's qc settings used
+    sampled: Mapped[bool] = mapped_column(Boolean, default=False)  # in the human review queue
+    risk: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Feedback(Base):
+    """A human decision stored with the QC it was made against: what calibration learns from. Written beside
+    every studio review (and `doit approve`) of a build that has a QC result."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_unit_digest", "unit", "build_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(300))
+    brand: Mapped[str] = mapped_column(String(200))
+    build_digest: Mapped[str] = mapped_column(String(64))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    decision: Mapped[str] = mapped_column(String(24))  # approve | request-changes | reject
+    reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of reason codes
+    qc_verdict: Mapped[str | None] = mapped_column(String(24))
+    qc_scores: Mapped[str] = mapped_column(Text, default="{}")  # JSON {check: number} at decision time
+    qc_findings: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of findings at decision time
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,30 +13,14 @@ from typing import Literal
 
 from sqlalchemy import select
 
+from core.qc import REASON_CODES, REASONS, reason_label  # noqa: F401  (re-exported: the vocabulary lives in core)
+
 from .approval import record_decision
 from .ledger import Ledger
 from .models import Approval, Review
 
 Verdict = Literal["approve", "request-changes", "reject"]
 VERDICTS: tuple[str, ...] = ("approve", "request-changes", "reject")
-
-# The fixed vocabulary (issue 10): area -> reasons. Codes are "<area>.<reason>" plus "other".
-REASONS: dict[str, dict[str, str]] = {
-    "audio": {"mispronunciation": "mispronunciation", "pacing": "pacing", "loudness": "loudness", "music": "music"},
-    "visual": {"text_overflow": "text overflow", "off_topic_image": "off-topic image", "low_quality": "low quality",
-               "glitch": "glitch"},
-    "script": {"factual_error": "factual error", "off_brand_tone": "off-brand tone", "too_long": "too long",
-               "too_short": "too short", "weak_hook": "weak hook"},
-    "metadata": {"title": "title", "thumbnail": "thumbnail"},
-}
-REASON_CODES: tuple[str, ...] = tuple(f"{a}.{r}" for a, rs in REASONS.items() for r in rs) + ("other",)
-
-
-def reason_label(code: str) -> str:
-    if code == "other":
-        return "other"
-    area, _, r = code.partition(".")
-    return f"{area}: {REASONS[area][r]}"
 
 
 @dataclass(frozen=True)
