@@ -170,6 +170,45 @@ class Quality(Model):
     max_duration_s: float | None = Field(None, gt=0, description="brand maximum video length")
 
 
+# ------------------------------------------------------------ quality gate ----
+# The brand's `qc:` block (issue 11; core/qc.py is the contract). Each area's thresholds live in its own model,
+# filled in by the check that reads them; the defaults are what a careful editor would accept.
+
+class QCAudio(Model):
+    """Thresholds of the audio checks (qc.scene / qc.master)."""
+
+
+class QCPicture(Model):
+    """Thresholds of the picture checks (qc.scene / qc.master)."""
+
+
+class QCCaptions(Model):
+    """Thresholds of the caption checks."""
+
+
+class QCText(Model):
+    """Thresholds of the on-screen text checks (slides, thumbnail)."""
+
+
+class QCScript(Model):
+    """Thresholds of the script and metadata checks."""
+
+
+class QCPolicy(Model):
+    """Thresholds of the policy checks (similarity to earlier videos, disclosure)."""
+
+
+class QC(Model):
+    autopublish: bool = Field(False, description="publish an auto-approved build without a person (doit publish)")
+    sample_share: float = Field(0.1, ge=0, le=1, description="share of auto-approved builds sent to human review")
+    audio: QCAudio = Field(default_factory=QCAudio)
+    picture: QCPicture = Field(default_factory=QCPicture)
+    captions: QCCaptions = Field(default_factory=QCCaptions)
+    text: QCText = Field(default_factory=QCText)
+    script: QCScript = Field(default_factory=QCScript)
+    policy: QCPolicy = Field(default_factory=QCPolicy)
+
+
 Corner = Literal["bottom_right", "bottom_left", "top_right", "top_left"]
 
 
@@ -333,6 +372,7 @@ class Brand(Model):
     description_footer: str = ""
     music: Music | None = None
     quality: Quality = Field(default_factory=Quality)
+    qc: QC = Field(default_factory=QC, description="the quality gate: thresholds, sampling for review, autopublish")
     images: Images | None = Field(None, description="text-to-image model and fallback for genimage scenes")
     video_model: VideoModel | None = Field(None, description="image-to-video model for `animate: true`")
     avatar: Avatar | None = Field(None, description="HeyGen presenter for avatar scenes")
