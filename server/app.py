@@ -29,6 +29,7 @@ from publish.ledger import Ledger
 from .analytics.controllers import AnalyticsController, AnalyticsPages
 from .broker import Broker
 from .media import DigestMemo, MediaController
+from .metrics import MetricsController, studio_registry
 from .pages import PageController
 from .previews.controllers import PreviewController
 from .previews.services import BuildFn, BuildQueue, StateBook
@@ -115,7 +116,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
                       trim_blocks=True, lstrip_blocks=True)
     app = Litestar(
         route_handlers=[PageController, PreviewController, ReviewController, PublishController, MediaController,
-                        AnalyticsController, AnalyticsPages,
+                        AnalyticsController, AnalyticsPages, MetricsController,
                         create_static_files_router(path="/static", directories=[WEB / "static"],
                                                    include_in_schema=False)],
         dependencies={
@@ -140,4 +141,5 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     app.state.broker = broker
     app.state.jobs = jobs
     app.state.thumbs = thumbs
+    app.state.metrics_registry = studio_registry(app.state, ledger, settings.cache)
     return app
