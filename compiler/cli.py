@@ -10,13 +10,15 @@ import sys
 from pathlib import Path
 
 from core.settings import Settings
+from .remote.config import RemoteUnavailable
 from .reporting import TerminalReporter, env_verbose
 from .workspace import CheckResult, UnknownTarget, Workspace
 
 
-def workspace(root: Path | str | None = None, verbose: bool = False) -> tuple[Workspace, TerminalReporter]:
+def workspace(root: Path | str | None = None, verbose: bool = False, executor: str | None = None,
+              fallback: str | None = None) -> tuple[Workspace, TerminalReporter]:
     term = TerminalReporter(verbose=verbose or env_verbose())
-    return Workspace(Settings.load(root), reporter=term), term
+    return Workspace(Settings.load(root), reporter=term, executor=executor, fallback=fallback), term
 
 
 def print_check(res: CheckResult) -> None:
@@ -37,10 +39,16 @@ def check(root: Path | str | None = None) -> int:
     return 0 if res.ok else 1
 
 
-def build(targets: list[str], jobs: int = 1, root: Path | str | None = None, verbose: bool = False) -> int:
-    ws, term = workspace(root, verbose)
+def build(targets: list[str], jobs: int = 1, root: Path | str | None = None, verbose: bool = False,
+          executor: str | None = None, fallback: str | None = None) -> int:
+    """`executor`: local threads (default) or "celery" (render workers, compiler/remote)."""
+    ws, term = workspace(root, verbose, executor, fallback)
     try:
         return 0 if ws.build(targets, jobs=jobs).ok else 1
+    except RemoteUnavailable as exc:
+        term.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         term.close()
 
@@ -100,11 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", parents=[verbose])
     b.add_argument("targets", nargs="*")
     b.add_argument("-j", "--jobs", type=int, default=1)
+    b.add_argument("--executor", choices=["local", "celery"], default=None,
+                   help="where steps run: threads here (default) or render workers through Celery "
+                        "(default: $SHOWRUNNER_EXECUTOR)")
+    b.add_argument("--fallback", choices=["local"], default=None,
+                   help="with --executor celery: build here if the broker is down (default: fail)")
     e = sub.add_parser("explain")
     e.add_argument("targets", nargs="*")
     g = sub.add_parser("gc")
     g.add_argument("--dry-run", action="store_true")
     sub.add_parser("schema")
+    w = sub.add_parser("worker", add_help=False, help="start a render worker here (see `worker --help`)")
+    w.add_argument("rest", nargs=argparse.REMAINDER)
+    m = sub.add_parser("machines", help="the live render workers and their capabilities")
+    m.add_argument("--json", action="store_true")
     sc = sub.add_parser("script", parents=[verbose], help="write missing or stale script locks of topic-only videos (LLM)")
     sc.add_argument("targets", nargs="*")
     sc.add_argument("-j", "--jobs", type=int, default=1)
@@ -118,6 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("video", help="<brand>/<slug>")
     ex.add_argument("-o", "--output", default=None)
     a = ap.parse_args(argv)
+    if a.cmd == "worker":  # needs no project: a worker renders from the shared store
+        from .remote.worker import main as worker_main
+
+        return worker_main(a.rest)
+    if a.cmd == "machines":
+        from .remote.executor import print_machines
+
+        return print_machines(["--json"] if a.json else [])
     root = Settings.load(a.root).root
     try:
         if a.cmd == "check":
@@ -125,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.cmd == "plan":
             return plan(root)
         if a.cmd == "build":
-            return build(a.targets, a.jobs, root, verbose=a.verbose)
+            return build(a.targets, a.jobs, root, verbose=a.verbose, executor=a.executor, fallback=a.fallback)
         if a.cmd == "explain":
             return explain(a.targets, root)
         if a.cmd == "gc":

@@ -119,6 +119,7 @@ def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[C
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
     version = 3
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("videos", "audios")
     optional_inputs = ("music", "transitions")
     outputs = ("video.mp4",)

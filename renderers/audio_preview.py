@@ -33,6 +33,7 @@ FADE_S = 0.05
 class PreviewAudio(Renderer):
     kind = "audio.preview"
     version = 1
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio",)
     optional_inputs = ("music",)
     outputs = ("audio.wav",)

@@ -35,6 +35,7 @@ def render_template(path: Path, **data) -> str:
 class HtmlSlide(Renderer):
     kind = "slide.html"
     version = 2
+    needs = ("chromium",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("template",)
     optional_inputs = ("logo", "image")
     outputs = ("slide.png",)
