@@ -45,3 +45,8 @@ class RemoteConfig:
     @property
     def ttl_s(self) -> float:
         return 3 * self.heartbeat_s
+
+    @property
+    def orphan_s(self) -> float:
+        """How long a sent step may wait with no live machine able to run it before it fails."""
+        return max(30.0, 2 * self.ttl_s)

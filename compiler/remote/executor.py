@@ -4,7 +4,8 @@ The Engine still computes every key here (from this machine's tool fingerprints 
 store for hits; only a miss crosses to Celery. Before sending, the step's source files are put into the shared
 store by digest and the registry is asked whether any live machine has what the renderer needs: if none has,
 the step fails at once, naming the need and the machines that are up. While waiting, a step whose last capable
-machine disappeared fails after the registry's TTL instead of hanging.
+machine disappeared fails after a grace period (`RemoteConfig.orphan_s`: a restarting worker may come back)
+instead of hanging.
 """
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ class CeleryExecutor:
                     alone_since = None
                 elif alone_since is None:
                     alone_since = time.monotonic()
-                elif time.monotonic() - alone_since > self.cfg.ttl_s:
+                elif time.monotonic() - alone_since > self.cfg.orphan_s:
                     res.revoke()
                     msg = (f"every worker able to run {step.kind} (needs {', '.join(needs) or 'nothing special'}) "
                            f"left while the step waited; live machines: {_describe(self.registry.machines())}")

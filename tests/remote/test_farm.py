@@ -1,0 +1,165 @@
+"""Remote execution end to end: real Redis, the studio's HTTP store on 127.0.0.1, worker processes with their own
+empty caches and no access to the project folder. The tiny espeak + slide video built through Celery is
+byte-identical to a local build, survives a worker killed with -9 mid-build, capability-routed steps land on
+the machine that has what they need, and a step no machine can run fails at once with the reason."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import farm_renderers
+from farm import Farm
+from support import session
+
+pytestmark = pytest.mark.timeout(600)
+VIDEO = "test/beta"  # two espeak narrations, two Chromium slides, segments, captions, assembly, thumbnail
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+if not _redis_up():
+    pytest.skip("Redis at 127.0.0.1:6379 is not running", allow_module_level=True)
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    out = root / "build" / VIDEO
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "manifest.json"}
+
+
+@pytest.fixture(scope="module")
+def local_build(tmp_path_factory, _mini_base) -> dict[str, bytes]:
+    """The reference: the same video built by local threads."""
+    root = tmp_path_factory.mktemp("local") / "proj"
+    shutil.copytree(_mini_base, root)
+    res = session(root).build([VIDEO])
+    assert res.ok, res.failed_steps
+    return outputs(root)
+
+
+@pytest.fixture
+def farm(tmp_path, _mini_base, monkeypatch):
+    root = tmp_path / "proj"
+    shutil.copytree(_mini_base, root)
+    f = Farm(root, tmp_path)
+    for k, v in f.env.items():
+        monkeypatch.setenv(k, v)
+    f.serve()
+    yield f
+    f.close()
+
+
+def coordinator(farm: Farm):
+    from compiler.workspace import Workspace
+    from core.events import ListReporter
+    from core.settings import Settings
+
+    return Workspace(Settings.load(farm.root), reporter=ListReporter(), executor="celery")
+
+
+def ran_on(ws) -> dict[str, str]:
+    return {e.step: e.detail for e in ws.reporter.of("executed")}
+
+
+def test_two_workers_build_byte_identical_to_local(farm, local_build):
+    farm.start_worker("w1")
+    farm.start_worker("w2")
+    farm.wait_for(["w1", "w2"])
+    ws = coordinator(farm)
+    res = ws.build([VIDEO])
+    assert res.ok, res.failed_steps
+    assert outputs(farm.root) == local_build
+    where = ran_on(ws)
+    assert where and all(d.startswith("on w") for d in where.values())
+    for name in ("w1", "w2"):  # each worker wrote only its own cache; none touched the project
+        assert (farm.tmp / f"worker-{name}" / "cache" / "blobs").is_dir()
+        assert not list((farm.tmp / f"worker-{name}" / "cwd").iterdir())
+    # a second build is all hits, from the coordinator's store, without asking any worker
+    again = coordinator(farm)
+    res2 = again.build([VIDEO])
+    assert res2.ok and res2.ran == 0 and res2.cached > 0
+
+
+def test_worker_killed_mid_step_build_completes_identically(farm, local_build):
+    farm.start_worker("w1")
+    farm.wait_for(["w1"])
+    ws = coordinator(farm)
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("res", ws.build([VIDEO])), daemon=True)
+    t.start()
+    deadline = time.monotonic() + 120
+    victim = None
+    while victim is None:
+        assert time.monotonic() < deadline, "w1 never started a step"
+        busy = next((m.get("busy") for m in farm.machines() if m["name"] == "w1"), None)
+        if busy:
+            victim = busy[0]
+        time.sleep(0.05)
+    farm.kill("w1")  # kill -9 while it renders `victim`
+    farm.start_worker("w2")
+    t.join(timeout=400)
+    assert not t.is_alive(), "the build hung after the worker was killed"
+    res = result["res"]
+    assert res.ok, res.failed_steps
+    assert outputs(farm.root) == local_build
+    assert ran_on(ws)[victim] == "on w2"  # redelivered after the visibility timeout
+
+
+def test_capability_routing_and_unrunnable_step_fails_fast(farm, tmp_path):
+    from compiler.execute import Engine
+    from compiler.plan import Plan, Ref, Step
+    from core.events import ListReporter
+    from core.store import Store
+
+    farm_renderers.register()
+    farm.start_worker("plain")
+    farm.start_worker("gpu-box", models=True)
+    farm.wait_for(["plain", "gpu-box"])
+    caps = {m["name"]: m["caps"] for m in farm.machines()}
+    assert "model:tiny" in caps["gpu-box"] and "model:tiny" not in caps["plain"]
+    (farm.root / "videos" / "test" / "media" / "notes.txt").write_text("source bytes\n")
+    plan = Plan()
+    for i in range(4):
+        plan.add(Step(id=f"t/m{i}", video="t", kind="test.model", version=1, params={"text": f"n{i}"},
+                      inputs={"data": Ref(file="videos/test/media/notes.txt")}, outputs=["out.txt"]))
+    plan.add(Step(id="t/cuda", video="t", kind="test.cuda", version=1, params={"text": "x"}, outputs=["out.txt"]))
+    ws = coordinator(farm)
+    rep = ListReporter()
+    engine = Engine(farm.root, plan, Store(farm.root / "cache"), reporter=rep, executor=ws.executor)
+    t0 = time.monotonic()
+    failed = engine.build(["t/cuda"], jobs=4)
+    assert time.monotonic() - t0 < 10  # reported at once, not left waiting for a machine
+    assert "no live worker can run test.cuda (it needs cuda)" in failed["t/cuda"]
+    assert "gpu-box [" in failed["t/cuda"] and "plain [" in failed["t/cuda"]
+    failed = engine.build([f"t/m{i}" for i in range(4)], jobs=4)
+    assert not failed, failed
+    assert {e.detail for e in rep.of("executed")} == {"on gpu-box"}
+    m = engine.store.get_manifest(engine.key("t/m0")[0])
+    assert m["facts"] == {"machine": "gpu-box"}
+    text = engine.store.blob_path(m["outputs"]["out.txt"]["digest"]).read_text()
+    assert text.startswith("n0\nnotes.txt\nsource bytes\n")  # the source file travelled by digest, under its name
+
+
+def test_broker_down_is_a_clear_error_and_local_fallback_only_if_asked(mini, monkeypatch):
+    from compiler.remote.config import RemoteUnavailable
+    from compiler.workspace import Workspace
+    from core.events import ListReporter
+    from core.settings import Settings
+
+    monkeypatch.setenv("SHOWRUNNER_BROKER", "redis://127.0.0.1:1/0")
+    ws = Workspace(Settings.load(mini), executor="celery")
+    with pytest.raises(RemoteUnavailable, match="unreachable.*--executor local"):
+        ws.build(["test/beta"])
+    ws = Workspace(Settings.load(mini), reporter=ListReporter(), executor="celery", fallback="local")
+    assert ws.executor is None
+    assert any("building on this machine instead" in e.detail for e in ws.reporter.of("warning"))
