@@ -225,6 +225,12 @@ class Workspace:
             self._executor_ready = True
         return self._executor
 
+    def use_executor(self, name: str | None, fallback: str | None = None) -> None:
+        """Switch the executor of the engines made from now on (doit's `build --executor`)."""
+        self.executor_name = name or self.settings.env.get("SHOWRUNNER_EXECUTOR") or "local"
+        self.fallback = fallback
+        self._executor, self._executor_ready, self._engines = None, False, {}
+
     def jobs(self, jobs: int) -> int:
         """Steps in flight: `jobs` here; with render workers, at least one per worker slot (threads only wait)."""
         return max(jobs, self.executor.parallelism()) if self.executor is not None else jobs

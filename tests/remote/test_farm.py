@@ -163,3 +163,28 @@ def test_broker_down_is_a_clear_error_and_local_fallback_only_if_asked(mini, mon
     ws = Workspace(Settings.load(mini), reporter=ListReporter(), executor="celery", fallback="local")
     assert ws.executor is None
     assert any("building on this machine instead" in e.detail for e in ws.reporter.of("warning"))
+
+
+def test_registry_listed_by_cli_api_and_studio_page(farm, capsys):
+    import httpx
+
+    from compiler.remote.executor import print_machines
+
+    farm.start_worker("lister", models=True, extra_env={"HEYGEN_API_KEY": "hg-secret-4711"})
+    farm.wait_for(["lister"])
+    assert print_machines([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("lister") and "model:tiny" in out and "ffmpeg" in out
+    data = httpx.get(f"{farm.url}/api/machines").json()
+    assert data["namespace"] == farm.ns and [m["name"] for m in data["machines"]] == ["lister"]
+    m = data["machines"][0]
+    assert m["cores"] >= 1 and m["ram_bytes"] > 0 and "heygen" in m["caps"]  # a key is set there...
+    page = httpx.get(f"{farm.url}/").text
+    assert 'id="machines"' in page and "lister" in page
+    raw = b"".join(farm.redis.get(k) for k in farm.redis.scan_iter(match=f"{farm.ns}:machine:*"))
+    assert b"hg-secret-4711" not in raw and "hg-secret-4711" not in page + out  # ...but the key never leaves it
+    farm.kill("lister")  # gone from the registry after the heartbeat TTL (3 beats)
+    deadline = time.monotonic() + 20
+    while farm.machines():
+        assert time.monotonic() < deadline, "a killed worker stayed in the registry"
+        time.sleep(0.3)
