@@ -90,6 +90,21 @@ def with_farm(tmp: Path, workers: int, fn):
         farm.close()
 
 
+def work_of(root: Path) -> dict:
+    """From a cold -j1 build's manifests: the steps' summed seconds and the critical path (longest chain)."""
+    from compiler.workspace import Workspace
+    from core.settings import Settings
+
+    ws = Workspace(Settings.load(root))
+    plan, engine = ws.plan(), ws.engine
+    ids = plan.closure(plan.videos["test/beta"].steps)
+    secs = {sid: (engine.store.get_manifest(engine.key(sid)[0]).get("timing") or {}).get("seconds", 0.0) for sid in ids}
+    finish: dict[str, float] = {}
+    for sid in ids:  # closure order: dependencies first
+        finish[sid] = secs[sid] + max((finish[d] for d in plan.steps[sid].deps()), default=0.0)
+    return {"n": len(ids), "total_s": sum(secs.values()), "critical_s": max(finish.values())}
+
+
 def video_build(root: Path, executor_name: str | None, jobs: int) -> float:
     from compiler.workspace import Workspace
     from core.settings import Settings
@@ -128,6 +143,7 @@ def main() -> int:
             out[f"sleep_{w}w_s"], _ = with_farm(tmp, w, lambda root, ex: run_plan(
                 root, plan_of("test.sleep", a.sleep_steps, "s"), ex, jobs=8))
         out["video_local_j1_s"] = video_build(mini_project(tmp / "v-j1"), None, 1)
+        out["work"] = work_of(tmp / "v-j1")
         out["video_local_j2_s"] = video_build(mini_project(tmp / "v-j2"), None, 2)
         for w in (1, 2):
             out[f"video_celery_{w}w_s"] = with_farm(tmp, w, lambda root, ex: video_build(root, "celery", 8))
@@ -144,6 +160,13 @@ def main() -> int:
         f"| test/beta cold, Celery, 1 worker | {out['video_celery_1w_s']:.1f} s |",
         f"| test/beta cold, Celery, 2 workers | {out['video_celery_2w_s']:.1f} s |",
     ]
+    w, ov = out["work"], out["celery_trivial_s"] / a.steps
+    lines.append(f"| test/beta work: {w['n']} steps, {w['total_s']:.1f} s summed, critical path {w['critical_s']:.1f} s | "
+                 f"overhead {ov * 1000:.0f} ms/step |")
+    for slots in (2, 8, 16, 32):  # on paper: machines with that many free step slots in all
+        est = max(w["critical_s"], w["total_s"] / slots) + ov * w["n"] / min(slots, w["n"])
+        lines.append(f"| on paper, {slots} slots (e.g. {slots // 2 if slots > 2 else 1} machine(s) x "
+                     f"{2 if slots > 2 else slots} steps) | {est:.1f} s |")
     dest = REPO / "bench" / "out"
     dest.mkdir(exist_ok=True)
     (dest / "remote.md").write_text("\n".join(lines) + "\n")
