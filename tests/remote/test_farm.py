@@ -188,3 +188,25 @@ def test_registry_listed_by_cli_api_and_studio_page(farm, capsys):
     while farm.machines():
         assert time.monotonic() < deadline, "a killed worker stayed in the registry"
         time.sleep(0.3)
+
+
+def test_doit_build_through_a_worker_and_broker_down(farm, local_build):
+    import os
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    farm.start_worker("w1")
+    farm.wait_for(["w1"])
+    env = {**os.environ, **farm.env, "SHOWRUNNER_ROOT": str(farm.root), "PYTHONPATH": str(REPO),
+           "SHOWRUNNER_EXECUTOR": "celery", "SHOWRUNNER_VERBOSE": "1"}
+    cmd = [sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "--dir", str(farm.root)]
+    res = subprocess.run(cmd + ["-n", "4", f"build:{VIDEO}"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "on w1" in res.stdout  # the per-step log names the worker
+    assert outputs(farm.root) == local_build
+    down = {**env, "SHOWRUNNER_BROKER": "redis://127.0.0.1:1/0"}
+    res = subprocess.run(cmd + ["build", "--executor", "celery"], env=down, capture_output=True, text=True, timeout=120)
+    assert res.returncode != 0 and "broker at redis://127.0.0.1:1/0 is unreachable" in res.stdout + res.stderr
+    assert "0 step(s) ran" in res.stdout
