@@ -18,6 +18,7 @@ from publish.units import discover
 from .schemas import (BrandSummary, ExplainView, Overview, PublishBadge, ReviewBadge, SceneView, StepTiming,
                       VideoDetail, VideoState, VideoSummary)
 from .provenance import asset_provenance, llm_price, short, video_cost
+from ..qc import services as qc_services
 from .services import StateBook
 from .thumbs import SceneThumbs
 
@@ -136,6 +137,7 @@ def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | 
     if ledger is not None and m is not None:
         s.review = _review_badge(ledger, video, m.build_digest)
         s.published = _published(ledger, video)
+        s.qc = qc_services.badge(ledger, video, m.build_digest)
     s.badge = badge(s)
     return s
 
@@ -156,6 +158,13 @@ def overview(book: StateBook, build_root: Path, ledger: Ledger | None, brand_nam
     for brand, name in brand_names.items():
         brands.setdefault(brand, BrandSummary(brand=brand, name=name))
     return Overview(brands=[brands[b] for b in sorted(brands)], project_errors=dict(book.project_errors))
+
+
+def _project(ws: Workspace | None):
+    try:
+        return ws.project if ws is not None else None
+    except Exception:  # a project that does not load: QC findings show without spec locations
+        return None
 
 
 def _price(ws: Workspace | None, video: str) -> tuple[float, float]:
@@ -217,6 +226,11 @@ def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None,
         d.formats = sorted(k.partition("@")[2] or (final.format or "") for k in discover(build_root.parent)
                            if k.partition("@")[0] == video)
     d.last_build = book.last_build(video)
+    if ledger is not None and final is not None:
+        project = _project(ws)
+        d.qc = qc_services.qc_view(ledger, video, final.build_digest, list(final.scenes), project)
+        d.publish_gate = qc_services.publish_gate(d.qc, qc_services.brand_autopublish(project,
+                                                                                      video.partition("/")[0]))
     if ws is not None and state.state != "error":
         try:
             d.explain = [ExplainView(**r.model_dump())
