@@ -91,7 +91,14 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn,
                        on_built=lambda vid, profile: thumbs.want_scenes(
                            read_manifest(settings.build, vid, preview=profile == "preview")),
-                       on_landed=lambda vid: qc.sync(video=vid, shares=brand_shares(queue.ws.project)))
+                       on_landed=lambda vid: landed(vid))
+
+    def landed(vid: str | None) -> None:
+        """A final build landed (or the scan): store its QC; the queue changes even when it brought none (the
+        previous build's entry leaves it)."""
+        saved = qc.sync(video=vid, shares=brand_shares(queue.ws.project))
+        if vid is not None and not saved:
+            qc.announce([vid])
     jobs = Jobs(settings.root, ledger, broker)
     digests = DigestMemo()
     watcher = Watcher(settings.root, queue.notify_changes) if watch else None

@@ -220,7 +220,7 @@ def publish_gate(qc: QCView | None, autopublish: bool) -> PublishGate:
         n = qc.counts.get("error", 0)
         return PublishGate(state="rejected", reasons=reasons,
                            message=f"QC rejected this build ({n} error{'s' if n != 1 else ''}): it cannot be "
-                                   "published. Fix the findings above and rebuild.")
+                                   "published. Fix what Quality check lists and rebuild.")
     if qc.verdict == "auto-approve" and autopublish:
         return PublishGate(state="autopublish",
                            message="QC auto-approved this build and the brand sets qc.autopublish: it publishes "

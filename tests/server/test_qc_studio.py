@@ -257,3 +257,84 @@ def test_retention_notes_on_the_scenes_of_a_published_video(make_client, built):
     assert second["text"] == text and first["text"].startswith("Audience lost ") and "weakest" not in first["text"]
     page = c.get("/videos/test/beta").text
     assert f'<span class="rnote weak lost">{text}</span>' in page
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no system Chromium at /usr/bin/chromium")
+def test_pages_in_chromium_at_1280_and_390(built, tmp_path):
+    """Home, Video (QC findings, retention notes) and Queue rendered by the real Chromium from the real server: no
+    sideways scroll at either width, a finding's scene button seeks the player, the nav count follows a review
+    without a reload (SSE). Screenshots in $STUDIO_SHOTS (or the test's tmp folder) to look at."""
+    import os
+    import threading
+    import time
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    uvicorn = pytest.importorskip("uvicorn")
+    from server.app import create_app
+    from studio_support import TOKEN, settings_for
+    from test_analytics import seed
+    from test_e2e import CHROMIUM_ARGS, free_port, wait_js
+
+    write_qc(built, "test/beta", TITLE, WARN, ERROR, CARRIED)
+    fake_unit(built, "test/alpha", "a", "test/alpha")
+    write_qc(built, "test/alpha", WARN, video="test/alpha")
+    seed(built)
+    app = create_app(settings_for(built, tmp_path), token=TOKEN, watch=False, build_fn=FakeBuild())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the studio did not start"
+        time.sleep(0.05)
+    shots = Path(os.environ.get("STUDIO_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for width in (1280, 390):
+                    page = browser.new_page(viewport={"width": width, "height": 900})
+                    errors: list[str] = []
+                    page.on("pageerror", lambda e: errors.append(str(e)))
+                    page.goto(f"{base}/login?token={TOKEN}", timeout=20_000)
+                    for name, path in (("home", "/"), ("video", "/videos/test/beta"), ("queue", "/queue")):
+                        page.goto(base + path, timeout=20_000)
+                        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+                        page.screenshot(path=str(shots / f"qc-{name}-{width}.png"), full_page=True)
+                    left = 2 if width == 1280 else 1  # beta is reviewed at the end of the 1280 round
+                    assert page.locator("#queue-count").inner_text() == str(left)
+                    assert page.locator(".qitem").count() == left
+                    if width == 1280:
+                        page.goto(base + "/videos/test/beta", timeout=20_000)
+                        assert page.locator("#publish-actions").is_hidden()
+                        assert page.locator("#qc-gate").is_visible()
+                        page.locator(".qc-seek[data-scene='1']").first.click()
+                        wait_js(page, "document.getElementById('player').currentTime > 1.2", 20_000)
+                        assert page.evaluate("document.getElementById('player').currentTime") == \
+                            pytest.approx(1.25, abs=0.3)
+                        assert page.locator('select[name="scene_index"]').input_value() == "1"
+                        # a review on the queue page's other tab: the nav count and the list follow live
+                        page.goto(base + "/queue", timeout=20_000)
+                        wait_js(page, "document.getElementById('live').classList.contains('on')", 20_000)
+                        csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+                        r = page.request.post(f"{base}/api/videos/test/beta/reviews", headers={"X-CSRF-Token": csrf},
+                                              data={"verdict": "request-changes", "reasons": ["audio.pacing"],
+                                                    "build_digest": manifest(built)["build_digest"]})
+                        assert r.status == 201, r.text()
+                        wait_js(page, "document.getElementById('queue-count').textContent === '1' && "
+                                      "document.querySelectorAll('.qitem').length === 1", 20_000)
+                    assert not errors, errors
+                    page.close()
+            finally:
+                browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    assert len(list(shots.glob("qc-*.png"))) == 6

@@ -168,6 +168,12 @@
     }
     const actions = document.getElementById("publish-actions");
     if (actions) actions.hidden = g.state === "rejected";
+    const qb = document.getElementById("qc-badge");
+    if (qb) {
+      qb.hidden = !d.qc;
+      qb.className = "badge qc qc-" + (d.qc ? d.qc.verdict : "");
+      qb.textContent = d.qc ? "QC " + d.qc.label : "";
+    }
     const digest = d.qc ? d.qc.build_digest : "";
     if (qcBox && qcBox.dataset.qcDigest !== digest) {
       qcBox.dataset.qcDigest = digest;
