@@ -29,6 +29,7 @@ from publish.ledger import Ledger
 from .analytics.controllers import AnalyticsController, AnalyticsPages
 from .broker import Broker
 from .media import DigestMemo, MediaController
+from .metrics import MetricsController, studio_registry
 from .pages import PageController
 from .previews.controllers import PreviewController
 from .previews.services import BuildFn, BuildQueue, StateBook
@@ -126,7 +127,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
                       trim_blocks=True, lstrip_blocks=True)
     app = Litestar(
         route_handlers=[PageController, PreviewController, ReviewController, PublishController, MediaController,
-                        AnalyticsController, AnalyticsPages, QCController, QCPages,
+                        AnalyticsController, AnalyticsPages, MetricsController, QCController, QCPages,
                         create_static_files_router(path="/static", directories=[WEB / "static"],
                                                    include_in_schema=False)],
         dependencies={
@@ -152,4 +153,5 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     app.state.jobs = jobs
     app.state.thumbs = thumbs
     app.state.qc = qc
+    app.state.metrics_registry = studio_registry(app.state, ledger, settings.cache)
     return app

@@ -12,6 +12,7 @@ import mimetypes
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,10 +29,18 @@ _state: dict = {}
 _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
 
 
+# macOS app bundles (Homebrew's `chromium` cask, or Google Chrome), tried after PATH
+MAC_BROWSERS = ("/Applications/Chromium.app/Contents/MacOS/Chromium",
+                "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+
+
 def chromium_path() -> str:
     exe = os.environ.get("SHOWRUNNER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe and sys.platform == "darwin":
+        exe = next((p for p in MAC_BROWSERS if os.access(p, os.X_OK)), None)
     if not exe:
-        raise StepError("Chromium is not installed", hint="run scripts/install.sh (apt-get install chromium)")
+        raise StepError("Chromium is not installed", hint="run scripts/install.sh (apt-get install chromium on "
+                        "Debian/Ubuntu, brew install --cask chromium on macOS), or set SHOWRUNNER_CHROMIUM")
     return exe
 
 
