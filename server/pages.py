@@ -56,6 +56,14 @@ def fmt_size(n: int | None) -> str:
     return f"{n:.1f} GiB"
 
 
+def _history(ledger: Ledger, video: str, d) -> list:
+    """Every review of the video's builds (each format's unit), newest first."""
+    rows = history(ledger, video, d.summary.build.build_digest)
+    for u in d.units[1:]:
+        rows += history(ledger, u.unit, u.build_digest)
+    return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+
+
 class PageController(Controller):
     include_in_schema = False
 
@@ -79,7 +87,7 @@ class PageController(Controller):
         return Template("video.html", context={
             **_context(request), "d": d, "fmt_time": fmt_time, "fmt_usd": fmt_usd, "fmt_size": fmt_size,
             "reasons": reasons, "main_assets": PROVENANCE_ASSETS, "reason_label": reason_label,
-            "codes": REASON_CODES, "history": history(ledger, vid, d.summary.build.build_digest)})
+            "codes": REASON_CODES, "history": _history(ledger, vid, d)})
 
     @get("/login", sync_to_thread=False)
     def login(self, request: Request, token: str | None = None) -> Response:

@@ -163,6 +163,13 @@ class BuildLogView(BaseModel):
     log: list[str] = Field(default_factory=list)
 
 
+class UnitBuild(BaseModel):
+    """One format's build of the video: a publish unit that is reviewed (and QC-checked) on its own."""
+    unit: str                 # "<brand>/<slug>" (the first format) or "<brand>/<slug>@<format>"
+    format: str = ""
+    build_digest: str = ""
+
+
 class VideoDetail(BaseModel):
     summary: VideoSummary
     unit: str = ""                      # the publish unit of the first format
@@ -179,7 +186,9 @@ class VideoDetail(BaseModel):
     provenance: list[AssetProvenance] = Field(default_factory=list)
     spec: str = ""
     last_build: BuildLogView | None = None  # the studio's last build of this video (kept across restarts)
+    units: list[UnitBuild] = Field(default_factory=list)  # every format's build (reviews name one)
     qc: QCView | None = None            # the final build's QC: verdict and findings (issue 11)
+    other_qc: list[QCView] = Field(default_factory=list)  # the QC of the further formats' builds
     publish_gate: PublishGate = Field(default_factory=PublishGate)  # what the QC verdict means for publishing
 
 

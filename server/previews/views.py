@@ -16,7 +16,7 @@ from publish.repository import transaction
 from publish.reviews import review_history
 from publish.units import discover
 from .schemas import (BrandSummary, ExplainView, Overview, PublishBadge, ReviewBadge, SceneView, StepTiming,
-                      VideoDetail, VideoState, VideoSummary)
+                      UnitBuild, VideoDetail, VideoState, VideoSummary)
 from .provenance import asset_provenance, llm_price, short, video_cost
 from ..qc import services as qc_services
 from .services import StateBook
@@ -226,9 +226,21 @@ def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None,
         d.formats = sorted(k.partition("@")[2] or (final.format or "") for k in discover(build_root.parent)
                            if k.partition("@")[0] == video)
     d.last_build = book.last_build(video)
+    if final is not None:
+        for unit in sorted((k for k in discover(build_root.parent) if k.partition("@")[0] == video),
+                           key=lambda k: ("@" in k, k)):
+            um = final if unit == video else read_manifest(build_root, qc_services.unit_folder(unit))
+            if um is not None:
+                d.units.append(UnitBuild(unit=unit, format=unit.partition("@")[2] or str(um.format or ""),
+                                         build_digest=um.build_digest))
     if ledger is not None and final is not None:
         project = _project(ws)
         d.qc = qc_services.qc_view(ledger, video, final.build_digest, list(final.scenes), project)
+        for u in d.units[1:]:
+            um = read_manifest(build_root, qc_services.unit_folder(u.unit))
+            other = qc_services.qc_view(ledger, u.unit, u.build_digest, list(um.scenes) if um else [], project)
+            if other is not None:
+                d.other_qc.append(other)
         d.publish_gate = qc_services.publish_gate(d.qc, qc_services.brand_autopublish(project,
                                                                                       video.partition("/")[0]))
     if ws is not None and state.state != "error":

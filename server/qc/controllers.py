@@ -9,6 +9,7 @@ from litestar.response import Template
 from compiler.workspace import Workspace
 from core.settings import Settings
 from publish.ledger import Ledger
+from publish.units import discover
 from ..ids import video_id
 from ..pages import _context, fmt_time
 from ..previews import views
@@ -82,4 +83,7 @@ class QCPages(Controller):
                    workspace: Workspace, qc: QCSync) -> Template:
         """The Video page's QC section alone: swapped in when a new build's QC lands."""
         view = _qc_of(brand, slug, None, book, settings, ledger, workspace, qc)
-        return Template("qc_section.html", context={"qc": view, "fmt_time": fmt_time})
+        vid = video_id(brand, slug)
+        others = [o for o in (_qc_of(brand, slug, u.partition("@")[2], book, settings, ledger, workspace, qc)
+                              for u in discover(settings.root) if u.partition("@")[0] == vid and "@" in u) if o]
+        return Template("qc_section.html", context={"qc": view, "others": others, "fmt_time": fmt_time})

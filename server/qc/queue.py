@@ -28,5 +28,5 @@ def review_queue_view(ledger: Ledger, build_root: Path, project: Any = None) -> 
             counts=counts_of(rec.findings),
             top_findings=[finding_view(f, scenes, locate(project, video, f))
                           for f in worst_first(rec.findings)[:TOP_FINDINGS]],
-            review_url=f"/videos/{video}#review-box", checked_at=rec.created_at))
+            review_url=f"/videos/{video}" + (f"?format={fmt}" if fmt else "") + "#review-box", checked_at=rec.created_at))
     return ReviewQueue(count=len(items), items=items)

@@ -210,6 +210,21 @@ def test_review_queue_riskiest_first_and_left_by_a_review(make_client, built):
     assert "Copy a" in c.get("/queue/items").text and "<html" not in c.get("/queue/items").text
     assert c.get("/api/videos/test/beta/qc").json()["reviewed"] is True
 
+    # the further format is reviewed on the same Video page: its QC in the section, its build in the form
+    assert wide["review_url"] == "/videos/test/beta?format=wide#review-box"
+    page = c.get("/videos/test/beta?format=wide").text
+    assert "Format wide" in page and 'class="badge qc qc-auto-approve">QC auto-approve' in page
+    assert f'<option value="wide" data-digest="{"b" * 64}" selected>wide</option>' in page
+    d = c.get("/api/videos/test/beta").json()
+    assert [(u["unit"], u["format"]) for u in d["units"]] == [("test/beta", "tiny"), ("test/beta@wide", "wide")]
+    assert [o["unit"] for o in d["other_qc"]] == ["test/beta@wide"]
+    assert "Format wide" in c.get("/videos/test/beta/qc-section").text
+    r = c.post("/api/videos/test/beta/reviews", headers={"X-CSRF-Token": csrf},
+               json={"verdict": "request-changes", "build_digest": "b" * 64, "format": "wide",
+                     "reasons": ["metadata.title"]})
+    assert r.status_code == 201, r.text
+    assert [i["unit"] for i in c.get("/api/queue").json()["items"]] == ["test/alpha"]
+
 
 def test_auto_approved_builds_are_sampled_by_the_brand_share(make_client, built):
     set_brand_qc(built, "{sample_share: 0.0}")
@@ -281,6 +296,9 @@ def test_pages_in_chromium_at_1280_and_390(built, tmp_path):
     write_qc(built, "test/beta", TITLE, WARN, ERROR, CARRIED)
     fake_unit(built, "test/alpha", "a", "test/alpha")
     write_qc(built, "test/alpha", WARN, video="test/alpha")
+    fake_unit(built, "test/beta/wide", "b", "test/beta")
+    write_qc(built, "test/beta/wide", TITLE)
+    set_brand_qc(built, "{sample_share: 1.0}")
     seed(built)
     app = create_app(settings_for(built, tmp_path), token=TOKEN, watch=False, build_fn=FakeBuild())
     port = free_port()
@@ -308,7 +326,7 @@ def test_pages_in_chromium_at_1280_and_390(built, tmp_path):
                         page.goto(base + path, timeout=20_000)
                         assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
                         page.screenshot(path=str(shots / f"qc-{name}-{width}.png"), full_page=True)
-                    left = 2 if width == 1280 else 1  # beta is reviewed at the end of the 1280 round
+                    left = 3 if width == 1280 else 1  # two reviews at the end of the 1280 round
                     assert page.locator("#queue-count").inner_text() == str(left)
                     assert page.locator(".qitem").count() == left
                     if width == 1280:
@@ -320,6 +338,16 @@ def test_pages_in_chromium_at_1280_and_390(built, tmp_path):
                         assert page.evaluate("document.getElementById('player').currentTime") == \
                             pytest.approx(1.25, abs=0.3)
                         assert page.locator('select[name="scene_index"]').input_value() == "1"
+                        # the queue's link to the further format: its build preselected in the review form
+                        page.goto(base + "/queue", timeout=20_000)
+                        page.locator('.qitem[data-unit="test/beta@wide"] a.review-link').click()
+                        page.wait_for_url("**/videos/test/beta?format=wide#review-box")
+                        assert page.locator('select[name="unit"]').input_value() == "wide"
+                        form = page.locator("form#review")
+                        form.locator('input[value="metadata.title"]').check()
+                        form.locator('button[value="request-changes"]').click()
+                        sync_api.expect(page.locator(".history li").first).to_contain_text("request-changes")
+                        assert page.locator("#queue-count").inner_text() == "2"
                         # a review on the queue page's other tab: the nav count and the list follow live
                         page.goto(base + "/queue", timeout=20_000)
                         wait_js(page, "document.getElementById('live').classList.contains('on')", 20_000)

@@ -113,6 +113,11 @@
     }
     renderLastBuild(d.last_build);
     applyQC(d);
+    const unitSel = document.querySelector('select[name="unit"]');
+    if (unitSel) Array.from(unitSel.options).forEach((o) => {
+      const u = (d.units || []).find((x) => (x.unit.split("@")[1] || "") === o.value);
+      if (u) o.dataset.digest = u.build_digest;
+    });
     const dur = document.getElementById("duration");
     if (dur && s.duration_s !== null) dur.textContent = fmtTime(s.duration_s);
     const bd = document.getElementById("build-digest");
@@ -311,11 +316,13 @@
       const verdict = ev.submitter ? ev.submitter.value : "request-changes";
       const msg = document.getElementById("review-msg");
       const f = form.elements;
+      const unit = f.unit ? f.unit.options[f.unit.selectedIndex] : null;  // a further format's build
       const body = {
-        verdict, build_digest: head.dataset.digest, reviewer: f.reviewer.value,
+        verdict, build_digest: unit && unit.value ? unit.dataset.digest : head.dataset.digest, reviewer: f.reviewer.value,
         reasons: Array.from(form.querySelectorAll('input[name="reasons"]:checked')).map((c) => c.value),
         note: f.note.value,
       };
+      if (unit && unit.value) body.format = unit.value;
       if (f.scene_index.value !== "") body.scene_index = parseInt(f.scene_index.value, 10);
       if (f.timecode_s.value !== "") body.timecode_s = parseFloat(f.timecode_s.value);
       msg.className = "msg"; msg.textContent = "saving…";
