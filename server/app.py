@@ -95,9 +95,9 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
                        on_landed=lambda vid: landed(vid))
 
     def landed(vid: str | None) -> None:
-        """A final build landed (or the scan): store its QC; the queue changes even when it brought none (the
-        previous build's entry leaves it)."""
-        saved = qc.sync(video=vid, shares=brand_shares(queue.ws.project))
+        """A final build landed (or the scan): store its QC, with the brand's sample share as it is now; the queue
+        changes even when the build brought no QC (the previous build's entry leaves it)."""
+        saved = qc.sync(video=vid, shares=brand_shares(queue.ws.project), force=True)
         if vid is not None and not saved:
             qc.announce([vid])
     jobs = Jobs(settings.root, ledger, broker)

@@ -83,9 +83,10 @@ class QCSync:
         self.saved = 0  # reports stored (tests)
 
     def sync(self, units: Iterable[str] | None = None, *, shares: Callable[[str], float] | None = None,
-             video: str | None = None) -> list[str]:
+             video: str | None = None, force: bool = False) -> list[str]:
         """Store the QC of `units` (default: every build in build/, or those of `video`) whose qc.json is new or
-        changed; returns the units stored. `shares`: brand -> sample share (default: the documented default)."""
+        changed (`force`: every one, e.g. after a build, when the brand's sample share may have changed); returns
+        the units stored. `shares`: brand -> sample share (default: the documented default)."""
         if units is None:
             units = [u for u in discover(self.root) if video is None or u.partition("@")[0] == video]
         saved = []
@@ -98,7 +99,7 @@ class QCSync:
                 except OSError:
                     continue
                 stamp = (digest, st.st_mtime_ns, st.st_size)
-                if not digest or self._seen.get(unit) == stamp:
+                if not digest or (self._seen.get(unit) == stamp and not force):
                     continue
                 report = read_report(folder / QC_FILE)
                 if report is None:  # half-written or not a report: looked at again when it changes

@@ -366,3 +366,29 @@ def test_pages_in_chromium_at_1280_and_390(built, tmp_path):
         server.should_exit = True
         thread.join(15)
     assert len(list(shots.glob("qc-*.png"))) == 6
+
+
+def test_a_brand_share_change_resamples_after_the_rebuild_it_causes(make_client, built):
+    set_brand_qc(built, "{sample_share: 0.0}")
+    write_qc(built, "test/beta", TITLE)
+    c = make_client(built)
+    assert c.get("/api/videos/test/beta/qc").json()["sampled"] is False
+    brand = built / "brands" / "test.yaml"
+    brand.write_text(brand.read_text().replace("sample_share: 0.0", "sample_share: 1.0"))
+    q = c.app.state.queue
+    q.notify_changes([brand])  # what the watcher does on a save: reload, rebuild the brand's videos
+    assert q.wait_idle(30)
+    assert c.get("/api/videos/test/beta/qc").json()["sampled"] is True
+    assert [i["unit"] for i in c.get("/api/queue").json()["items"]] == ["test/beta"]
+
+
+def test_queue_reads_are_open_on_loopback_and_need_a_session_on_a_lan_host(make_client, built):
+    write_qc(built, "test/beta", WARN)
+    c = make_client(built)
+    for path in ("/queue", "/queue/items", "/api/queue", "/api/videos/test/beta/qc", "/videos/test/beta/qc-section"):
+        assert c.get(path).status_code == 200, path
+    lan = make_client(built, host="0.0.0.0")
+    for path in ("/queue", "/queue/items", "/api/queue", "/api/videos/test/beta/qc", "/videos/test/beta/qc-section"):
+        assert lan.get(path).status_code == 401, path
+    login(lan)
+    assert lan.get("/api/queue").json()["count"] == 1
