@@ -16,7 +16,7 @@ from .previews.controllers import brand_names
 from .previews.provenance import PROVENANCE_ASSETS
 from .previews.services import StateBook
 from .previews.thumbs import SceneThumbs
-from .qc.services import QCSync, queue_count, sync_for_read
+from .qc.services import QCSync, sync_for_read
 from .reviews.services import history
 from .security import SESSION_COOKIE
 
@@ -27,7 +27,7 @@ def _context(request: Request) -> dict:
     sid = request.app.state.sessions.session_id(request.cookies.get(SESSION_COOKIE))
     qc: QCSync | None = getattr(request.app.state, "qc", None)
     return {"csrf": request.app.state.sessions.csrf_for(sid) if sid else "", "logged_in": sid is not None,
-            "queue_count": queue_count(qc.ledger, qc.root) if qc is not None else 0, "path": request.url.path}
+            "queue_count": qc.count() if qc is not None else 0, "path": request.url.path}
 
 
 def fmt_time(seconds: float | None) -> str:

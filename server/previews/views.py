@@ -119,7 +119,9 @@ def badge(s: VideoSummary) -> str:
     return "built (out of date)" if b.stale else "built"
 
 
-def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | None) -> VideoSummary:
+def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | None,
+              qc_badges: dict | None = None) -> VideoSummary:
+    """`qc_badges`: (unit, digest) -> QC badge, fetched for many videos at once (else looked up here)."""
     brand, _, slug = video.partition("/")
     m = read_manifest(build_root, video)
     shown = shown_build(build_root, video)
@@ -137,7 +139,8 @@ def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | 
     if ledger is not None and m is not None:
         s.review = _review_badge(ledger, video, m.build_digest)
         s.published = _published(ledger, video)
-        s.qc = qc_services.badge(ledger, video, m.build_digest)
+        s.qc = (qc_badges.get((video, m.build_digest)) if qc_badges is not None
+                else qc_services.badge(ledger, video, m.build_digest))
     s.badge = badge(s)
     return s
 
@@ -151,10 +154,12 @@ def video_ids(book: StateBook, build_root: Path) -> list[str]:
 def overview(book: StateBook, build_root: Path, ledger: Ledger | None, brand_names: dict[str, str]) -> Overview:
     states = book.all()
     brands: dict[str, BrandSummary] = {}
-    for vid in video_ids(book, build_root):
+    ids = video_ids(book, build_root)
+    qc_badges = qc_services.badges(ledger, ids) if ledger is not None else None
+    for vid in ids:
         brand = vid.partition("/")[0]
         bs = brands.setdefault(brand, BrandSummary(brand=brand, name=brand_names.get(brand, brand)))
-        bs.videos.append(summarize(vid, states.get(vid, VideoState(video=vid)), build_root, ledger))
+        bs.videos.append(summarize(vid, states.get(vid, VideoState(video=vid)), build_root, ledger, qc_badges))
     for brand, name in brand_names.items():
         brands.setdefault(brand, BrandSummary(brand=brand, name=name))
     return Overview(brands=[brands[b] for b in sorted(brands)], project_errors=dict(book.project_errors))

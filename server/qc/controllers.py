@@ -48,7 +48,7 @@ class QCController(Controller):
         """The human review queue: every sampled build in build/ that no person has reviewed yet (all flagged
         and rejected builds, plus the brand's share of auto-approved ones), riskiest first."""
         sync_for_read(qc, workspace)
-        return review_queue_view(ledger, settings.build, _project(workspace))
+        return review_queue_view(ledger, settings.build, _project(workspace), qc.digests)
 
     @get("/videos/{brand:str}/{slug:str}/qc", sync_to_thread=True)
     def video_qc(self, brand: str, slug: str, book: StateBook, settings: Settings, ledger: Ledger,
@@ -69,13 +69,14 @@ class QCPages(Controller):
     def queue(self, request: Request, settings: Settings, ledger: Ledger, workspace: Workspace,
               qc: QCSync) -> Template:
         sync_for_read(qc, workspace)
-        q = review_queue_view(ledger, settings.build, _project(workspace))
+        q = review_queue_view(ledger, settings.build, _project(workspace), qc.digests)
         return Template("queue.html", context={**_context(request), "q": q, "fmt_time": fmt_time})
 
     @get("/queue/items", sync_to_thread=True)
-    def queue_items(self, request: Request, settings: Settings, ledger: Ledger, workspace: Workspace) -> Template:
+    def queue_items(self, request: Request, settings: Settings, ledger: Ledger, workspace: Workspace,
+                    qc: QCSync) -> Template:
         """The queue's list alone: the page swaps it in when a `queue` message arrives."""
-        q = review_queue_view(ledger, settings.build, _project(workspace))
+        q = review_queue_view(ledger, settings.build, _project(workspace), qc.digests)
         return Template("queue_items.html", context={"q": q, "fmt_time": fmt_time})
 
     @get("/videos/{brand:str}/{slug:str}/qc-section", sync_to_thread=True)

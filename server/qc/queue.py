@@ -8,12 +8,14 @@ from typing import Any
 from publish.ledger import Ledger
 from ..previews.views import file_url, read_manifest, read_metadata
 from .schemas import VERDICT_LABEL, QueueItem, ReviewQueue
-from .services import TOP_FINDINGS, counts_of, finding_view, locate, queue_records, unit_folder, worst_first
+from .services import (TOP_FINDINGS, BuildDigests, counts_of, finding_view, locate, queue_records, unit_folder,
+                       worst_first)
 
 
-def review_queue_view(ledger: Ledger, build_root: Path, project: Any = None) -> ReviewQueue:
+def review_queue_view(ledger: Ledger, build_root: Path, project: Any = None,
+                      digests: BuildDigests | None = None) -> ReviewQueue:
     items = []
-    for rec in queue_records(ledger, build_root.parent):
+    for rec in queue_records(ledger, build_root.parent, digests):
         video, _, fmt = rec.unit.partition("@")
         folder = unit_folder(rec.unit)
         m = read_manifest(build_root, folder)

@@ -11,16 +11,19 @@ project at read time, as core/qc.py asks readers to.
 """
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from core.qc import SEVERITY_RANK, Finding, QCReport, reason_label
 from core.records import SceneEntry
 from core.spec import QC
 from publish.ledger import Ledger
+from publish.models import QCResult
 from publish.qcstore import QCRecord, get_qc, review_queue, save_qc
 from publish.reviews import review_history
 from publish.units import discover
@@ -39,14 +42,42 @@ def unit_folder(unit: str) -> str:
     return f"{video}/{fmt}" if fmt else video
 
 
+class BuildDigests:
+    """Build digests of build/'s units, each read again only when its manifest.json changes (stat): the nav's queue
+    count and the reads' look for new QC reports run on every page, and a manifest is tens of KB of JSON."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._memo: dict[str, tuple[int, int, str]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, unit: str) -> str:
+        folder = unit_folder(unit)
+        try:
+            st = (self.root / "build" / folder / "manifest.json").stat()
+        except OSError:
+            return ""
+        with self._lock:
+            hit = self._memo.get(unit)
+        if hit is not None and hit[:2] == (st.st_mtime_ns, st.st_size):
+            return hit[2]
+        digest = read_build_digest(self.root / "build", folder)
+        with self._lock:
+            self._memo[unit] = (st.st_mtime_ns, st.st_size, digest)
+        return digest
+
+    def current(self) -> dict[str, str]:
+        """unit -> build digest of every build in build/ now (what the queue keeps)."""
+        out = {}
+        for unit in discover(self.root):
+            digest = self.of(unit)
+            if digest:
+                out[unit] = digest
+        return out
+
+
 def current_builds(root: Path) -> dict[str, str]:
-    """unit -> build digest of every build in build/ now (what the queue keeps)."""
-    out = {}
-    for unit in discover(root):
-        digest = read_build_digest(root / "build", unit_folder(unit))
-        if digest:
-            out[unit] = digest
-    return out
+    return BuildDigests(root).current()
 
 
 def read_report(path: Path) -> QCReport | None:
@@ -78,6 +109,7 @@ class QCSync:
 
     def __init__(self, root: Path, ledger: Ledger, broker: Broker | None = None) -> None:
         self.root, self.ledger, self.broker = root, ledger, broker
+        self.digests = BuildDigests(root)
         self._seen: dict[str, tuple[str, int, int]] = {}  # unit -> (build digest, mtime_ns, size) stored
         self._lock = threading.Lock()
         self.saved = 0  # reports stored (tests)
@@ -93,7 +125,7 @@ class QCSync:
         with self._lock:
             for unit in units:
                 folder = self.root / "build" / unit_folder(unit)
-                digest = read_build_digest(self.root / "build", unit_folder(unit))
+                digest = self.digests.of(unit)
                 try:
                     st = (folder / QC_FILE).stat()
                 except OSError:
@@ -117,18 +149,18 @@ class QCSync:
     def announce(self, units: Sequence[str] = ()) -> None:
         """The queue may have changed (a QC stored, a review recorded): tell every page, with the new count."""
         if self.broker is not None:
-            self.broker.publish("queue", {"count": queue_count(self.ledger, self.root), "units": list(units)})
+            self.broker.publish("queue", {"count": self.count(), "units": list(units)})
+
+    def count(self) -> int:
+        """The review queue's length (the nav's count)."""
+        try:
+            return len(review_queue(self.ledger, current=self.digests.current()))
+        except Exception:  # the nav count is a nicety: a ledger problem shows on the queue page itself
+            return 0
 
 
-def queue_records(ledger: Ledger, root: Path) -> list[QCRecord]:
-    return review_queue(ledger, current=current_builds(root))
-
-
-def queue_count(ledger: Ledger, root: Path) -> int:
-    try:
-        return len(queue_records(ledger, root))
-    except Exception:  # the nav count is a nicety: a ledger problem shows on the queue page itself
-        return 0
+def queue_records(ledger: Ledger, root: Path, digests: BuildDigests | None = None) -> list[QCRecord]:
+    return review_queue(ledger, current=(digests or BuildDigests(root)).current())
 
 
 def counts_of(findings: Sequence[Finding]) -> dict[str, int]:
@@ -145,6 +177,24 @@ def badge(ledger: Ledger, unit: str, build_digest: str) -> QCBadge | None:
     c = counts_of(rec.findings)
     return QCBadge(verdict=rec.verdict, label=VERDICT_LABEL[rec.verdict], errors=c["error"], warnings=c["warning"],
                    sampled=rec.sampled)
+
+
+def badges(ledger: Ledger, units: Sequence[str]) -> dict[tuple[str, str], QCBadge]:
+    """(unit, build digest) -> badge for every stored QC of these units, in one query (the Home page's cards)."""
+    out: dict[tuple[str, str], QCBadge] = {}
+    if not units:
+        return out
+    with ledger.session() as s:
+        rows = s.execute(select(QCResult.unit, QCResult.build_digest, QCResult.verdict, QCResult.sampled,
+                                QCResult.findings).where(QCResult.unit.in_(list(units)))).all()
+    for unit, digest, verdict, sampled, findings in rows:
+        try:
+            sev = [f.get("severity") for f in json.loads(findings or "[]")]
+        except (ValueError, AttributeError):
+            sev = []
+        out[(unit, digest)] = QCBadge(verdict=verdict, label=VERDICT_LABEL.get(verdict, verdict),
+                                      errors=sev.count("error"), warnings=sev.count("warning"), sampled=bool(sampled))
+    return out
 
 
 def _where_field(f: Finding) -> str:
