@@ -196,10 +196,10 @@
 
   // ---- the review queue: its count in the nav everywhere, its list on /queue
   const queueList = document.getElementById("queue-list");
-  let queueFetch = null;
+  let queueFetch = null, queueAgain = false;
   async function refreshQueue() {
     if (!queueList) return;
-    if (queueFetch) return;
+    if (queueFetch) { queueAgain = true; return; }
     queueFetch = (async () => {
       try {
         const res = await fetch("/queue/items", { credentials: "same-origin" });
@@ -208,6 +208,7 @@
     })();
     await queueFetch;
     queueFetch = null;
+    if (queueAgain) { queueAgain = false; refreshQueue(); }
   }
   function applyQueue(q) {
     const c = document.getElementById("queue-count");
