@@ -20,6 +20,7 @@ from .ledger import Ledger
 from .models import Hold
 from .plan import ApiCall, approval_state
 from .publisher import Outcome, Publisher, PublishOptions
+from .qcstore import record_feedback
 from .units import discover, load_unit
 
 Out = Callable[[str], None]
@@ -86,6 +87,9 @@ def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *
                                 publish_state=state)
         except ValueError as exc:
             raise ConfigError(str(exc), unit=unit) from None
+        # the decision with the QC scores of this build, for `doit calibrate` (free text only: no reason codes)
+        record_feedback(ledger, unit, built.brand, built.build_digest, decision="approve" if approved else "reject",
+                        reasons=[])
         verb = "approved" if approved else "rejected"
         out(f"{unit}: build {d.build_digest[:12]} {verb} by {d.reviewer}" + (f" ({d.reason})" if d.reason else ""))
         if approved and state is not None:
