@@ -188,3 +188,39 @@ def analytics(units: list[str] | None = None, *, root: Path | str | None = None,
 
 def units(root: Path | str | None = None) -> list[str]:
     return discover(_root(root))
+
+
+def calibrate(brand: str | None = None, *, as_json: bool = False, diff_out: Path | str | None = None,
+              root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> list:
+    """Fit each brand's QC thresholds to the stored human decisions; print the result and the proposed diff
+    (also written to build/calibrate/<brand>.diff, or `diff_out` for a single brand). The spec is never changed."""
+    from .calibrate import calibrate as fit_brand, dumps, propose_diff, render
+    from .qcstore import feedback
+
+    root = _root(root)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        records = feedback(ledger, brand)
+    finally:
+        ledger.close()
+    brands = [brand] if brand else sorted({r.brand for r in records})
+    if brand and not (root / "brands" / f"{brand}.yaml").is_file():
+        raise ConfigError(f"no brand '{brand}' (brands/{brand}.yaml does not exist)")
+    if diff_out and len(brands) != 1:
+        raise ConfigError("--out needs --brand: one diff file per brand")
+    cals = []
+    for b in brands:
+        cal = fit_brand(b, [r for r in records if r.brand == b])
+        if (root / "brands" / f"{b}.yaml").is_file():
+            cal = propose_diff(cal, root, out=Path(diff_out) if diff_out else None)
+        else:
+            cal.problem = f"brands/{b}.yaml does not exist any more: no diff"
+        cals.append(cal)
+    if as_json:
+        out(dumps(cals))
+    else:
+        for cal in cals:
+            out(render(cal))
+        if not cals:
+            out("no human decisions recorded yet: review builds in the studio or with doit approve first")
+    return cals

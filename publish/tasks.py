@@ -10,6 +10,7 @@ action runs. Every task runs every time (`uptodate: [False]`); the ledger decide
     doit auth:<brand>                   OAuth consent for the brand's channel
     doit approve --unit U --reviewer R [--reason T] [--reject]
     doit analytics [--unit U]
+    doit calibrate [--brand B] [--json] [--out FILE]
 """
 from __future__ import annotations
 
@@ -123,4 +124,25 @@ def task_analytics():
     """Pull YouTube Analytics for published videos into the ledger (daily numbers, retention by scene)."""
     return {"actions": [(_analytics,)], "uptodate": [False], "verbosity": 2, "params": [
         {"name": "unit", "long": "unit", "short": "u", "default": "", "help": "only this unit"},
+    ]}
+
+
+def _calibrate(brand: str, as_json: bool, out: str):
+    from . import cli
+    from .errors import PublishError
+
+    try:
+        cli.calibrate(brand or None, as_json=as_json, diff_out=out or None)
+    except PublishError as exc:
+        return _failed(exc.render())
+    return True
+
+
+def task_calibrate():
+    """Fit the brand's QC thresholds to the human review decisions; print agreement and a proposed spec diff."""
+    return {"actions": [(_calibrate,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "brand", "long": "brand", "short": "b", "default": "", "help": "only this brand"},
+        {"name": "as_json", "long": "json", "type": bool, "default": False, "help": "print JSON"},
+        {"name": "out", "long": "out", "default": "",
+         "help": "write the diff here (default build/calibrate/<brand>.diff; needs --brand)"},
     ]}
