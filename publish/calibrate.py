@@ -299,7 +299,8 @@ def _round(x: float) -> float:
 
 def propose_diff(cal: Calibration, root: Path, *, out: Path | None = None) -> Calibration:
     """The proposed thresholds as a diff of brands/<brand>.yaml, written to `out` (default
-    build/calibrate/<brand>.diff); the spec is never touched."""
+    build/.calibrate/<brand>.diff: a dot folder, as build/<brand>/ belongs to the builds); the spec is never
+    touched."""
     if not cal.proposed:
         return cal
     rel = f"brands/{cal.brand}.yaml"
@@ -311,7 +312,7 @@ def propose_diff(cal: Calibration, root: Path, *, out: Path | None = None) -> Ca
         return cal
     cal.diff = unified_diff(text, new, rel)
     if cal.diff:
-        path = out or root / "build" / "calibrate" / f"{cal.brand}.diff"
+        path = out or root / "build" / ".calibrate" / f"{cal.brand}.diff"
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, cal.diff)
         cal.diff_path = str(path)

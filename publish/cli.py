@@ -193,7 +193,7 @@ def units(root: Path | str | None = None) -> list[str]:
 def calibrate(brand: str | None = None, *, as_json: bool = False, diff_out: Path | str | None = None,
               root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> list:
     """Fit each brand's QC thresholds to the stored human decisions; print the result and the proposed diff
-    (also written to build/calibrate/<brand>.diff, or `diff_out` for a single brand). The spec is never changed."""
+    (also written to build/.calibrate/<brand>.diff, or `diff_out` for a single brand). The spec is never changed."""
     from .calibrate import calibrate as fit_brand, dumps, propose_diff, render
     from .qcstore import feedback
 
@@ -224,3 +224,33 @@ def calibrate(brand: str | None = None, *, as_json: bool = False, diff_out: Path
         if not cals:
             out("no human decisions recorded yet: review builds in the studio or with doit approve first")
     return cals
+
+
+def learn(brand: str | None = None, *, dry_run: bool = False, as_json: bool = False, root: Path | str | None = None,
+          db_url: str | None = None, out: Out = print) -> list:
+    """Assign variant arms to new videos (written into their specs unless `dry_run`), report each arm's reward,
+    the scenes where viewers leave, and proposals as diffs (build/.learn/<brand>/, never applied)."""
+    from compiler.load import load_project
+    from .learn import dumps, learn as learn_brand, render, write_outputs
+
+    root = _root(root)
+    project = load_project(root)
+    if brand and brand not in project.brands:
+        raise ConfigError(f"no brand '{brand}' (brands: {', '.join(sorted(project.brands)) or 'none'})")
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        reports = [learn_brand(root, ledger, b, write=not dry_run, project=project)
+                   for b in ([brand] if brand else sorted(project.brands))]
+    finally:
+        ledger.close()
+    for r in reports:
+        if not dry_run:
+            write_outputs(root, r)
+    if as_json:
+        out(dumps(reports))
+    else:
+        for r in reports:
+            render(r, out)
+        if dry_run:
+            out("dry run: no spec was changed")
+    return reports

@@ -11,6 +11,7 @@ action runs. Every task runs every time (`uptodate: [False]`); the ledger decide
     doit approve --unit U --reviewer R [--reason T] [--reject]
     doit analytics [--unit U]
     doit calibrate [--brand B] [--json] [--out FILE]
+    doit learn [--brand B] [--json] [-n/--dry-run]
 """
 from __future__ import annotations
 
@@ -144,5 +145,26 @@ def task_calibrate():
         {"name": "brand", "long": "brand", "short": "b", "default": "", "help": "only this brand"},
         {"name": "as_json", "long": "json", "type": bool, "default": False, "help": "print JSON"},
         {"name": "out", "long": "out", "default": "",
-         "help": "write the diff here (default build/calibrate/<brand>.diff; needs --brand)"},
+         "help": "write the diff here (default build/.calibrate/<brand>.diff; needs --brand)"},
+    ]}
+
+
+def _learn(brand: str, as_json: bool, dry_run: bool):
+    from . import cli
+    from .errors import PublishError
+
+    try:
+        cli.learn(brand or None, dry_run=dry_run, as_json=as_json)
+    except PublishError as exc:
+        return _failed(exc.render())
+    return True
+
+
+def task_learn():
+    """Assign variant arms to new videos (Thompson sampling over rewards), report arms, retention notes, proposals."""
+    return {"actions": [(_learn,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "brand", "long": "brand", "short": "b", "default": "", "help": "only this brand"},
+        {"name": "as_json", "long": "json", "type": bool, "default": False, "help": "print JSON"},
+        {"name": "dry_run", "long": "dry-run", "short": "n", "type": bool, "default": False,
+         "help": "change no spec; only print what would be assigned"},
     ]}

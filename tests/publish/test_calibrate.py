@@ -118,7 +118,7 @@ def test_doit_calibrate_prints_metrics_and_a_diff_and_never_touches_the_spec(tmp
     assert "60 reviewed build(s)" in text and "held out (60 decisions, cross-validated): agreement" in text
     assert "no threshold field in the brand spec for: text.min_contrast" in text
     assert (root / "brands/cosmos.yaml").read_text() == BRAND  # never modified
-    diff = (root / "build/calibrate/cosmos.diff").read_text()
+    diff = (root / "build/.calibrate/cosmos.diff").read_text()
     assert diff.rstrip("\n") in text and "-    max_silence_s: 4.0   # seconds\n+    max_silence_s: " in diff
     assert cals[0].held_out.agreement >= 0.9
     lines.clear()
