@@ -14,7 +14,7 @@ Reward of a video, in [0, 1]-ish units of "share of the video watched":
 (YouTube's thumbnail click-through is not pulled by `doit analytics` yet, so it is not part of the reward.)
 
 Each arm's reward has a Normal-Gamma posterior (unknown mean and variance; prior centred on the dimension's pooled
-mean, worth one video). For a new video (not published, no human decision yet) and each dimension it does not
+mean, worth one video). For a new video (not built, not published, no human decision yet) and each dimension it does not
 fix itself, top-two Thompson sampling (`choose`) picks the arm; the random generator is seeded by the video id
 and the dimension, so the same data give the same arm on every machine. The choice is written into
 the video spec's `variant:` block (a minimal, atomic text edit), so the build reads it like any other setting.
@@ -302,8 +302,7 @@ class LearnReport:
                 "proposals": [asdict(p) for p in self.proposals]}
 
 
-ASSIGN_COMMENT = ("variant arms chosen by `doit learn` (Thompson sampling over earlier videos' rewards, seeded by the "
-                  "video id); edit to fix an arm by hand")
+ASSIGN_COMMENT = "arms chosen by `doit learn` (Thompson sampling, seeded by the video id); edit to fix one by hand"
 
 
 def learn(root: Path, ledger: Ledger, brand: str, *, write: bool = True, project: Project | None = None) -> LearnReport:
@@ -346,6 +345,10 @@ def learn(root: Path, ledger: Ledger, brand: str, *, write: bool = True, project
             continue
         dims = open_dimensions(project, lv)
         if not dims:
+            continue
+        if (root / "build" / lv.brand / lv.slug / "manifest.json").is_file():
+            report.skipped[vid] = (f"already built (build/{vid}/): an arm would change the build under review; "
+                                   "write `variant:` by hand if you mean it")
             continue
         if lv.spec.file.suffix not in (".yaml", ".yml"):
             report.skipped[vid] = f"{lv.spec.display} is not a YAML file; write `variant:` by hand"

@@ -73,7 +73,7 @@ def test_learn_assigns_new_videos_and_reports(mini):
     # every unpublished, unreviewed video got an arm per open dimension, written into its spec
     assert set(r.assigned) == {"test/alpha", "test/beta", "test/topic"}
     beta_after = (mini / "videos/test/beta.yaml").read_text()
-    assert beta_after.startswith(beta_before) and "\n# variant arms chosen by `doit learn`" in beta_after
+    assert beta_after.startswith(beta_before) and "\n# arms chosen by `doit learn`" in beta_after
     project = load_project(mini)
     lv = project.videos["test/beta"]
     assert lv.spec.model.variant == r.assigned["test/beta"]
@@ -110,5 +110,17 @@ def test_assignment_is_deterministic_given_the_video_id(mini):
 def test_a_video_that_fixes_a_setting_gets_no_arm_for_it(mini):
     url, _ = _world(mini)
     write(mini / "videos/test/beta.yaml", (mini / "videos/test/beta.yaml").read_text() + "voice: robot\n")
-    got = cli.learn("test", dry_run=True, root=mini, db_url=url, out=lambda _: None)[0].assigned
-    assert set(got["test/beta"]) == {"thumbnail_template"}
+    (mini / "build/test/alpha").mkdir(parents=True)
+    (mini / "build/test/alpha/manifest.json").write_text("{}")
+    r = cli.learn("test", dry_run=True, root=mini, db_url=url, out=lambda _: None)[0]
+    assert set(r.assigned["test/beta"]) == {"thumbnail_template"}
+    assert "test/alpha" not in r.assigned and "already built" in r.skipped["test/alpha"]
+
+
+def test_a_published_video_with_spec_errors_still_counts(mini):
+    url, _ = _world(mini)
+    write(mini / "videos/test/old7.yaml", (mini / "videos/test/old7.yaml").read_text() + "colour: red\n")
+    assert "test/old7" in load_project(mini).errors
+    r = cli.learn("test", dry_run=True, root=mini, db_url=url, out=lambda _: None)[0]
+    assert {a.name: a.videos for a in r.dimensions["voice"]} == {"robot": 4, "joe": 4}
+    assert "test/old7" not in r.skipped  # published: nothing to assign, nothing to say
