@@ -140,7 +140,8 @@ def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: i
     except OutsideProject as exc:
         raise SpecError([pos.diag(("research",), str(exc), category="media")]) from None
     params = {
-        "topic": video.topic, "notes": notes_for_writer(video.notes, res.title_style()), "title": video.title or "", "language": brand.channel.language,
+        "topic": video.topic, "notes": notes_for_writer(video.notes, res.title_style()), "title": video.title or "",
+        "language": brand.channel.language,
         "brand": {"name": brand.name, "niche": brand.niche, "audience": brand.audience, "tone": brand.tone,
                   "style_guide": brand.style_guide, "banned_phrases": list(brand.banned_phrases)},
         "formats": [{"name": f, "width": project.formats[f].width, "height": project.formats[f].height,

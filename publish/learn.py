@@ -297,7 +297,8 @@ class LearnReport:
     proposals: list[Proposal] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"brand": self.brand, "dimensions": {d: [asdict(a) for a in arms] for d, arms in self.dimensions.items()},
+        return {"brand": self.brand,
+                "dimensions": {d: [asdict(a) for a in arms] for d, arms in self.dimensions.items()},
                 "assigned": self.assigned, "skipped": self.skipped, "notes": [asdict(n) for n in self.notes],
                 "proposals": [asdict(p) for p in self.proposals]}
 
@@ -446,7 +447,8 @@ def render(report: LearnReport, out: Callable[[str], None]) -> None:
     for n in report.notes:
         out(f"  note {n.unit} scene {n.scene + 1} '{n.title}' ({n.start_s:.1f}-{n.end_s:.1f} s): {n.message}")
     for p in report.proposals:
-        out(f"  proposal for {p.file}: {p.why}" + (f" (not applied; review, then `git apply {p.path}`)" if p.path else ""))
+        applied = f" (not applied; review, then `git apply {p.path}`)" if p.path else ""
+        out(f"  proposal for {p.file}: {p.why}{applied}")
         for line in p.evidence:
             out(f"    evidence: {line}")
         out(p.diff.rstrip("\n"))

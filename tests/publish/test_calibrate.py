@@ -53,7 +53,8 @@ def test_the_edit_keeps_comments_order_and_everything_else():
     new = set_values(BRAND, [(("qc", "audio", "max_silence_s"), 3.05), (("qc", "text", "min_contrast"), 2.95)])
     assert new == BRAND.replace("max_silence_s: 4.0   # seconds", "max_silence_s: 3.05   # seconds").replace(
         "  sample_share: 0.1\n", "  sample_share: 0.1\n  text:\n    min_contrast: 2.95\n")
-    assert unified_diff(BRAND, new, "brands/cosmos.yaml").startswith("--- a/brands/cosmos.yaml\n+++ b/brands/cosmos.yaml\n")
+    head = "--- a/brands/cosmos.yaml\n+++ b/brands/cosmos.yaml\n"
+    assert unified_diff(BRAND, new, "brands/cosmos.yaml").startswith(head)
 
 
 def test_a_missing_qc_block_and_flow_mappings():
