@@ -227,6 +227,8 @@ class Arm(Model):
     """One arm of a variant dimension: a name (what reports and `variant:` say) and the value it sets. A plain
     string is shorthand for an arm whose name and value are that string (`voice: [joe, robot]`)."""
 
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra=lambda s, _: _or_name(s))
+
     name: str = Field(pattern=NAME_PATTERN, description="the arm's name (letters, digits, '_' and '-')")
     value: str = Field(min_length=1, description="what the arm sets: " + "; ".join(
         f"{d}: {what}" for d, what in VARIANT_DIMENSIONS.items()))
@@ -235,6 +237,12 @@ class Arm(Model):
     @classmethod
     def _shorthand(cls, v: Any) -> Any:
         return {"name": v, "value": v} if isinstance(v, str) else v
+
+
+def _or_name(schema: dict) -> None:
+    """The JSON Schema of an arm also takes the shorthand: a plain name (editors must not flag `[joe, robot]`)."""
+    obj = {k: schema.pop(k) for k in ("type", "properties", "required", "additionalProperties") if k in schema}
+    schema["anyOf"] = [{"type": "string", "pattern": NAME_PATTERN}, obj]
 
 
 def _arms_valid(v: dict[str, list[Arm]]) -> dict[str, list[Arm]]:
