@@ -19,7 +19,7 @@ from .animation_sources import TemplateLoadError, params_model, scene_classes, t
 from .imagesize import image_problem
 from .project import (MEDIA_SUFFIXES, LoadedVideo, OutsideProject, Project, estimate_seconds, formats_of, recipe_of,
                       resolve_media)
-from .resolve import Resolver
+from .resolve import DEFAULT_PROMPTS, Resolver
 from .yamlpos import Positions, validate
 
 
@@ -297,6 +297,16 @@ def check_variant(project: Project, lv: LoadedVideo, res: Resolver) -> list[Diag
             diags += check_template(project, value, "slide", where, at)
         elif dim == "thumbnail_template":
             diags += check_template(project, value, "thumbnail", where, at)
+        elif dim == "prompt_template" and value != DEFAULT_PROMPTS:
+            try:
+                found = catalogue.prompt_variant_files(project.root, value)
+            except catalogue.NotInCatalogue as exc:
+                diags.append(where.diag(at, str(exc)))
+                continue
+            if not found:
+                names = ", ".join(f"{n}.md.j2" for n in catalogue.prompt_names())
+                diags.append(where.diag(at, f"{catalogue.PROMPT_DIR}/{value}/ holds none of the prompt templates "
+                                            f"({names}); put the ones this arm changes there"))
     return diags
 
 

@@ -19,6 +19,7 @@ from .project import LoadedVideo, Project, recipe_of
 # what applies when no layer sets a style field
 BUILTIN = {"template": "default", "pad": 0.6, "transition": "cut", "transition_s": 0.5, "image_motion": "zoom_in"}
 AVATAR_MAX_S = 300.0  # avatar presenters (HeyGen) render at most five minutes per video
+DEFAULT_PROMPTS = "default"  # the `prompt_template` arm value meaning recipes/prompts/ itself
 LAYERS = ("scene", "video", "variant", "recipe", "brand")  # closest first; "variant": the arms `doit learn` chose
 
 ENV_PROVIDER, ENV_MODEL, ENV_BASE_URL = "SHOWRUNNER_LLM_PROVIDER", "SHOWRUNNER_LLM_MODEL", "SHOWRUNNER_LLM_BASE_URL"
@@ -108,6 +109,12 @@ class Resolver:
         recipe = self.recipe.thumbnail_template if self.recipe and self.recipe.thumbnail_template else None
         arm = self.arm("thumbnail_template")
         return thumb.template or (arm.value if arm else None) or recipe or self.brand.thumbnail_template
+
+    def prompt_template(self) -> str | None:
+        """The folder of replacement prompt templates, from the assigned `prompt_template` arm ("default": none,
+        the prompts of recipes/prompts/ themselves)."""
+        arm = self.arm("prompt_template")
+        return arm.value if arm and arm.value != DEFAULT_PROMPTS else None
 
     def title_style(self) -> str | None:
         """The script writer's instruction for the title, from the assigned `title_style` arm."""

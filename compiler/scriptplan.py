@@ -125,8 +125,8 @@ def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: i
 
     prompts = {}
     for n in catalogue.prompt_names():
-        rel = catalogue.prompt_path(n)
         try:
+            rel = catalogue.prompt_rel(project.root, n, res.prompt_template())
             catalogue.inside(project.root, catalogue.PROMPT_DIR, rel)
         except catalogue.NotInCatalogue as exc:
             raise SpecError([Diagnostic(rel, 0, 0, "", str(exc), "llm")]) from None

@@ -219,8 +219,10 @@ VARIANT_DIMENSIONS: dict[str, str] = {
     "template": "a slide template in recipes/templates/slide/ (the video's default slide template)",
     "thumbnail_template": "a thumbnail template in recipes/templates/thumbnail/",
     "title_style": "an instruction for the script writer about the title, e.g. 'Phrase the title as a question.'",
+    "prompt_template": "a folder in recipes/prompts/ whose prompt templates (create.md.j2, system.md.j2, ...) replace "
+                       "the default ones of the same name when the script is generated ('default': the default prompts)",
 }
-VariantDimension = Literal["voice", "template", "thumbnail_template", "title_style"]
+VariantDimension = Literal["voice", "template", "thumbnail_template", "title_style", "prompt_template"]
 
 
 class Arm(Model):
@@ -425,7 +427,7 @@ class Brand(Model):
     qc: QC = Field(default_factory=QC, description="the quality gate: thresholds, sampling for review, autopublish")
     variants: Variants = Field(default_factory=dict, description="arms `doit learn` assigns to new videos, per "
                                                                  "dimension (voice, template, thumbnail_template, "
-                                                                 "title_style)")
+                                                                 "title_style, prompt_template)")
     images: Images | None = Field(None, description="text-to-image model and fallback for genimage scenes")
     video_model: VideoModel | None = Field(None, description="image-to-video model for `animate: true`")
     avatar: Avatar | None = Field(None, description="HeyGen presenter for avatar scenes")

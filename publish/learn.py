@@ -212,6 +212,7 @@ def open_dimensions(project: Project, lv: LoadedVideo) -> list[str]:
     fixed = {"voice": bool(v.voice) or any(sc.voice for sc in scenes), "template": bool(v.template),
              "thumbnail_template": bool(v.thumbnail.template),
              "title_style": not (is_topic_video(lv) and lv.script is None)}  # only a script still to write
+    fixed["prompt_template"] = fixed["title_style"]
     return [d for d in res.variants() if d not in v.variant and not fixed.get(d, False)]
 
 
