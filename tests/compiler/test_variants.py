@@ -85,16 +85,17 @@ def test_a_prompt_template_arm_replaces_the_prompts_its_folder_holds(mini):
     write(mini / "recipes/prompts/punchy/create.md.j2", "Write a punchy script about {{ topic }}.\n")
     write(mini / "brands/test.yaml", BRAND + "variants:\n  prompt_template:\n    - {name: plain, value: plain}\n"
                                             "    - {name: punchy, value: punchy}\n    - default\n")
-    write(mini / "videos/test/topic.yaml", "topic: why the sky is dark\nformat: tiny\nvariant: {prompt_template: punchy}\n")
+    topic = "topic: why the sky is dark\nformat: tiny\n"
+    write(mini / "videos/test/topic.yaml", topic + "variant: {prompt_template: punchy}\n")
     env = {"SHOWRUNNER_LLM_PROVIDER": "ollama", "SHOWRUNNER_LLM_MODEL": "m"}
     plan = compile_script_plan(load_project(mini), env=env)
     step = plan.steps["test/topic/script"]
     assert step.inputs["prompt_create"].file == "recipes/prompts/punchy/create.md.j2"
     assert step.inputs["prompt_system"].file == "recipes/prompts/system.md.j2"  # not in the folder: the default
-    write(mini / "videos/test/topic.yaml", "topic: why the sky is dark\nformat: tiny\nvariant: {prompt_template: default}\n")
+    write(mini / "videos/test/topic.yaml", topic + "variant: {prompt_template: default}\n")
     plan = compile_script_plan(load_project(mini), env=env)
     assert plan.steps["test/topic/script"].inputs["prompt_create"].file == "recipes/prompts/create.md.j2"
     # an arm whose folder holds no prompt template is an error where the arm is declared
-    write(mini / "videos/test/topic.yaml", "topic: why the sky is dark\nformat: tiny\nvariant: {prompt_template: plain}\n")
+    write(mini / "videos/test/topic.yaml", topic + "variant: {prompt_template: plain}\n")
     text = session(mini).check().errors["test/topic"]
     assert "recipes/prompts/plain/ holds none of the prompt templates" in text and "brands/test.yaml:" in text
