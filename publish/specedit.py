@@ -146,12 +146,15 @@ def _apply(data: Any, path: Path, value: Any) -> Any:
 def set_values(text: str, updates: Iterable[tuple[Path, Any]], *, comment: str | None = None) -> str:
     """Apply every update in turn; the result must parse to the old data plus the updates, nothing else."""
     updates = list(updates)
-    expected = copy.deepcopy(yaml.safe_load(text))
-    new = text
-    for path, value in updates:
-        new = set_value(new, path, value, comment=comment)
-        expected = _apply(expected, path, value)
-    got = yaml.safe_load(new)
+    try:
+        expected = copy.deepcopy(yaml.safe_load(text))
+        new = text
+        for path, value in updates:
+            new = set_value(new, path, value, comment=comment)
+            expected = _apply(expected, path, value)
+        got = yaml.safe_load(new)
+    except yaml.YAMLError as exc:
+        raise SpecEditError(f"not a single YAML document this can edit ({str(exc).splitlines()[0]})") from None
     if got != expected:
         raise SpecEditError("the edited file does not read back as intended (an unusual layout?); edit it by hand")
     return new

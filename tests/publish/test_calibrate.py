@@ -127,3 +127,17 @@ def test_doit_calibrate_prints_metrics_and_a_diff_and_never_touches_the_spec(tmp
     got = json.loads(lines[0])[0]
     assert got["decisions"] == 60 and set(got["proposed"]) == {"qc.audio.max_silence_s"}
     assert (tmp_path / "p.diff").read_text() == diff
+
+
+@pytest.mark.parametrize("text", ["notes: >\n  a b\n  c\ntopic: x\n", "topic: x\nnotes: >\n  a b\n  c\n",
+                                  "topic: x\nnotes: |+\n  a b\n\n", "tags:\n- a\n- b\n", "x: 1"])
+def test_a_new_block_goes_after_whatever_ends_the_file(text):
+    new = set_values(text, [(("variant", "voice"), "joe")])
+    assert new.startswith(text) and yaml.safe_load(new)["variant"] == {"voice": "joe"}
+
+
+def test_what_cannot_be_edited_as_text_is_refused():
+    with pytest.raises(SpecEditError, match="single YAML document"):
+        set_values("a: 1\n---\nb: 2\n", [(("variant", "voice"), "joe")])
+    with pytest.raises(SpecEditError, match="mapping at its top"):
+        set_values("- a\n- b\n", [(("variant", "voice"), "joe")])
