@@ -13,12 +13,16 @@ place, comments and order kept) for a person to read and commit; the spec itself
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+import yaml
+from pydantic import ValidationError
 
 from core.spec import QC
 from core.store import atomic_write_text
@@ -32,41 +36,64 @@ REJECTING = ("reject", "request-changes")
 
 @dataclass(frozen=True)
 class ThresholdField:
-    """Where a score's threshold lives in the brand's `qc:` block, and which side of it is bad."""
+    """Where a score's threshold lives in the brand's `qc:` block, and which side of it is bad. The fit predicts
+    what people send back, so it sets the *error* level (QC "reject"); `warn` names the warning level of the same
+    check, moved along only where the new error level would pass it (the spec refuses a warning beyond its error)."""
 
-    path: tuple[str, ...]  # under `qc:`, e.g. ("audio", "max_silence_s")
+    path: tuple[str, ...]  # under `qc:`, e.g. ("audio", "silence_error_s")
     direction: Direction
+    warn: tuple[str, ...] | None = None
 
 
-# score name (core.qc: QCFindings.scores) -> the brand spec field holding its threshold. Extend it when a check
-# gains a threshold field in core/spec.py (QCAudio, QCPicture, ...). A score with no entry is still fitted and
-# reported (its direction learned from the data), but has nowhere to go in the diff.
+# score name (core.qc: QCFindings.scores, as the qc.* renderers write them) -> the brand spec field holding its
+# threshold (core/spec.py QCAudio, QCPicture, ...). Extend it when a check gains a threshold. A score with no entry
+# is still fitted and reported (its direction learned from the data), but has nowhere to go in the diff; an entry
+# whose field the spec model does not have (yet) is reported the same way.
 CALIBRATED: dict[str, ThresholdField] = {
-    "audio.max_silence_s": ThresholdField(("audio", "max_silence_s"), "above"),
-    "audio.true_peak_db": ThresholdField(("audio", "max_true_peak_db"), "above"),
-    "audio.clipped_samples": ThresholdField(("audio", "max_clipped_samples"), "above"),
-    "audio.loudness_deviation_lu": ThresholdField(("audio", "loudness_tolerance_lu"), "above"),
-    "audio.words_per_minute": ThresholdField(("audio", "max_words_per_minute"), "above"),
-    "picture.max_black_s": ThresholdField(("picture", "max_black_s"), "above"),
-    "picture.max_frozen_s": ThresholdField(("picture", "max_frozen_s"), "above"),
-    "text.min_contrast": ThresholdField(("text", "min_contrast"), "below"),
-    "text.min_text_px": ThresholdField(("text", "min_text_px"), "below"),
-    "script.title_length": ThresholdField(("script", "max_title_chars"), "above"),
-    "script.reading_grade": ThresholdField(("script", "max_reading_grade"), "above"),
-    "policy.similarity": ThresholdField(("policy", "max_similarity"), "above"),
-    "captions.max_line_chars": ThresholdField(("captions", "max_line_chars"), "above"),
+    "audio.max_silence_s": ThresholdField(("audio", "silence_error_s"), "above", ("audio", "silence_s")),
+    "audio.true_peak_dbtp": ThresholdField(("audio", "true_peak_error_db"), "above"),
+    "audio.clipped_runs": ThresholdField(("audio", "clipping_error_runs"), "above", ("audio", "clipping_runs")),
+    "picture.max_black_s": ThresholdField(("picture", "black_error_s"), "above", ("picture", "black_s")),
+    "picture.max_freeze_s": ThresholdField(("picture", "freeze_error_s"), "above", ("picture", "freeze_s")),
+    "picture.av_mismatch_s": ThresholdField(("picture", "av_mismatch_error_s"), "above",
+                                            ("picture", "av_mismatch_s")),
+    "captions.coverage": ThresholdField(("captions", "min_coverage_error"), "below", ("captions", "min_coverage")),
+    "captions.max_offset_s": ThresholdField(("captions", "timing_error_s"), "above",
+                                            ("captions", "timing_tolerance_s")),
+    "text.min_contrast": ThresholdField(("text", "reject_contrast"), "below", ("text", "min_contrast")),
+    "script.reading_grade": ThresholdField(("script", "reading_grade_error"), "above",
+                                           ("script", "reading_grade_warn")),
+    "policy.similarity_max": ThresholdField(("policy", "similarity_error"), "above", ("policy", "similarity_warn")),
 }
 
 
-def spec_has(path: tuple[str, ...]) -> bool:
-    """Whether the brand's `qc:` model has this field (other checks add theirs over time)."""
+def _field(path: tuple[str, ...]) -> Any:
+    """The pydantic field at `path` in the brand's `qc:` model, or None (other checks add theirs over time)."""
     model: Any = QC
+    info = None
     for key in path:
         fields = getattr(model, "model_fields", {})
         if key not in fields:
-            return False
-        model = fields[key].annotation
-    return True
+            return None
+        info = fields[key]
+        model = info.annotation
+    return info
+
+
+def spec_has(path: tuple[str, ...]) -> bool:
+    return _field(path) is not None
+
+
+def _is_int(path: tuple[str, ...]) -> bool:
+    ann = _field(path).annotation
+    return ann is int or (int in get_args(ann) and float not in get_args(ann))
+
+
+def field_value(path: tuple[str, ...], x: float, direction: Direction) -> float | int:
+    """The fitted cut as the field's type: counts become whole numbers on the same side of the cut."""
+    if _is_int(path):
+        return math.floor(x) if direction == "above" else math.ceil(x)
+    return _round(x)
 
 
 # ------------------------------------------------------------ the data --
@@ -252,6 +279,7 @@ class Calibration:
     current: Metrics = field(default_factory=Metrics)
     proposed: dict[str, float] = field(default_factory=dict)  # "qc.audio.max_silence_s" -> value
     unmapped: list[str] = field(default_factory=list)  # fitted scores with no spec field
+    dropped: list[str] = field(default_factory=list)  # proposals the spec model would refuse, and why
     diff: str = ""
     diff_path: str | None = None
     problem: str | None = None
@@ -263,7 +291,7 @@ class Calibration:
                 "thresholds": {s: {"direction": c.direction, "threshold": c.threshold,
                                    "field": "qc." + ".".join(CALIBRATED[s].path) if s in CALIBRATED else None}
                                for s, c in sorted(self.cuts.items())},
-                "proposed": self.proposed, "unmapped": self.unmapped, "diff": self.diff, "diff_path": self.diff_path}
+                "proposed": self.proposed, "unmapped": self.unmapped, "dropped": self.dropped, "diff": self.diff, "diff_path": self.diff_path}
 
 
 def calibrate(brand: str, records: list[FeedbackRecord], *, k: int = 5) -> Calibration:
@@ -281,14 +309,8 @@ def calibrate(brand: str, records: list[FeedbackRecord], *, k: int = 5) -> Calib
     for e in data:
         cal.in_sample.add(predict(cal.cuts, e), e.reject)
     cal.current = current_qc(data)
-    for s, c in sorted(cal.cuts.items()):
-        if c.threshold is None:
-            continue
-        spec_field = CALIBRATED.get(s)
-        if spec_field is None or not spec_has(spec_field.path):
-            cal.unmapped.append(s)
-            continue
-        cal.proposed["qc." + ".".join(spec_field.path)] = _round(c.threshold)
+    cal.unmapped = [s for s, c in sorted(cal.cuts.items())
+                    if c.threshold is not None and (s not in CALIBRATED or not spec_has(CALIBRATED[s].path))]
     return cal
 
 
@@ -297,16 +319,73 @@ def _round(x: float) -> float:
     return float(f"{x:.4g}")
 
 
+def _get(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _with(data: dict, updates: dict[tuple[str, ...], Any]) -> dict:
+    out = copy.deepcopy(data)
+    for path, value in updates.items():
+        node = out
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[path[-1]] = value
+    return out
+
+
+def proposed_groups(cal: Calibration, current: dict) -> list[tuple[str, dict[tuple[str, ...], Any]]]:
+    """Per fitted score with a spec field: its error level, plus its warning level where the new error level
+    would pass the current warning (`current`: the brand's qc settings, defaults included)."""
+    groups = []
+    for s, c in sorted(cal.cuts.items()):
+        f = CALIBRATED.get(s)
+        if c.threshold is None or f is None or not spec_has(f.path):
+            continue
+        value = field_value(f.path, c.threshold, f.direction)
+        group = {f.path: value}
+        if f.warn and spec_has(f.warn):
+            warn = _get(current, f.warn)
+            if warn is not None and (warn > value if f.direction == "above" else warn < value):
+                group[f.warn] = field_value(f.warn, c.threshold, f.direction)
+        groups.append((s, group))
+    return groups
+
+
 def propose_diff(cal: Calibration, root: Path, *, out: Path | None = None) -> Calibration:
     """The proposed thresholds as a diff of brands/<brand>.yaml, written to `out` (default
     build/.calibrate/<brand>.diff: a dot folder, as build/<brand>/ belongs to the builds); the spec is never
-    touched."""
-    if not cal.proposed:
+    touched. Every proposed value is checked against the spec model first (ranges, warning before error): one
+    the spec would refuse is left out and said why."""
+    if not cal.cuts:
         return cal
     rel = f"brands/{cal.brand}.yaml"
     text = (root / rel).read_text(encoding="utf-8")
     try:
-        new = set_values(text, [(tuple(p.split(".")), v) for p, v in cal.proposed.items()])
+        data = yaml.safe_load(text)
+        qc_data = (data or {}).get("qc") or {}
+        current = QC.model_validate(qc_data).model_dump()
+    except (yaml.YAMLError, AttributeError, ValidationError):
+        cal.problem = f"{rel}: its qc: block does not load (run doit check); no proposal"
+        return cal
+    kept: dict[tuple[str, ...], Any] = {}
+    for score, group in proposed_groups(cal, current):
+        try:
+            QC.model_validate(_with(qc_data, {**kept, **group}))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            values = ", ".join(f"qc.{'.'.join(p)} = {v:g}" for p, v in group.items())
+            cal.dropped.append(f"{score}: {values} left out: the spec refuses it ({err['msg']})")
+            continue
+        kept.update(group)
+    cal.proposed = {"qc." + ".".join(p): v for p, v in kept.items()}
+    if not kept:
+        return cal
+    try:
+        new = set_values(text, [(("qc",) + p, v) for p, v in kept.items()])
     except SpecEditError as exc:
         cal.problem = f"{rel}: cannot write the proposal as a diff ({exc})"
         return cal
@@ -343,6 +422,8 @@ def render(cal: Calibration) -> str:
     if cal.unmapped:
         lines.append(f"  no threshold field in the brand spec for: {', '.join(cal.unmapped)} "
                      "(publish/calibrate.py CALIBRATED, core/spec.py QC*)")
+    for line in cal.dropped:
+        lines.append(f"  {line}")
     if cal.problem:
         lines.append(f"  {cal.problem}")
     if cal.diff:

@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from publish import calibrate as cal_mod
 from publish.calibrate import Example, calibrate, cross_validate, fit, predict
@@ -26,7 +27,7 @@ qc:
   # people here hate silence
   autopublish: false
   audio:
-    max_silence_s: 4.0   # seconds
+    silence_error_s: 4.0   # seconds
   sample_share: 0.1
 # a trailing comment
 """
@@ -50,8 +51,8 @@ def _records(n: int, seed: int, noise: float = 0.0) -> list[FeedbackRecord]:
 # ---------------------------------------------------------------- the text edit --
 
 def test_the_edit_keeps_comments_order_and_everything_else():
-    new = set_values(BRAND, [(("qc", "audio", "max_silence_s"), 3.05), (("qc", "text", "min_contrast"), 2.95)])
-    assert new == BRAND.replace("max_silence_s: 4.0   # seconds", "max_silence_s: 3.05   # seconds").replace(
+    new = set_values(BRAND, [(("qc", "audio", "silence_error_s"), 3.05), (("qc", "text", "min_contrast"), 2.95)])
+    assert new == BRAND.replace("silence_error_s: 4.0   # seconds", "silence_error_s: 3.05   # seconds").replace(
         "  sample_share: 0.1\n", "  sample_share: 0.1\n  text:\n    min_contrast: 2.95\n")
     head = "--- a/brands/cosmos.yaml\n+++ b/brands/cosmos.yaml\n"
     assert unified_diff(BRAND, new, "brands/cosmos.yaml").startswith(head)
@@ -71,7 +72,7 @@ def test_a_missing_qc_block_and_flow_mappings():
 def test_the_diff_applies_with_git(tmp_path):
     (tmp_path / "brands").mkdir()
     (tmp_path / "brands/cosmos.yaml").write_text(BRAND)
-    new = set_values(BRAND, [(("qc", "audio", "max_silence_s"), 2.5)])
+    new = set_values(BRAND, [(("qc", "audio", "silence_error_s"), 2.5)])
     (tmp_path / "p.diff").write_text(unified_diff(BRAND, new, "brands/cosmos.yaml"))
     subprocess.run(["git", "apply", "p.diff"], cwd=tmp_path, check=True)
     assert (tmp_path / "brands/cosmos.yaml").read_text() == new
@@ -98,9 +99,36 @@ def test_too_little_or_one_sided_feedback_is_said_plainly():
 
 # ---------------------------------------------------------------- the command --
 
+class _Audio(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    silence_s: float = Field(3.0, gt=0, le=60)
+    silence_error_s: float = Field(5.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.silence_s > self.silence_error_s:
+            raise ValueError("silence_s is beyond silence_error_s")
+        return self
+
+
+class _Text(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_contrast: float = 4.5
+    reject_contrast: float = Field(2.0, ge=1, le=2.5)  # narrower than the reviewers' 3:1, so the fit is refused
+
+
+class _QC(BaseModel):
+    """The brand's qc: model as the QC checks define it (their fields are not on this branch)."""
+
+    model_config = ConfigDict(extra="forbid")
+    autopublish: bool = False
+    sample_share: float = 0.1
+    audio: _Audio = Field(default_factory=_Audio)
+    text: _Text = Field(default_factory=_Text)
+
+
 def test_doit_calibrate_prints_metrics_and_a_diff_and_never_touches_the_spec(tmp_path, monkeypatch):
-    monkeypatch.setattr(cal_mod, "spec_has", lambda path: path != ("text", "min_contrast"))  # as if the QC
-    # models had the silence field and not yet the contrast one
+    monkeypatch.setattr(cal_mod, "QC", _QC)
     root = tmp_path
     (root / "brands").mkdir()
     (root / "recipes").mkdir()
@@ -117,16 +145,41 @@ def test_doit_calibrate_prints_metrics_and_a_diff_and_never_touches_the_spec(tmp
     cals = cli.calibrate("cosmos", root=root, db_url=url, out=lines.append)
     text = "\n".join(lines)
     assert "60 reviewed build(s)" in text and "held out (60 decisions, cross-validated): agreement" in text
-    assert "no threshold field in the brand spec for: text.min_contrast" in text
+    assert "script.title_length" in text and "never rejects" in text
+    assert "text.min_contrast: qc.text.reject_contrast = " in text and "left out: the spec refuses it" in text
     assert (root / "brands/cosmos.yaml").read_text() == BRAND  # never modified
     diff = (root / "build/.calibrate/cosmos.diff").read_text()
-    assert diff.rstrip("\n") in text and "-    max_silence_s: 4.0   # seconds\n+    max_silence_s: " in diff
+    assert diff.rstrip("\n") in text
+    proposed = cals[0].proposed
+    # the error level is what people send back; the warning level (3.0 by default) is moved below it too
+    assert set(proposed) == {"qc.audio.silence_error_s", "qc.audio.silence_s"}
+    assert 2.7 < proposed["qc.audio.silence_error_s"] < 3.0 and proposed["qc.audio.silence_s"] == \
+        proposed["qc.audio.silence_error_s"]
+    new = set_values(BRAND, [(("qc", "audio", "silence_error_s"), proposed["qc.audio.silence_error_s"]),
+                             (("qc", "audio", "silence_s"), proposed["qc.audio.silence_s"])])
+    assert diff == unified_diff(BRAND, new, "brands/cosmos.yaml")
+    assert "-    silence_error_s: 4.0   # seconds\n+    silence_error_s: " in diff
     assert cals[0].held_out.agreement >= 0.9
     lines.clear()
     cli.calibrate("cosmos", as_json=True, diff_out=tmp_path / "p.diff", root=root, db_url=url, out=lines.append)
     got = json.loads(lines[0])[0]
-    assert got["decisions"] == 60 and set(got["proposed"]) == {"qc.audio.max_silence_s"}
+    assert got["decisions"] == 60 and set(got["proposed"]) == set(proposed)
     assert (tmp_path / "p.diff").read_text() == diff
+
+
+def test_counts_stay_whole_numbers(monkeypatch):
+    class _Clip(BaseModel):
+        runs: int = 0
+        ratio: float | None = None
+
+    class _Q(BaseModel):
+        audio: _Clip = Field(default_factory=_Clip)
+
+    monkeypatch.setattr(cal_mod, "QC", _Q)
+    assert cal_mod.field_value(("audio", "runs"), 2.5, "above") == 2  # "more than 2" = "> 2.5" for counts
+    assert cal_mod.field_value(("audio", "runs"), 2.5, "below") == 3
+    assert cal_mod.field_value(("audio", "ratio"), 0.123456, "above") == 0.1235
+    assert not cal_mod.spec_has(("audio", "nope")) and cal_mod.spec_has(("audio", "runs"))
 
 
 @pytest.mark.parametrize("text", ["notes: >\n  a b\n  c\ntopic: x\n", "topic: x\nnotes: >\n  a b\n  c\n",
