@@ -162,7 +162,8 @@ def outcomes(ledger: Ledger, brand: str, variants: dict[str, dict[str, str]]) ->
 
     watched: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     with ledger.session() as s:
-        for row in s.scalars(select(AnalyticsDaily).where(AnalyticsDaily.unit.like(f"{brand}/%"))):
+        mine = AnalyticsDaily.unit.startswith(f"{brand}/", autoescape=True)  # '_' in a brand is no wildcard
+        for row in s.scalars(select(AnalyticsDaily).where(mine)):
             w = watched[video_of(row.unit)]
             w[0] += row.views
             w[1] += row.views * row.average_view_percentage
@@ -237,7 +238,7 @@ def retention_notes(ledger: Ledger, brand: str) -> list[SceneNote]:
     `doit analytics` mapped onto scenes)."""
     by_unit: dict[str, list[RetentionPoint]] = defaultdict(list)
     with ledger.session() as s:
-        for p in s.scalars(select(RetentionPoint).where(RetentionPoint.unit.like(f"{brand}/%"))):
+        for p in s.scalars(select(RetentionPoint).where(RetentionPoint.unit.startswith(f"{brand}/", autoescape=True))):
             if p.scene_index is not None and p.at_s is not None:
                 by_unit[p.unit].append(p)
     notes = []
