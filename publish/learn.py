@@ -252,12 +252,13 @@ def retention_notes(ledger: Ledger, brand: str) -> list[SceneNote]:
         if span <= 0:
             continue
         avg_rate = max(first.audience_watch_ratio - last.audience_watch_ratio, 0.0) / span
+        step = span / max(len(points) - 1, 1)  # a scene seen by one point still lasts about one step
         before = first.audience_watch_ratio
         for index in sorted(scenes):
             pts = scenes[index]
             start, end = (pts[0].at_s or 0.0), (pts[-1].at_s or 0.0)
             after = pts[-1].audience_watch_ratio
-            drop, length = before - after, max(end - start, 1e-6)
+            drop, length = before - after, max(end - start, step)
             factor = (drop / length) / avg_rate if avg_rate > 0 else float("inf")
             if drop >= MIN_DROP and factor >= DROP_RATE_FACTOR:
                 title = pts[0].scene_title or ""
