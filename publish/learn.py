@@ -224,7 +224,7 @@ class SceneNote:
     unit: str
     scene: int
     title: str
-    start_s: float
+    start_s: float  # the retention point before the scene's first one (where its drop is counted from)
     end_s: float
     before: float  # audience ratio when the scene starts (end of the previous scene)
     after: float  # audience ratio when it ends
@@ -253,20 +253,21 @@ def retention_notes(ledger: Ledger, brand: str) -> list[SceneNote]:
             continue
         avg_rate = max(first.audience_watch_ratio - last.audience_watch_ratio, 0.0) / span
         step = span / max(len(points) - 1, 1)  # a scene seen by one point still lasts about one step
-        before = first.audience_watch_ratio
+        before, since = first.audience_watch_ratio, first.at_s or 0.0
         for index in sorted(scenes):
             pts = scenes[index]
-            start, end = (pts[0].at_s or 0.0), (pts[-1].at_s or 0.0)
+            end = pts[-1].at_s or 0.0
             after = pts[-1].audience_watch_ratio
-            drop, length = before - after, max(end - start, step)
+            # from the last point before the scene (its start) to its last point: the drop and the time it took
+            drop, length = before - after, max(end - since, step)
             factor = (drop / length) / avg_rate if avg_rate > 0 else float("inf")
             if drop >= MIN_DROP and factor >= DROP_RATE_FACTOR:
                 title = pts[0].scene_title or ""
-                notes.append(SceneNote(unit, index, title, round(start, 2), round(end, 2), round(before, 4),
+                notes.append(SceneNote(unit, index, title, round(since, 2), round(end, 2), round(before, 4),
                                        round(after, 4), round(drop, 4), round(factor, 2),
                                        f"viewers leave here: {before:.0%} -> {after:.0%} of the audience in "
                                        f"{length:.0f} s ({factor:.1f}x the video's average rate)"))
-            before = after
+            before, since = after, end
     return notes
 
 
