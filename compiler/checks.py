@@ -273,7 +273,7 @@ def check_variant(project: Project, lv: LoadedVideo, res: Resolver) -> list[Diag
     existing template): reported where the arm is declared (the recipe's `variants:` or the brand's)."""
     diags: list[Diagnostic] = []
     video, pos, brand = lv.spec.model, lv.spec.pos, res.brand
-    recipe_name, recipe = recipe_of(project, lv)
+    _, recipe = recipe_of(project, lv)
     offered = res.variants()
     for dim, name in video.variant.items():
         arms = offered.get(dim, [])

@@ -27,7 +27,7 @@ def scalar_text(value: Any) -> str:
     if isinstance(value, float):
         value = float(f"{value:.6g}")
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6).strip()
-    return text[:-4].rstrip() if text.endswith("\n...") or text.endswith(" ...") else text
+    return text[:-4].rstrip() if text.endswith(("\n...", " ...")) else text
 
 
 def _value_text(value: Any, indent: int) -> str:

@@ -64,7 +64,7 @@ def test_rewards_combine_analytics_and_reviews():
 
 
 def test_learn_assigns_new_videos_and_reports(mini):
-    url, ledger = _world(mini)
+    url, _ = _world(mini)
     beta_before = (mini / "videos/test/beta.yaml").read_text()
     lines: list[str] = []
     reports = cli.learn("test", root=mini, db_url=url, out=lines.append)
