@@ -209,6 +209,58 @@ class QC(Model):
     policy: QCPolicy = Field(default_factory=QCPolicy)
 
 
+# --------------------------------------------------------------- variants ----
+# Arms the learning loop (`doit learn`, publish/learn.py) chooses between, one dimension at a time. A brand (or a
+# recipe, which wins per dimension) declares them; `doit learn` writes the chosen arm of each dimension into a new
+# video's `variant:` block, so the build reads it from the spec like any other setting and stays reproducible.
+# What an arm's `value` means depends on the dimension (compiler/resolve.py applies it):
+VARIANT_DIMENSIONS: dict[str, str] = {
+    "voice": "a voice name from the brand's `voices` (the video's narration voice)",
+    "template": "a slide template in recipes/templates/slide/ (the video's default slide template)",
+    "thumbnail_template": "a thumbnail template in recipes/templates/thumbnail/",
+    "title_style": "an instruction for the script writer about the title, e.g. 'Phrase the title as a question.'",
+    "prompt_template": "a folder in recipes/prompts/ whose prompt templates (create.md.j2, system.md.j2, ...) replace "
+                       "the default ones of the same name when the script is generated ('default': the default prompts)",
+}
+VariantDimension = Literal["voice", "template", "thumbnail_template", "title_style", "prompt_template"]
+
+
+class Arm(Model):
+    """One arm of a variant dimension: a name (what reports and `variant:` say) and the value it sets. A plain
+    string is shorthand for an arm whose name and value are that string (`voice: [joe, robot]`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra=lambda s, _: _or_name(s))
+
+    name: str = Field(pattern=NAME_PATTERN, description="the arm's name (letters, digits, '_' and '-')")
+    value: str = Field(min_length=1, description="what the arm sets: " + "; ".join(
+        f"{d}: {what}" for d, what in VARIANT_DIMENSIONS.items()))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"name": v, "value": v} if isinstance(v, str) else v
+
+
+def _or_name(schema: dict) -> None:
+    """The JSON Schema of an arm also takes the shorthand: a plain name (editors must not flag `[joe, robot]`)."""
+    obj = {k: schema.pop(k) for k in ("type", "properties", "required", "additionalProperties") if k in schema}
+    schema["anyOf"] = [{"type": "string", "pattern": NAME_PATTERN}, obj]
+
+
+def _arms_valid(v: dict[str, list[Arm]]) -> dict[str, list[Arm]]:
+    for dim, arms in v.items():
+        if len(arms) < 2:
+            raise ValueError(f"variants.{dim} needs at least two arms to choose between (it has {len(arms)})")
+        names = [a.name for a in arms]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"variants.{dim}: arm name(s) {', '.join(dup)} appear twice; names must be unique")
+    return v
+
+
+Variants = Annotated[dict[VariantDimension, list[Arm]], AfterValidator(_arms_valid)]
+
+
 Corner = Literal["bottom_right", "bottom_left", "top_right", "top_left"]
 
 
@@ -373,6 +425,9 @@ class Brand(Model):
     music: Music | None = None
     quality: Quality = Field(default_factory=Quality)
     qc: QC = Field(default_factory=QC, description="the quality gate: thresholds, sampling for review, autopublish")
+    variants: Variants = Field(default_factory=dict, description="arms `doit learn` assigns to new videos, per "
+                                                                 "dimension (voice, template, thumbnail_template, "
+                                                                 "title_style, prompt_template)")
     images: Images | None = Field(None, description="text-to-image model and fallback for genimage scenes")
     video_model: VideoModel | None = Field(None, description="image-to-video model for `animate: true`")
     avatar: Avatar | None = Field(None, description="HeyGen presenter for avatar scenes")
@@ -415,6 +470,8 @@ class Recipe(Model):
     formats: list[str] = Field(default_factory=lambda: ["long"])
     thumbnail_template: TemplateName | None = Field(None, description="thumbnail template in recipes/templates/thumbnail/")
     defaults: Style = Field(default_factory=Style)
+    variants: Variants = Field(default_factory=dict, description="arms per dimension for this recipe's videos "
+                                                                 "(replace the brand's arms of that dimension)")
 
     @field_validator("formats")
     @classmethod
@@ -619,6 +676,9 @@ class Video(Style):
     research: list[str] = Field(default_factory=list,
                                 description="local text/markdown files with facts and sources for script generation")
     target_length: float | None = Field(None, gt=0, le=36000, description="length to aim for when generating, seconds")
+    variant: dict[VariantDimension, str] = Field(
+        default_factory=dict, description="the arm of each variant dimension this video uses, by name: written by "
+                                          "`doit learn` (Thompson sampling), or set by hand to fix it")
     llm: VideoLlm | None = Field(None, description="override fields of the brand's `llm:` for this video "
                                                    "(not base_url or api_key_env: those are brand or machine settings)")
 
