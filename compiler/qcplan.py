@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .plan import Ref
+from .plan import Ref, make_step, out
 
 if TYPE_CHECKING:
-    from core.spec import FormatPreset, Script
+    from core.spec import FormatPreset, Scene, Script
 
     from .plan import Compiler
 
@@ -24,8 +24,39 @@ def media_checks(c: "Compiler", prefix: str, fmt_name: str, fmt: "FormatPreset",
 
 
 def text_checks(c: "Compiler", prefix: str, fmt_name: str, fmt: "FormatPreset", script: "Script") -> list[Ref]:
-    """On-screen text of slides and the thumbnail (measured in Chromium when they render)."""
-    return []
+    """On-screen text of slides and the thumbnail (measured in Chromium when they render): one `qc.text` step per
+    format that reads the slides' and the thumbnail's facts, so it re-runs only when one of them changes."""
+    import renderers
+
+    slides, where = [], []
+    for i, scene in enumerate(script.scenes):
+        sid = f"{prefix}/slide/{i:02d}"
+        step = c.plan.steps.get(sid)
+        if step is None or step.kind != "slide.html":
+            continue
+        slides.append(out(sid, "slide.png"))
+        where.append({"scene": i, "fields": slide_fields(scene)})
+    thumb = f"{c.lv.id}/{fmt_name}/thumbnail"
+    if thumb not in c.plan.steps:
+        return []
+    from_spec = bool(c.res.thumbnail(script).text)  # else the thumbnail shows the title (Compiler.thumbnail)
+    sid = make_step(c.plan, f"{prefix}/qc/text", c.lv.id, "qc.text", {
+        "slides": where, "thumbnail_field": ["thumbnail", "text"] if from_spec else ["title"],
+        "thresholds": c.brand.qc.text.model_dump(mode="json"),
+        "measured_by": {k: renderers.get(k).version for k in ("slide.html", "thumbnail.html")}},
+        {"thumbnail": out(thumb, "thumbnail.jpg"), "slides": slides or None})
+    return [out(sid, "findings.json")]
+
+
+def slide_fields(scene: "Scene") -> dict[str, list[str | int]]:
+    """The spec fields a scene's slide shows, by the template's text names (see Compiler.visual_slide and the
+    genimage fallback, which shows the prompt as the slide's body; a picture-in-picture avatar's slide is `over`)."""
+    vis, at = scene.visual, ["visual"]
+    if vis.kind == "avatar" and getattr(vis, "over", None) is not None:
+        vis, at = vis.over, ["visual", "over"]
+    if vis.kind == "genimage":
+        return {"body": [*at, "prompt"]}
+    return {"title": [*at, "title"], "bullets": [*at, "bullets"], "body": [*at, "body"]}
 
 
 def script_checks(c: "Compiler", prefix: str, fmt_name: str, fmt: "FormatPreset", script: "Script") -> list[Ref]:

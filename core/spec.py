@@ -187,7 +187,23 @@ class QCCaptions(Model):
 
 
 class QCText(Model):
-    """Thresholds of the on-screen text checks (slides, thumbnail)."""
+    """Thresholds of the on-screen text checks (slides, thumbnail; qc.text, docs/quality.md). Sizes are in
+    pixels of a 1080p frame: a font size is scaled by 1080 / the frame's short side, so one threshold serves
+    1920x1080, 1080x1920 and 4K alike."""
+
+    tolerance_px: float = Field(2.0, ge=0, le=50, description="text may run this far (px at 1080p) out of its box "
+                                                              "before it counts as overflowing (antialiasing)")
+    min_px: float = Field(20.0, gt=0, le=200, description="smallest font size on a slide, px at 1080p (a warning below)")
+    min_contrast: float = Field(4.5, ge=1, le=21, description="WCAG AA contrast of normal text against what is "
+                                                              "behind it (a warning below)")
+    min_contrast_large: float = Field(3.0, ge=1, le=21, description="WCAG AA contrast of large text")
+    large_px: float = Field(48.0, gt=0, description="text this big (px at 1080p) is large: WCAG's 24 px doubled, "
+                                                     "since a video frame is seen smaller than a page")
+    large_bold_px: float = Field(37.0, gt=0, description="bold (700+) text this big is large (WCAG's 18.7 px doubled)")
+    reject_contrast: float = Field(2.0, ge=1, le=21, description="below this contrast text is an error, not a warning")
+    thumbnail_max_words: int = Field(6, ge=1, le=50, description="more words on the thumbnail are a warning")
+    thumbnail_min_cap_px: float = Field(12.0, gt=0, le=100, description="cap height of the thumbnail's words, px, "
+                                                                        "when the thumbnail is shown 320 px wide")
 
 
 class QCScript(Model):
