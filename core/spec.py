@@ -200,7 +200,7 @@ class QCText(Model):
     large_px: float = Field(48.0, gt=0, description="text this big (px at 1080p) is large: WCAG's 24 px doubled, "
                                                      "since a video frame is seen smaller than a page")
     large_bold_px: float = Field(37.0, gt=0, description="bold (700+) text this big is large (WCAG's 18.7 px doubled)")
-    reject_contrast: float = Field(2.0, ge=1, le=21, description="below this contrast text is an error, not a warning")
+    reject_contrast: float = Field(1.5, ge=1, le=21, description="below this contrast text is an error, not a warning")
     thumbnail_max_words: int = Field(6, ge=1, le=50, description="more words on the thumbnail are a warning")
     thumbnail_min_cap_px: float = Field(12.0, gt=0, le=100, description="cap height of the thumbnail's words, px, "
                                                                         "when the thumbnail is shown 320 px wide")

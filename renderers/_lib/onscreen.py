@@ -51,13 +51,17 @@ FIT_JS = r"""
             r: r.right - f('borderRightWidth') - f('paddingRight'), b: r.bottom - f('borderBottomWidth') - f('paddingBottom')};
   };
   const inside = (r, c) => r.left >= c.l - 0.5 && r.top >= c.t - 0.5 && r.right <= c.r + 0.5 && r.bottom <= c.b + 0.5;
-  const fits = box => {
+  const textInside = box => {
     const c = content(box);
     const w = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
     for (let n = w.nextNode(); n; n = w.nextNode()) {
       if (!n.data.trim() || boxOf(n.parentElement) !== box) continue;
       for (const r of lineRects(n)) if (!inside(r, c)) return false;
     }
+    return true;
+  };
+  const imagesInside = box => {
+    const c = content(box);
     for (const img of box.querySelectorAll('img')) if (boxOf(img) === box && !inside(img.getBoundingClientRect(), c)) return false;
     return true;
   };
@@ -72,11 +76,14 @@ FIT_JS = r"""
   for (const [box, items] of groups) {
     const apply = s => { for (const t of items) t.el.style.fontSize = Math.max(t.min, Math.floor(t.base * s)) + 'px'; };
     let scale = 1;
-    if (!fits(box)) {
+    if (!(textInside(box) && imagesInside(box))) {
       apply(0);
-      if (fits(box)) {  // search the largest common scale that fits; 0 (everything at its minimum) fits
+      // pictures count only where smaller text makes room for them (one too big for its box is not the text's fault)
+      const images = imagesInside(box);
+      const fits = () => textInside(box) && (!images || imagesInside(box));
+      if (fits()) {  // search the largest common scale that fits; 0 (everything at its minimum) fits
         let lo = 0, hi = 1;
-        for (let i = 0; i < 10; i++) { const mid = (lo + hi) / 2; apply(mid); if (fits(box)) lo = mid; else hi = mid; }
+        for (let i = 0; i < 10; i++) { const mid = (lo + hi) / 2; apply(mid); if (fits()) lo = mid; else hi = mid; }
         scale = lo;
       } else {
         scale = 0;
@@ -159,8 +166,22 @@ def measure(page, caption_safe: float = 0.0) -> dict[str, Any]:
     """Measure the laid-out page (call after `fit` and after the output screenshot: this hides the text)."""
     raw = page.evaluate(MEASURE_JS)
     page.add_style_tag(content=HIDE_TEXT_CSS)
-    background = page.screenshot(type="png", full_page=False)
-    return summarize(raw, background, caption_safe)
+    return summarize(raw, _fast_png(page), caption_safe)
+
+
+def _fast_png(page) -> bytes:
+    """The viewport as PNG, encoded for speed (it is only read here, never stored): half the time of a
+    regular screenshot at 1080p. Falls back to Playwright's screenshot where the protocol lacks the option."""
+    import base64
+
+    try:
+        cdp = page.context.new_cdp_session(page)
+        try:
+            return base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})["data"])
+        finally:
+            cdp.detach()
+    except Exception:
+        return page.screenshot(type="png", full_page=False)
 
 
 # ------------------------------------------------------------------------------------------ analysis --
@@ -218,7 +239,7 @@ def _behind(pixels, rects: list[list[float]]):
         x0, y0, x1, y1 = max(0, int(l)), max(0, int(t)), min(w, int(r + 0.999)), min(h, int(b + 0.999))
         if x1 > x0 and y1 > y0:
             parts.append(pixels[y0:y1:2, x0:x1:2].reshape(-1, 3))
-    return np.concatenate(parts) if parts else None
+    return np.concatenate(parts).astype(np.float64) if parts else None
 
 
 def summarize(raw: dict, background_png: bytes, caption_safe: float = 0.0) -> dict[str, Any]:
@@ -227,7 +248,7 @@ def summarize(raw: dict, background_png: bytes, caption_safe: float = 0.0) -> di
     import numpy as np
     from PIL import Image
 
-    pixels = np.asarray(Image.open(io.BytesIO(background_png)).convert("RGB"), dtype=np.float64)
+    pixels = np.asarray(Image.open(io.BytesIO(background_png)).convert("RGB"))  # uint8; samples become floats
     width, height = raw["frame"]
     zone = height * (1 - caption_safe) if caption_safe > 0 else None
     elements = []
