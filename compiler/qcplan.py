@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import renderers
+
 from .plan import Ref, make_step, out
 
 if TYPE_CHECKING:
@@ -26,8 +28,6 @@ def media_checks(c: "Compiler", prefix: str, fmt_name: str, fmt: "FormatPreset",
 def text_checks(c: "Compiler", prefix: str, fmt_name: str, fmt: "FormatPreset", script: "Script") -> list[Ref]:
     """On-screen text of slides and the thumbnail (measured in Chromium when they render): one `qc.text` step per
     format that reads the slides' and the thumbnail's facts, so it re-runs only when one of them changes."""
-    import renderers
-
     slides, where = [], []
     for i, scene in enumerate(script.scenes):
         sid = f"{prefix}/slide/{i:02d}"
