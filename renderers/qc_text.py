@@ -87,7 +87,8 @@ def judge(text: dict[str, Any], t: QCText, *, scene: int | None, at_s: float | N
         score(f"{area}.max_overflow_px", over)
         if clipped > t.tolerance_px:
             add("text.clipped", "error", layout, el,
-                f"{what} is cut off: {clipped:.0f} px of it (at 1080p) lies outside the visible frame{shrunk}; "
+                f"{what} is cut off: it runs {clipped:.0f} px (at 1080p) past the edge of the frame or of the box that "
+                f"clips it{shrunk}; "
                 "shorten it or split it over two scenes", clipped, t.tolerance_px)
         elif over > t.tolerance_px:
             add("text.overflow", "warning", layout, el,
