@@ -33,6 +33,9 @@ REGISTRY: dict[str, str] = {
     "remotion.clip": "remotion_clip:RemotionClip",
     "transition.ffmpeg": "transition_ffmpeg:FfmpegTransition",
     "audio.preview": "audio_preview:PreviewAudio",
+    "qc.scene": "qc_scene:SceneQC",
+    "qc.master": "qc_master:MasterQC",
+    "qc.captions": "qc_captions:CaptionsQC",
 }
 
 _loaded: dict[str, type[Renderer]] = {}
