@@ -38,15 +38,15 @@ def clipping_runs(wav: Path) -> tuple[int, list[float]]:
             return 0, []
         rate, ch = w.getframerate(), w.getnchannels()
         x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-    if ch > 1:
-        x = np.abs(x.reshape(-1, ch).astype(np.int32)).max(axis=1)
-    hot = (np.abs(x.astype(np.int32)) >= FULL_SCALE).astype(np.int8)
-    if not hot.any():
-        return 0, []
-    edges = np.diff(np.concatenate(([0], hot, [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    long = starts[(ends - starts) >= CLIP_RUN]
-    return int(len(long)), [round(float(s) / rate, 3) for s in long[:5]]
+    x = x.reshape(-1, ch).astype(np.int32)
+    found = []
+    for hot in (x >= FULL_SCALE, x <= -FULL_SCALE):  # a waveform flat at the top, or at the bottom
+        for c in range(ch):
+            edges = np.diff(np.concatenate(([0], hot[:, c].astype(np.int8), [0])))
+            starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+            found.append(starts[(ends - starts) >= CLIP_RUN])
+    runs = np.sort(np.concatenate(found))
+    return int(len(runs)), [round(float(s) / rate, 3) for s in runs[:5]]
 
 
 class SceneQC(Renderer):
@@ -136,7 +136,7 @@ class SceneQC(Renderer):
                 check="audio.clipping", at_s=where[0] if where else None, severity=sev, reason="audio.loudness",
                 field=["narration"], value=float(runs), limit=float(p.clipping_runs),
                 message=f"the narration clips {runs} time(s) (runs of {CLIP_RUN}+ full-scale samples), first "
-                        f"{where[0]:.2f} s into the scene; lower the recording's level" if where else ""))
+                        f"{where[0]:.2f} s into the scene; lower the recording's level"))
 
         # black pictures, anywhere
         fps = _fps(video)
