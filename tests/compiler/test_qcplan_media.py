@@ -1,0 +1,126 @@
+"""media_checks (compiler/qcplan.py): the audio, picture and caption QC steps of a build, compiled and run on the
+tiny project (espeak, 320x180 at 10 fps): a clean build has no findings, a planted silence is found at its place
+in the final video, an unchanged build re-runs no QC step and an edit re-checks only the scene it touches."""
+from __future__ import annotations
+
+import json
+import wave
+
+import numpy as np
+import pytest
+
+from core.qc import QCFindings
+from support import build_all, session, write
+
+
+@pytest.fixture(autouse=True)
+def with_media_checks(monkeypatch):
+    """Compile media_checks into every final video plan (as compile_qc does once wired), idempotently."""
+    import compiler.plan as plan_mod
+    from compiler import qcplan
+
+    original = plan_mod.Compiler.compile
+
+    def compile(self):
+        vp = original(self)
+        before = set(self.plan.steps)
+        for fo in vp.formats:
+            qcplan.media_checks(self, f"{vp.id}/{fo.format}", fo.format, self.project.formats[fo.format],
+                                self.lv.script)
+        vp.steps += [s for s in self.plan.steps if s not in before and s not in vp.steps]
+        return vp
+
+    monkeypatch.setattr(plan_mod.Compiler, "compile", compile)
+
+
+def output(ws, sid: str, name: str) -> dict:
+    engine = ws.engine_for(ws.plan())
+    key, _ = engine.key(sid)
+    manifest = engine.store.get_manifest(key)
+    assert manifest is not None, f"{sid} did not run"
+    return json.loads(engine.store.blob_path(manifest["outputs"][name]["digest"]).read_text())
+
+
+def findings(ws, sid: str) -> QCFindings:
+    return QCFindings.model_validate(output(ws, sid, "findings.json"))
+
+
+def test_steps_per_scene_final_profile_only(mini):
+    ws = session(mini)
+    plan = ws.plan()
+    qc = {s: st for s, st in plan.steps.items() if st.kind.startswith("qc.")}
+    prefix = "test/alpha/tiny/qc"
+    assert {f"{prefix}/scene/00", f"{prefix}/scene/01", f"{prefix}/scene/02", f"{prefix}/master",
+            f"{prefix}/captions"} <= set(qc)
+    # slides and stills are intended stills; the clip is meant to move
+    assert [qc[f"{prefix}/scene/{i:02d}"].params["expect_motion"] for i in range(3)] == [False, False, True]
+    scene = qc[f"{prefix}/scene/01"]
+    assert scene.params["target_wpm"] == pytest.approx(165.0 * 1.3)  # the robot voice's pace at its rate
+    assert set(scene.deps()) == {"test/alpha/tiny/segment/01", "test/alpha/narration/01"}  # that scene's only
+    master = qc[f"{prefix}/master"]
+    assert master.params["loudness_lufs"] == -14.0 and master.params["max_duration_s"] == 600
+    assert master.params["music"] is False and "narrations" not in master.inputs
+    assert qc[f"{prefix}/captions"].params["max_line_chars"] == 42
+    assert not [s for s in ws.plan("preview").steps if "/qc/" in s]
+
+
+def test_clean_build_has_no_findings_and_rebuild_runs_no_qc(mini):
+    ws, failed, ran = build_all(mini)
+    assert not failed
+    qc_steps = [s for s in ws.plan().steps if "/qc/" in s]
+    assert set(qc_steps) <= set(ran)
+    for sid in qc_steps:
+        bad = [f for f in findings(ws, sid).findings if f.severity != "info"]
+        assert bad == [], f"false alarm in {sid}: {bad}"
+    scores = findings(ws, "test/alpha/tiny/qc/master").scores
+    assert scores["audio.integrated_lufs"] == pytest.approx(-14.0, abs=1.0)
+    assert scores["picture.fps"] == 10.0
+    _, failed, ran = build_all(mini)
+    assert not failed and ran == []
+
+
+def test_planted_silence_found_in_final_time_and_edits_recheck_one_scene(mini):
+    # a recorded narration with 6 s of dead air in the middle, as the second scene of a three-scene video
+    rate = 48000
+    t = np.arange(rate) / rate
+    speech = 0.3 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    samples = np.concatenate([speech, np.zeros(6 * rate), speech])
+    media = mini / "videos" / "test" / "media"
+    with wave.open(str(media / "gap.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((samples * 32767).astype("<i2").tobytes())
+    spec = """\
+        title: Gamma Video
+        format: tiny
+        scenes:
+          - narration: Gamma opens with a slide.
+            visual: {kind: slide, title: Gamma}
+          - narration: Then someone stops talking. And goes on.
+            audio: media/gap.wav
+            visual: {kind: slide, title: Pause}
+          - narration: And it ends.
+            visual: {kind: slide, title: End}
+        """
+    write(mini / "videos" / "test" / "gamma.yaml", spec)
+    ws, failed, _ = build_all(mini)
+    assert not failed
+    timeline = output(ws, "test/gamma/tiny/timeline", "timeline.json")
+    master = findings(ws, "test/gamma/tiny/qc/master")
+    silence = [f for f in master.findings if f.check == "audio.silence"]
+    assert len(silence) == 1, master.findings
+    f = silence[0]
+    assert f.scene == 1 and f.severity == "error" and f.reason == "audio.pacing"
+    # scene 1 starts at the timeline's start_s; then the 0.2 s lead-in and 1 s of speech
+    assert f.at_s == pytest.approx(timeline["scenes"][1]["start_s"] + 0.2 + 1.0, abs=0.05)
+    assert f.value == pytest.approx(6.0, abs=0.1)
+    assert [x for x in master.findings if x is not f] == []
+    assert findings(ws, "test/gamma/tiny/qc/captions").findings == []
+
+    # an edit of scene 0's narration re-checks scene 0 (and the whole-video checks), not scenes 1 and 2
+    write(mini / "videos" / "test" / "gamma.yaml", spec.replace("Gamma opens with a slide.", "Gamma opens anew."))
+    _, failed, ran = build_all(mini)
+    assert not failed
+    qc_ran = sorted(s for s in ran if "/qc/" in s)
+    assert qc_ran == ["test/gamma/tiny/qc/captions", "test/gamma/tiny/qc/master", "test/gamma/tiny/qc/scene/00"]
