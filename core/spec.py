@@ -197,9 +197,9 @@ class QCAudio(Model):
     clipping_runs: int = Field(0, ge=0, description="more runs of >= 3 full-scale samples in a scene's narration "
                                                     "than this is a warning")
     clipping_error_runs: int = Field(20, ge=0, description="... and more than this an error")
-    music_ratio_db: float = Field(-12.0, ge=-60, le=20, description="music under speech louder than this, relative "
+    music_ratio_db: float = Field(-15.0, ge=-60, le=20, description="music under speech louder than this, relative "
                                                                    "to the speech (dB), is a warning")
-    music_error_ratio_db: float = Field(-6.0, ge=-60, le=20, description="... and louder than this an error")
+    music_error_ratio_db: float = Field(-8.0, ge=-60, le=20, description="... and louder than this an error")
 
     @model_validator(mode="after")
     def _ordered(self) -> "QCAudio":

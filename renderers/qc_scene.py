@@ -26,6 +26,7 @@ EDGE_S = 0.02  # a silence starting or ending this close to the segment's edge t
 SCORE_SILENCE_S = 0.1  # silences this short still count for the scores (and the joins qc.master computes)
 FULL_SCALE = 32766  # |int16 sample| at or above this is full scale
 CLIP_RUN = 3  # consecutive full-scale samples that make one clipping event
+WORD_CHARS = 4.7  # letters in an average English word: the unit of the pace check
 
 
 def clipping_runs(wav: Path) -> tuple[int, list[float]]:
@@ -108,13 +109,15 @@ class SceneQC(Renderer):
                     message=f"{e - s:.1f} s of silence in the narration, {s:.1f} s into the scene (dead air; "
                             f"at most {p.silence_s:g} s)"))
 
-        # pace: words over the spoken span (first sentence start to last sentence end, pauses included)
+        # pace: words over the spoken span (first sentence start to last sentence end, pauses included), words
+        # counted as standard words of WORD_CHARS letters: "Half of it is always lit by the Sun" is quick to say
         sentences = timings.get("sentences") or []
         words = sum(len(re.findall(r"\w+", s["text"])) for s in sentences)
+        letters = sum(len(w) for s in sentences for w in re.findall(r"\w+", s["text"]))
         span = (sentences[-1]["end"] - sentences[0]["start"]) if sentences else 0.0
         if span > 0:
-            wpm = words / span * 60.0
-            scores.update({"audio.wpm": wpm, "audio.words": float(words)})
+            wpm = letters / WORD_CHARS / span * 60.0
+            scores.update({"audio.wpm": wpm, "audio.words": float(words), "audio.raw_wpm": words / span * 60.0})
             if p.target_wpm:
                 ratio = wpm / p.target_wpm
                 scores["audio.pace_ratio"] = ratio
@@ -123,7 +126,7 @@ class SceneQC(Renderer):
                     findings.append(Finding(
                         check="audio.pace", at_s=round(p.lead + sentences[0]["start"], 3), severity=sev,
                         reason="audio.pacing", field=["narration"], value=round(wpm, 1), limit=round(p.target_wpm, 1),
-                        message=f"the narration runs at {wpm:.0f} words a minute, {'faster' if ratio > 1 else 'slower'} "
+                        message=f"the narration runs at {wpm:.0f} words a minute (words of {WORD_CHARS:g} letters), {'faster' if ratio > 1 else 'slower'} "
                                 f"than the voice's {p.target_wpm:.0f} by {abs(ratio - 1) * 100:.0f}% (tolerance "
                                 f"{p.pace_tolerance * 100:.0f}%)"))
 

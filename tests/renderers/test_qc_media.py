@@ -121,7 +121,8 @@ def test_a_frozen_picture_counts_only_where_motion_was_intended(tmp_path):
 
 
 def test_pace_and_clipping(tmp_path):
-    # 24 words in 4 s is 360 words a minute against a 165 wpm voice: more than 60% off, an error
+    # 24 four-letter words in 4 s: 96 letters, 20.4 words of 4.7 letters, 306 words a minute against a 165 wpm
+    # voice: more than 60% off, an error
     words = " ".join(["word"] * 12) + ". " + " ".join(["more"] * 12) + "."
     loud = tone(4.0, amp=1.6)  # driven past full scale: the peaks are cut flat
     audio = write_wav(tmp_path / "a.wav", hush(0.2), loud, hush(0.2))
@@ -131,7 +132,7 @@ def test_pace_and_clipping(tmp_path):
     by = {f.check: f for f in qc.findings}
     assert set(by) == {"audio.pace", "audio.clipping"}
     assert by["audio.pace"].severity == "error" and by["audio.pace"].reason == "audio.pacing"
-    assert by["audio.pace"].value == pytest.approx(360, abs=1) and by["audio.pace"].at_s == pytest.approx(0.2)
+    assert by["audio.pace"].value == pytest.approx(96 / 4.7 / 4 * 60, abs=0.1) and by["audio.pace"].at_s == pytest.approx(0.2)
     assert by["audio.clipping"].severity == "error" and by["audio.clipping"].reason == "audio.loudness"
     assert qc.scores["audio.clipped_runs"] > 20
 
@@ -142,12 +143,13 @@ def test_a_clean_scene_has_no_findings(tmp_path):
         speech += [tone(0.9), hush(0.25)]
     audio = write_wav(tmp_path / "a.wav", *speech, hush(0.35))
     video = write_video(tmp_path / "v.mp4", ("moving", 5.2))
-    # 12 words over 4.35 s: 166 words a minute, the voice's pace
+    # 51 letters (10.9 words of 4.7 letters) over 4.35 s: 150 words a minute, 9% under the voice's pace
     tm = timings(tmp_path / "t.json", 4.6, [("One two three four five six.", 0.0, 2.1),
                                            ("Seven eight nine ten eleven twelve.", 2.3, 4.35)])
     qc = scene_qc(tmp_path, audio, video, tm, target_wpm=165.0, expect_motion=True)
     assert qc.findings == []
-    assert qc.scores["audio.pace_ratio"] == pytest.approx(1.0, abs=0.02)
+    assert qc.scores["audio.pace_ratio"] == pytest.approx(51 / 4.7 / 4.35 * 60 / 165, abs=0.01)
+    assert qc.scores["audio.raw_wpm"] == pytest.approx(12 / 4.35 * 60, abs=0.1)
     assert qc.scores["picture.max_freeze_s"] == 0.0 and qc.scores["picture.max_black_s"] == 0.0
 
 
