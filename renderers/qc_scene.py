@@ -20,7 +20,7 @@ from pydantic import Field
 from core.qc import Finding
 
 from .base import Context, Params, Renderer, ffmpeg_version
-from ._lib.qc_media import blacks, freezes, severity, silences, write_findings
+from ._lib.qc_media import pictures, severity, silences, write_findings
 
 EDGE_S = 0.02  # a silence starting or ending this close to the segment's edge touches the edge
 SCORE_SILENCE_S = 0.1  # silences this short still count for the scores (and the joins qc.master computes)
@@ -141,9 +141,9 @@ class SceneQC(Renderer):
                 message=f"the narration clips {runs} time(s) (runs of {CLIP_RUN}+ full-scale samples), first "
                         f"{where[0]:.2f} s into the scene; lower the recording's level"))
 
-        # black pictures, anywhere
-        fps = _fps(video)
-        black = blacks(video, p.black_pixel_threshold, min(p.black_s, 0.2), duration, fps)
+        # black pictures anywhere; frozen pictures only where the visual was meant to move (one decode for both)
+        black, frozen = pictures(video, duration, _fps(video), p.black_pixel_threshold, min(p.black_s, 0.2),
+                                 p.freeze_noise_db if p.expect_motion else None, p.freeze_s)
         scores["picture.max_black_s"] = max((e - s for s, e in black), default=0.0)
         for s, e in black:
             sev = "error" if e - s >= p.black_error_s else "warning" if e - s >= p.black_s else None
@@ -153,9 +153,7 @@ class SceneQC(Renderer):
                     value=round(e - s, 2), limit=p.black_s,
                     message=f"{e - s:.1f} s of black picture, {s:.1f} s into the scene"))
 
-        # frozen pictures, only where the visual was meant to move
         if p.expect_motion:
-            frozen = freezes(video, p.freeze_noise_db, p.freeze_s, duration)
             scores["picture.max_freeze_s"] = max((e - s for s, e in frozen), default=0.0)
             for s, e in frozen:
                 sev = "error" if e - s >= p.freeze_error_s else "warning"

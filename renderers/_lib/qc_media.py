@@ -42,24 +42,22 @@ def silences(wav: Path, noise_db: float, min_s: float, duration: float) -> list[
                   [float(x) for x in re.findall(rf"silence_end: {_NUM}", err)], duration)
 
 
-def blacks(video: Path, pixel_threshold: float, min_s: float, duration: float, fps: float) -> list[tuple[float, float]]:
-    """Black stretches of `video` (blackdetect: 98% of the pixels darker than `pixel_threshold`)."""
-    err = _log(["-i", str(video), "-map", "0:v:0", "-vf",
-                f"blackdetect=d={min_s:g}:pix_th={pixel_threshold:g}:pic_th=0.98"], "looking for black frames")
-    out = []
+def pictures(video: Path, duration: float, fps: float, black_threshold: float, black_min_s: float,
+             freeze_noise_db: float | None = None, freeze_min_s: float = 2.0) -> tuple[list, list]:
+    """Black stretches (blackdetect: 98% of the pixels darker than `black_threshold`) and, when `freeze_noise_db`
+    is given, frozen stretches (freezedetect) of `video`, in one decode: ([(start, end)], [(start, end)])."""
+    chain = f"blackdetect=d={black_min_s:g}:pix_th={black_threshold:g}:pic_th=0.98"
+    if freeze_noise_db is not None:
+        chain += f",freezedetect=n={freeze_noise_db:g}dB:d={freeze_min_s:g}"
+    err = _log(["-i", str(video), "-map", "0:v:0", "-vf", chain], "looking for black and frozen frames")
+    black = []
     for s, e in zip(re.findall(rf"black_start:{_NUM}", err), re.findall(rf"black_end:{_NUM}", err)):
         s, e = float(s), float(e)
         # blackdetect ends a stretch that lasts to the end at the last frame's time: one frame short
-        out.append((round(s, 3), round(duration if e >= duration - 1.5 / fps else e, 3)))
-    return out
-
-
-def freezes(video: Path, noise_db: float, min_s: float, duration: float) -> list[tuple[float, float]]:
-    """Frozen stretches of `video` (freezedetect: frame differences below `noise_db` for `min_s` seconds)."""
-    err = _log(["-i", str(video), "-map", "0:v:0", "-vf", f"freezedetect=n={noise_db:g}dB:d={min_s:g}"],
-               "looking for frozen frames")
-    return _spans([float(x) for x in re.findall(rf"freezedetect\.freeze_start: {_NUM}", err)],
-                  [float(x) for x in re.findall(rf"freezedetect\.freeze_end: {_NUM}", err)], duration)
+        black.append((round(s, 3), round(duration if e >= duration - 1.5 / fps else e, 3)))
+    frozen = _spans([float(x) for x in re.findall(rf"freezedetect\.freeze_start: {_NUM}", err)],
+                    [float(x) for x in re.findall(rf"freezedetect\.freeze_end: {_NUM}", err)], duration)
+    return black, frozen
 
 
 def ebur128(path: Path) -> dict:
