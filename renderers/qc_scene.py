@@ -156,6 +156,9 @@ class SceneQC(Renderer):
         if p.expect_motion:
             scores["picture.max_freeze_s"] = max((e - s for s, e in frozen), default=0.0)
             for s, e in frozen:
+                dark = sum(max(0.0, min(e, be) - max(s, bs)) for bs, be in black)
+                if dark >= 0.9 * (e - s):
+                    continue  # a black stretch stands still too: it is reported once, as black
                 sev = "error" if e - s >= p.freeze_error_s else "warning"
                 findings.append(Finding(
                     check="picture.freeze", at_s=s, severity=sev, reason="visual.glitch", field=["visual"],

@@ -4,6 +4,7 @@ in the final video, an unchanged build re-runs no QC step and an edit re-checks 
 from __future__ import annotations
 
 import json
+import subprocess
 import wave
 
 import numpy as np
@@ -100,9 +101,13 @@ def test_planted_silence_found_in_final_time_and_edits_recheck_one_scene(mini):
           - narration: Then someone stops talking. And goes on.
             audio: media/gap.wav
             visual: {kind: slide, title: Pause}
-          - narration: And it ends.
-            visual: {kind: slide, title: End}
+          - narration: And it ends with Pneumonoultramicroscopicsilicovolcanoconiosis.
+            visual: {kind: clip, file: media/dark.mp4}
         """
+    # ... and a clip that goes black 0.3 s in, as the third
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=10:d=0.3", "-f",
+                    "lavfi", "-i", "color=black:s=320x180:r=10:d=5", "-filter_complex", "[0:v][1:v]concat=n=2",
+                    "-pix_fmt", "yuv420p", str(media / "dark.mp4")], check=True)
     write(mini / "videos" / "test" / "gamma.yaml", spec)
     ws, failed, _ = build_all(mini)
     assert not failed
@@ -115,8 +120,15 @@ def test_planted_silence_found_in_final_time_and_edits_recheck_one_scene(mini):
     # scene 1 starts at the timeline's start_s; then the 0.2 s lead-in and 1 s of speech
     assert f.at_s == pytest.approx(timeline["scenes"][1]["start_s"] + 0.2 + 1.0, abs=0.05)
     assert f.value == pytest.approx(6.0, abs=0.1)
-    assert [x for x in master.findings if x is not f] == []
-    assert findings(ws, "test/gamma/tiny/qc/captions").findings == []
+    black = [x for x in master.findings if x.check == "picture.black"]
+    assert len(black) == 1 and black[0].scene == 2 and black[0].reason == "visual.glitch"
+    assert black[0].at_s == pytest.approx(timeline["scenes"][2]["start_s"] + 0.3, abs=0.11)
+    assert black[0].value == pytest.approx(timeline["scenes"][2]["end_s"] - black[0].at_s, abs=0.11)
+    assert {x.check for x in master.findings} == {"audio.silence", "picture.black"}
+    # the 45-letter word (46 characters with its full stop) cannot be wrapped into 42 characters
+    (long,) = findings(ws, "test/gamma/tiny/qc/captions").findings
+    assert long.check == "captions.line_length" and long.scene == 2 and long.value == 46
+    assert timeline["scenes"][2]["start_s"] <= long.at_s < timeline["scenes"][2]["end_s"]
 
     # an edit of scene 0's narration re-checks scene 0 (and the whole-video checks), not scenes 1 and 2
     write(mini / "videos" / "test" / "gamma.yaml", spec.replace("Gamma opens with a slide.", "Gamma opens anew."))

@@ -102,6 +102,9 @@ def test_a_black_segment_is_caught_where_it_is(tmp_path):
     assert len(black) == 1 and [f.check for f in qc.findings] == ["picture.black"]
     assert black[0].severity == "warning" and black[0].reason == "visual.glitch" and black[0].field == ["visual"]
     assert black[0].at_s == pytest.approx(1.0, abs=0.11) and black[0].value == pytest.approx(1.5, abs=0.11)
+    # black is still too, but it is reported once, as black (a 2 s freeze threshold would otherwise catch it)
+    qc = scene_qc(tmp_path, audio, video, tm, name="freeze", expect_motion=True, freeze_s=1.0)
+    assert [f.check for f in qc.findings] == ["picture.black"]
     # longer than black_error_s: an error
     qc = scene_qc(tmp_path, audio, video, tm, name="strict", black_error_s=1.0)
     assert [f.severity for f in qc.findings] == ["error"]
