@@ -219,6 +219,19 @@ def test_master_checks_the_format_and_the_length_limit(tmp_path):
     assert by["audio.loudness"].reason == "audio.loudness" and by["audio.loudness"].value < -14
 
 
+def test_master_finds_sound_and_picture_of_different_lengths(tmp_path):
+    narration = write_wav(tmp_path / "n.wav", tone(2.0))
+    final = write_video(tmp_path / "final.mp4", ("moving", 3.0), audio=narration)  # the sound stops 1 s early
+    a = scene_file(tmp_path / "a.json", [], **{"audio.scene_s": 3.0})
+    tl = timeline(tmp_path / "tl.json", [3.0])
+    out, _ = run_renderer(MasterQC, tmp_path, MASTER, {"video": final, "timeline": tl, "scenes": [a]})
+    qc = findings_of(out)
+    (f,) = [f for f in qc.findings if f.check == "picture.av_mismatch"]
+    assert f.severity == "error" and f.reason == "visual.glitch" and f.value == pytest.approx(1.0, abs=0.05)
+    assert f.at_s == pytest.approx(2.0, abs=0.05) and "the sound stops" in f.message
+    assert qc.scores["picture.av_mismatch_s"] == pytest.approx(1.0, abs=0.05)
+
+
 def test_master_measures_music_under_the_narration(tmp_path):
     rng = np.random.default_rng(7)
     speech = [hush(0.2)] + [p for _ in range(4) for p in (tone(1.0, amp=0.25), hush(0.5))]
