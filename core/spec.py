@@ -182,7 +182,8 @@ class QCAudio(Model):
     silence_s: float = Field(3.0, gt=0, le=60, description="a silence inside or between narrations longer than this "
                                                            "is a warning (dead air)")
     silence_error_s: float = Field(5.0, gt=0, le=120, description="... and longer than this an error")
-    silence_noise_db: float = Field(-50.0, ge=-90, le=-20, description="below this level (dBFS) audio counts as silence")
+    silence_noise_db: float = Field(-50.0, ge=-90, le=-20,
+                                    description="below this level (dBFS) audio counts as silence")
     pace_tolerance: float = Field(0.3, gt=0, le=2, description="words per minute off the voice's pace by more than "
                                                                "this share (0.3 = 30%) is a warning")
     pace_error_tolerance: float = Field(0.6, gt=0, le=5, description="... and by more than this share an error")
@@ -192,8 +193,8 @@ class QCAudio(Model):
     loudness_error_lu: float = Field(3.0, gt=0, le=30, description="... and by more than this an error")
     true_peak_tolerance_db: float = Field(0.3, ge=0, le=6, description="true peak over quality.true_peak_db by more "
                                                                        "than this is a warning")
-    true_peak_error_db: float = Field(0.0, ge=-6, le=6, description="a true peak above this (dBTP) is an error: players "
-                                                                   "clip it")
+    true_peak_error_db: float = Field(0.0, ge=-6, le=6,
+                                      description="a true peak above this (dBTP) is an error: players clip it")
     clipping_runs: int = Field(0, ge=0, description="more runs of >= 3 full-scale samples in a scene's narration "
                                                     "than this is a warning")
     clipping_error_runs: int = Field(20, ge=0, description="... and more than this an error")

@@ -4,8 +4,9 @@ music under speech; and the per-scene findings (qc.scene) placed on the final ti
 Music level under speech (docs/quality.md): the assembly's soundtrack is, up to one gain and a peak limiter,
 narration + ducked music, and the narration alone is known (the segments' audio.wav, joined in order, sample-
 exact on the same timeline). So the music is what remains of the final audio after the narration, scaled by
-the least-squares gain (fitted every 10 ms, so the assembly's peak limiter is not taken for music), is taken out. Both are high-passed at 100 Hz (a rough stand-in for loudness weighting:
-bass rumble should not count as much as it carries energy) and measured in 400 ms blocks where the narration
+the least-squares gain (fitted every 10 ms, so the assembly's peak limiter is not taken for music), is taken
+out. Both are high-passed at 100 Hz (a rough stand-in for loudness weighting: bass rumble should not count as
+much as it carries energy) and measured in 400 ms blocks where the narration
 speaks (within 20 dB of its loud blocks); the score is music energy over speech energy there, in dB. With no
 music it reads what the AAC encoder and the limiter leave, about -27 dB on real narration: it tells loud music
 from quiet music, not -30 dB from -40 dB.

@@ -126,7 +126,8 @@ class SceneQC(Renderer):
                     findings.append(Finding(
                         check="audio.pace", at_s=round(p.lead + sentences[0]["start"], 3), severity=sev,
                         reason="audio.pacing", field=["narration"], value=round(wpm, 1), limit=round(p.target_wpm, 1),
-                        message=f"the narration runs at {wpm:.0f} words a minute (words of {WORD_CHARS:g} letters), {'faster' if ratio > 1 else 'slower'} "
+                        message=f"the narration runs at {wpm:.0f} words a minute (words of {WORD_CHARS:g} letters), "
+                                f"{'faster' if ratio > 1 else 'slower'} "
                                 f"than the voice's {p.target_wpm:.0f} by {abs(ratio - 1) * 100:.0f}% (tolerance "
                                 f"{p.pace_tolerance * 100:.0f}%)"))
 

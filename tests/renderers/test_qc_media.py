@@ -135,7 +135,8 @@ def test_pace_and_clipping(tmp_path):
     by = {f.check: f for f in qc.findings}
     assert set(by) == {"audio.pace", "audio.clipping"}
     assert by["audio.pace"].severity == "error" and by["audio.pace"].reason == "audio.pacing"
-    assert by["audio.pace"].value == pytest.approx(96 / 4.7 / 4 * 60, abs=0.1) and by["audio.pace"].at_s == pytest.approx(0.2)
+    assert by["audio.pace"].value == pytest.approx(96 / 4.7 / 4 * 60, abs=0.1)
+    assert by["audio.pace"].at_s == pytest.approx(0.2)
     assert by["audio.clipping"].severity == "error" and by["audio.clipping"].reason == "audio.loudness"
     assert qc.scores["audio.clipped_runs"] > 20
 
@@ -213,8 +214,10 @@ def test_master_checks_the_format_and_the_length_limit(tmp_path):
                           {"video": final, "timeline": tl, "scenes": [a]})
     by = {f.check: f for f in findings_of(out).findings}
     assert by["picture.format"].severity == "error" and by["picture.format"].reason == "visual.low_quality"
-    assert "320x180 instead of 1920x1080" in by["picture.format"].message and "10.000 fps" in by["picture.format"].message
-    assert by["picture.duration"].reason == "script.too_long" and by["picture.duration"].value == pytest.approx(2.0, abs=0.05)
+    assert "320x180 instead of 1920x1080" in by["picture.format"].message
+    assert "10.000 fps" in by["picture.format"].message
+    assert by["picture.duration"].reason == "script.too_long"
+    assert by["picture.duration"].value == pytest.approx(2.0, abs=0.05)
     # the loudness targets: a quiet tone is far below -14 LUFS
     assert by["audio.loudness"].reason == "audio.loudness" and by["audio.loudness"].value < -14
 
