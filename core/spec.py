@@ -175,15 +175,96 @@ class Quality(Model):
 # filled in by the check that reads them; the defaults are what a careful editor would accept.
 
 class QCAudio(Model):
-    """Thresholds of the audio checks (qc.scene / qc.master)."""
+    """Thresholds of the audio checks (qc.scene / qc.master, docs/quality.md). Loudness and true-peak targets are
+    the brand's `quality:`; these say how far a build may miss them. Each check has a warning (flag for review)
+    and an error (reject) level."""
+
+    silence_s: float = Field(3.0, gt=0, le=60, description="a silence inside or between narrations longer than this "
+                                                           "is a warning (dead air)")
+    silence_error_s: float = Field(5.0, gt=0, le=120, description="... and longer than this an error")
+    silence_noise_db: float = Field(-50.0, ge=-90, le=-20,
+                                    description="below this level (dBFS) audio counts as silence")
+    pace_tolerance: float = Field(0.3, gt=0, le=2, description="words per minute off the voice's pace by more than "
+                                                               "this share (0.3 = 30%) is a warning")
+    pace_error_tolerance: float = Field(0.6, gt=0, le=5, description="... and by more than this share an error")
+    pace_min_words: int = Field(8, ge=1, le=1000, description="scenes with fewer words are not judged on pace")
+    loudness_tolerance_lu: float = Field(1.0, gt=0, le=20, description="integrated loudness off the brand's "
+                                                                       "quality.loudness_lufs by more than this")
+    loudness_error_lu: float = Field(3.0, gt=0, le=30, description="... and by more than this an error")
+    true_peak_tolerance_db: float = Field(0.3, ge=0, le=6, description="true peak over quality.true_peak_db by more "
+                                                                       "than this is a warning")
+    true_peak_error_db: float = Field(0.0, ge=-6, le=6,
+                                      description="a true peak above this (dBTP) is an error: players clip it")
+    clipping_runs: int = Field(0, ge=0, description="more runs of >= 3 full-scale samples in a scene's narration "
+                                                    "than this is a warning")
+    clipping_error_runs: int = Field(20, ge=0, description="... and more than this an error")
+    music_ratio_db: float = Field(-15.0, ge=-60, le=20, description="music under speech louder than this, relative "
+                                                                   "to the speech (dB), is a warning")
+    music_error_ratio_db: float = Field(-8.0, ge=-60, le=20, description="... and louder than this an error")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QCAudio":
+        _warn_before_error(self, ("silence_s", "silence_error_s"), ("pace_tolerance", "pace_error_tolerance"),
+                           ("loudness_tolerance_lu", "loudness_error_lu"), ("clipping_runs", "clipping_error_runs"),
+                           ("music_ratio_db", "music_error_ratio_db"))
+        return self
 
 
 class QCPicture(Model):
-    """Thresholds of the picture checks (qc.scene / qc.master)."""
+    """Thresholds of the picture checks (qc.scene / qc.master, docs/quality.md)."""
+
+    black_s: float = Field(0.5, gt=0, le=60, description="a black stretch at least this long is a warning")
+    black_error_s: float = Field(2.0, gt=0, le=600, description="... and at least this long an error")
+    black_pixel_threshold: float = Field(0.03, ge=0, le=1, description="a pixel darker than this (share of the luma "
+                                                                        "range above black) counts as black; low, so "
+                                                                        "dark slides and night skies are not black")
+    freeze_s: float = Field(2.0, gt=0, le=60, description="a frozen picture this long where motion was intended "
+                                                          "(clips, animated stills, avatars) is a warning")
+    freeze_error_s: float = Field(6.0, gt=0, le=600, description="... and this long an error")
+    freeze_noise_db: float = Field(-60.0, ge=-90, le=-10, description="frame differences below this count as frozen")
+    av_mismatch_s: float = Field(0.1, gt=0, le=60, description="audio and video streams differing in length by more "
+                                                               "than this is a warning")
+    av_mismatch_error_s: float = Field(0.5, gt=0, le=600, description="... and by more than this an error")
+    duration_tolerance_s: float = Field(0.2, gt=0, le=60, description="the video's length off the timeline's by "
+                                                                      "more than this is an error")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QCPicture":
+        _warn_before_error(self, ("black_s", "black_error_s"), ("freeze_s", "freeze_error_s"),
+                           ("av_mismatch_s", "av_mismatch_error_s"))
+        return self
 
 
 class QCCaptions(Model):
-    """Thresholds of the caption checks."""
+    """Thresholds of the caption checks (qc.captions, docs/quality.md)."""
+
+    max_line_chars: int = Field(42, ge=10, le=200, description="longest caption line, horizontal formats")
+    max_line_chars_vertical: int = Field(32, ge=10, le=200, description="longest caption line, vertical formats")
+    max_lines: int = Field(2, ge=1, le=10, description="most lines in one caption")
+    min_coverage: float = Field(0.98, ge=0, le=1, description="share of the narration's words the captions must "
+                                                              "carry (below: warning)")
+    min_coverage_error: float = Field(0.9, ge=0, le=1, description="... below this share: error")
+    timing_tolerance_s: float = Field(0.5, gt=0, le=10, description="a sentence's captions starting or ending "
+                                                                    "further than this from the spoken sentence")
+    timing_error_s: float = Field(1.5, gt=0, le=60, description="... further than this: error")
+    max_chars_per_s: float = Field(25.0, gt=0, le=100, description="reading speed above this (characters a second "
+                                                                    "on screen) is a warning")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QCCaptions":
+        _warn_before_error(self, ("timing_tolerance_s", "timing_error_s"))
+        if self.min_coverage_error > self.min_coverage:
+            raise ValueError(f"min_coverage_error ({self.min_coverage_error:g}) is above min_coverage "
+                             f"({self.min_coverage:g}); the error level must be the stricter one")
+        return self
+
+
+def _warn_before_error(m: Model, *pairs: tuple[str, str]) -> None:
+    """A warning threshold beyond its error threshold would make the warning unreachable: say so at load time."""
+    for warn, error in pairs:
+        if getattr(m, warn) > getattr(m, error):
+            raise ValueError(f"{warn} ({getattr(m, warn):g}) is beyond {error} ({getattr(m, error):g}); the warning "
+                             "level must come before the error level")
 
 
 class QCText(Model):
