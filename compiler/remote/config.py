@@ -7,6 +7,7 @@
     SHOWRUNNER_EXECUTOR      local | celery              the default executor of builds
     SHOWRUNNER_VISIBILITY_S  3600                        an unacknowledged step is redelivered after this long
     SHOWRUNNER_HEARTBEAT_S   10                          a worker re-registers this often; it is gone after 3x
+    SHOWRUNNER_ORPHAN_S      max(30, 6 beats)            a sent step fails when no capable machine was alive this long
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class RemoteConfig:
     store_dir: str | None = None
     visibility_s: float = 3600.0
     heartbeat_s: float = 10.0
+    orphan_wait_s: float | None = None  # None: 2 TTLs, at least 30 s
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **over) -> "RemoteConfig":
@@ -38,7 +40,8 @@ class RemoteConfig:
                       store_url=env.get("SHOWRUNNER_STORE_URL") or None,
                       store_dir=env.get("SHOWRUNNER_STORE_DIR") or None,
                       visibility_s=float(env.get("SHOWRUNNER_VISIBILITY_S") or 3600),
-                      heartbeat_s=float(env.get("SHOWRUNNER_HEARTBEAT_S") or 10))
+                      heartbeat_s=float(env.get("SHOWRUNNER_HEARTBEAT_S") or 10),
+                      orphan_wait_s=float(env["SHOWRUNNER_ORPHAN_S"]) if env.get("SHOWRUNNER_ORPHAN_S") else None)
         values.update({k: v for k, v in over.items() if v is not None})
         return cls(**values)
 
@@ -49,4 +52,4 @@ class RemoteConfig:
     @property
     def orphan_s(self) -> float:
         """How long a sent step may wait with no live machine able to run it before it fails."""
-        return max(30.0, 2 * self.ttl_s)
+        return self.orphan_wait_s if self.orphan_wait_s is not None else max(30.0, 2 * self.ttl_s)

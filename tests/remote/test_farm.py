@@ -210,3 +210,26 @@ def test_doit_build_through_a_worker_and_broker_down(farm, local_build):
     res = subprocess.run(cmd + ["build", "--executor", "celery"], env=down, capture_output=True, text=True, timeout=120)
     assert res.returncode != 0 and "broker at redis://127.0.0.1:1/0 is unreachable" in res.stdout + res.stderr
     assert "0 step(s) ran" in res.stdout
+
+
+def test_a_step_whose_last_capable_machine_died_fails_instead_of_hanging(farm, monkeypatch):
+    from compiler.execute import Engine
+    from compiler.plan import Plan, Ref, Step
+    from core.events import ListReporter
+    from core.store import Store
+
+    farm_renderers.register()
+    monkeypatch.setenv("SHOWRUNNER_ORPHAN_S", "2")
+    farm.start_worker("gpu-box", models=True)
+    farm.wait_for(["gpu-box"])
+    farm.kill("gpu-box")  # its registry entry lives on for up to 3 beats: the step is still sent
+    (farm.root / "notes.txt").write_text("x\n")
+    plan = Plan()
+    plan.add(Step(id="t/m", video="t", kind="test.model", version=1, params={"text": "late"},
+                  inputs={"data": Ref(file="notes.txt")}, outputs=["out.txt"]))
+    engine = Engine(farm.root, plan, Store(farm.root / "cache"), reporter=ListReporter(),
+                    executor=coordinator(farm).executor)
+    t0 = time.monotonic()
+    failed = engine.build(["t/m"])
+    assert time.monotonic() - t0 < 60
+    assert "every worker able to run test.model (needs model:tiny) left while the step waited" in failed["t/m"]
