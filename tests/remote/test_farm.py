@@ -136,9 +136,9 @@ def test_capability_routing_and_unrunnable_step_fails_fast(farm, tmp_path):
     ws = coordinator(farm)
     rep = ListReporter()
     engine = Engine(farm.root, plan, Store(farm.root / "cache"), reporter=rep, executor=ws.executor)
-    t0 = time.monotonic()
     failed = engine.build(["t/cuda"], jobs=4)
-    assert time.monotonic() - t0 < 10  # reported at once, not left waiting for a machine
+    # reported at once: nothing was queued for a machine that does not exist
+    assert not list(farm.redis.scan_iter(match=f"{farm.ns}*needs.cuda*"))
     assert "no live worker can run test.cuda (it needs cuda)" in failed["t/cuda"]
     assert "gpu-box [" in failed["t/cuda"] and "plain [" in failed["t/cuda"]
     failed = engine.build([f"t/m{i}" for i in range(4)], jobs=4)
@@ -229,7 +229,5 @@ def test_a_step_whose_last_capable_machine_died_fails_instead_of_hanging(farm, m
                   inputs={"data": Ref(file="notes.txt")}, outputs=["out.txt"]))
     engine = Engine(farm.root, plan, Store(farm.root / "cache"), reporter=ListReporter(),
                     executor=coordinator(farm).executor)
-    t0 = time.monotonic()
-    failed = engine.build(["t/m"])
-    assert time.monotonic() - t0 < 60
+    failed = engine.build(["t/m"])  # returns (the module's pytest timeout catches a hang)
     assert "every worker able to run test.model (needs model:tiny) left while the step waited" in failed["t/m"]
