@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from core import observability
 from core.errors import StepError
 from ..execute import Engine, NotReady, StepFailed
 from ..plan import Step
@@ -74,7 +75,8 @@ class CeleryExecutor:
                 facts[name] = fs if isinstance(v, list) else fs[0]
         return {"step": step.id, "key": key, "kind": step.kind, "version": step.version, "params": step.params,
                 "salt": step.salt, "fingerprint": material["fingerprint"], "inputs": material["inputs"],
-                "names": names, "facts": facts}
+                "names": names, "facts": facts,
+                "trace": observability.reporter().carrier(step.id)}  # the worker's span joins this step's trace
 
     def run(self, engine: Engine, step: Step, key: str, material: dict) -> dict:
         from celery.exceptions import TimeoutError as CeleryTimeout

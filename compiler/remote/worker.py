@@ -22,6 +22,7 @@ from pathlib import Path
 
 import renderers
 
+from core import observability
 from core.errors import StepError
 from core.remote_store import CachingStore, RemoteStoreError, store_for
 from core.store import CorruptBlob, Store
@@ -62,7 +63,18 @@ def _stage(store: Store, staging: Path, name: str, digests, names) -> tuple[obje
 
 
 def execute_payload(store: Store, payload: dict, heartbeat: Heartbeat | None = None, name: str = "") -> dict:
-    """Run one step described by `payload` into `store` (a CachingStore in front of the shared one)."""
+    """Run one step described by `payload` into `store` (a CachingStore in front of the shared one), in a span
+    that continues the coordinator's trace; counted in this worker's metrics and logged as a JSON line."""
+    with observability.worker_span(payload.get("kind", "?"), payload.get("step", "?"), payload.get("trace")):
+        out = _execute_payload(store, payload, heartbeat, name)
+        result = "failed" if not out.get("ok") else "hit" if out.get("cached") else "executed"
+        observability.record_worker_step(payload.get("kind", "?"), result, float(out.get("seconds") or 0.0),
+                                         step=payload.get("step"), key=payload.get("key"), worker=name,
+                                         detail=out.get("error", ""))
+        return out
+
+
+def _execute_payload(store: Store, payload: dict, heartbeat: Heartbeat | None, name: str) -> dict:
     sid, key, kind = payload["step"], payload["key"], payload["kind"]
     if heartbeat is not None:
         heartbeat.started(sid)
@@ -112,7 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pool", default="solo", choices=["solo", "threads", "prefork"])
     ap.add_argument("-c", "--concurrency", type=int, default=1)
     ap.add_argument("--loglevel", default="WARNING")
+    ap.add_argument("--metrics-port", type=int, default=int(os.environ.get("SHOWRUNNER_WORKER_METRICS_PORT", "9464")),
+                    help="serve Prometheus /metrics on this port (0: off; default 9464)")
+    ap.add_argument("--metrics-host", default=os.environ.get("SHOWRUNNER_WORKER_METRICS_HOST", "0.0.0.0"))
     a = ap.parse_args(argv)
+    observability.configure_logging()  # JSON lines (text on a terminal) with step, key, trace ids
+    observability.configure_tracing(service="showrunner-worker")
+    observability.configure_sentry()
     cfg = RemoteConfig.from_env(broker=a.broker, namespace=a.ns, store_url=a.store, store_dir=a.store_dir)
     if not (cfg.store_url or cfg.store_dir):
         print("a worker needs the shared store: --store http://<studio>:8000 (or SHOWRUNNER_STORE_URL), "
@@ -143,8 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     def run_step(payload: dict) -> dict:
         return execute_payload(store, payload, beat, name)
 
-    print(f"worker {name}: caps {', '.join(info['caps']) or 'none'}; queues {', '.join(queues)}; cache {cache}",
-          flush=True)
+    metrics_at = ""
+    if a.metrics_port:
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(a.metrics_port, addr=a.metrics_host, registry=observability.metrics().registry)
+            metrics_at = f"; metrics http://{a.metrics_host}:{a.metrics_port}/metrics"
+        except OSError as exc:
+            print(f"warning: no /metrics on port {a.metrics_port} ({exc}); pass --metrics-port", file=sys.stderr)
+    print(f"worker {name}: caps {', '.join(info['caps']) or 'none'}; queues {', '.join(queues)}; cache {cache}"
+          f"{metrics_at}", flush=True)
     try:
         app.worker_main(["worker", "--pool", a.pool, "--concurrency", str(a.concurrency), "-Q", ",".join(queues),
                          "-n", name, "--loglevel", a.loglevel, "--without-gossip", "--without-mingle",

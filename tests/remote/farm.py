@@ -60,7 +60,8 @@ class Farm:
         return self.url
 
     # ------------------------------------------------------------ workers --
-    def start_worker(self, name: str, models: bool = False, extra_env: dict | None = None) -> subprocess.Popen:
+    def start_worker(self, name: str, models: bool = False, extra_env: dict | None = None,
+                     metrics_port: int = 0) -> subprocess.Popen:
         home = self.tmp / f"worker-{name}"
         (home / "cwd").mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWRUNNER_")}
@@ -73,7 +74,8 @@ class Farm:
             env["SHOWRUNNER_MODELS"] = str(home / "models")
         log = open(home / "worker.log", "wb")
         proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "remote" / "boot_worker.py"), "--store", self.url,
-                                 "--cache", str(home / "cache"), "--name", name, "--loglevel", "INFO"],
+                                 "--cache", str(home / "cache"), "--name", name, "--loglevel", "INFO",
+                                 "--metrics-port", str(metrics_port), "--metrics-host", "127.0.0.1"],
                                 cwd=home / "cwd", env=env, stdout=log, stderr=subprocess.STDOUT)
         self.workers[name] = proc
         return proc

@@ -231,3 +231,65 @@ def test_a_step_whose_last_capable_machine_died_fails_instead_of_hanging(farm, m
                     executor=coordinator(farm).executor)
     failed = engine.build(["t/m"])  # returns (the module's pytest timeout catches a hang)
     assert "every worker able to run test.model (needs model:tiny) left while the step waited" in failed["t/m"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_worker_metrics_logs_and_the_trace_crossing_the_celery_hop(farm):
+    """The coordinator's step span is the parent of the worker's span (W3C context in the task); the worker
+    serves /metrics (parsed with prometheus-client's parser) and logs JSON lines with the same trace id."""
+    import json
+    import urllib.request
+
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from core import observability
+    from support import HttpCollector
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    telemetry = observability.reporter()
+    old = telemetry._provider, telemetry._tracer
+    telemetry._provider, telemetry._tracer = provider, None  # this process's step spans, captured here
+    port = _free_port()
+    try:
+        with HttpCollector() as otlp:
+            farm.start_worker("w1", metrics_port=port,
+                              extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url, "OTEL_BSP_SCHEDULE_DELAY": "100",
+                                         "SHOWRUNNER_LOG_FORMAT": "json"})
+            farm.wait_for(["w1"])
+            ws = coordinator(farm)
+            res = ws.build([VIDEO])
+            assert res.ok, res.failed_steps
+            ran = ran_on(ws)
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+            executed = sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                           if s.name == "showrunner_steps_total" and s.labels.get("result") == "executed")
+            assert executed == len(ran)
+            deadline = time.monotonic() + 20
+            while len(otlp.spans()) < len(ran) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            worker_spans = [s for s in otlp.spans() if s.name.startswith("worker ")]
+    finally:
+        telemetry._provider, telemetry._tracer = old
+    assert len(worker_spans) == len(ran)
+    ours = {s.context.span_id: s for s in exporter.get_finished_spans() if s.name.startswith("step ")}
+    for ws_span in worker_spans:  # every worker span hangs under this process's span of the same step
+        parent = ours[int.from_bytes(ws_span.parent_span_id, "big")]
+        assert int.from_bytes(ws_span.trace_id, "big") == parent.context.trace_id
+        step = next(a.value.string_value for a in ws_span.attributes if a.key == "showrunner.step")
+        assert parent.attributes["showrunner.step"] == step
+    lines = [json.loads(line) for line in farm.log("w1").splitlines() if line.startswith("{")]
+    logged = [r for r in lines if r.get("event") == "executed"]
+    assert len(logged) == len(ran) and all(len(r["trace_id"]) == 32 and r["step"] in ran for r in logged)
