@@ -210,13 +210,16 @@ class Compiler:
             audios = [out(s, "audio.wav") for s in segments]
             premixed = {}
             if self.profile == "preview":
-                # the preview's soundtrack per scene (audio_preview.py): an edit re-mixes one scene, and the
-                # assembly joins the pieces and levels them with one gain from their stored loudness
-                audios = [out(make_step(plan, f"{prefix}/audio/{i:02d}", vid, "audio.preview",
-                                        {**mix, "music_offset_s": PREVIEW_MUSIC_STRIDE_S * i},
-                                        {"audio": a, "music": music[1] if music else None}, salt), "audio.wav")
-                          for i, a in enumerate(audios)]
-                premixed = {"premixed": True}
+                # the preview's soundtrack per scene (audio_preview.py): each piece finished (mixed, levelled,
+                # FLAC) from the narration, beside the segment's video encode; the assembly joins by stream copy
+                level = {"loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db}
+                audios = [out(make_step(plan, f"{prefix}/audio/{i:02d}", vid, "audio.preview", {
+                    **mix, **level, "fps": fmt.fps, "pad": plan.steps[seg].params["pad"],
+                    "lead": plan.steps[seg].params["lead"], "music_offset_s": PREVIEW_MUSIC_STRIDE_S * i},
+                    {"audio": out(narrations[i], "audio.wav"), "timings": out(narrations[i], "timings.json"),
+                     "music": music[1] if music else None}, salt), "audio.mp4")
+                    for i, seg in enumerate(segments)]
+                premixed = {"premixed": 2}
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
                 "fps": fmt.fps, "loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db,
                 **mix, "crossfades": crossfades, **self.encode, **premixed},

@@ -14,6 +14,8 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from core.errors import StepError
@@ -131,8 +133,8 @@ class FfmpegAssemble(Renderer):
         music_duck_db: float = 10.0
         audio_bitrate: str = "192k"
         crossfades: list[Crossfade] = Field(default_factory=list, description="boundaries replaced by `transitions`")
-        premixed: bool = Field(False, description="preview only: `audios` are audio.preview pieces (each scene mixed "
-                               "and metered on its own), joined and levelled by one gain from their stored loudness")
+        premixed: Literal[0, 2] = Field(0, description="preview only: `audios` are audio.preview pieces, each scene "
+                                        "mixed, levelled and encoded on its own (2: FLAC in MP4), joined by stream copy")
 
         @model_serializer(mode="wrap")
         def _final_is_implicit(self, handler):  # as ProfileParams: defaults that did not exist before stay out
@@ -170,41 +172,32 @@ class FfmpegAssemble(Renderer):
         return facts
 
     def _premixed(self, ctx: Context) -> dict:
-        """The preview's assembly from per-scene pieces (audio_preview.py): O(1) audio work besides the encode.
-        The loudness comes from the pieces' stored measurements (`merged_loudness`), so nothing meters the whole
-        soundtrack. The pieces are joined (concat demuxer), given that gain and a sample-peak limiter and encoded
-        to 24 kHz mono AAC while the video is cut; then both are muxed by stream copy."""
+        """The preview's assembly from finished per-scene pieces (audio_preview.py: each scene mixed, levelled and
+        encoded to FLAC in MP4 on its own): the pieces and the segments are joined by stream copy in one mux, so
+        nothing is decoded or encoded and the cost does not grow with what did not change. FLAC has no encoder
+        priming, so the joined track is sample-exact; its STREAMINFO (copied from the first piece) is then marked
+        "length and checksum unknown" so no player trusts the first piece's values for the whole track."""
         p, s = ctx.params, ctx.scratch
         pieces = ctx.inputs["audios"]
         facts_in = ctx.input_facts.get("audios") or []
         if len(facts_in) != len(pieces) or not all("duration_s" in f for f in facts_in):
             raise StepError("the preview assembly needs the audio.preview pieces' facts (duration, loudness)")
-        measured = merged_loudness(facts_in)
-        if measured is None:
-            raise StepError("the narration is silent; cannot normalise loudness")
-        # mono, metered as the final does dual-mono stereo (BS.1770 reads mono 3.01 dB lower; a player puts it on
-        # both speakers)
-        gain = p.loudness_lufs - (measured + 3.0103)
         total = sum(f["duration_s"] for f in facts_in)
-        alist, audio = concat_list(pieces, s / "audios.txt"), s / "audio.m4a"
-        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
-        chain = f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1"
-        # the crossfade cuts (stream copy) run while the audio is encoded; the same commands either way
-        with ThreadPoolExecutor(1, thread_name_prefix="assemble-video") as pool:
-            video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
-                                                                 p.crossfades, ctx.input_facts.get("videos") or [], s),
-                                                    s / "videos.txt"))
-            run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-af", chain, "-ac", "1", "-ar", "24000",
-                        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-map_metadata", "-1", "-fflags", "+bitexact",
-                        "-flags:a", "+bitexact", str(audio)], what="encoding the preview audio", progress=ctx.progress,
-                       total_s=total)
-            vlist = video.result()
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-                    "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
-                    str(ctx.out("video.mp4"))], what="muxing the preview")
-        return {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True, "premixed": True,
-                "estimated_lufs": round(measured + 3.0103, 2), "gain_db": round(gain, 2), "duration_s": round(total, 4),
-                "segments": len(ctx.inputs["videos"]), "crossfades": len(p.crossfades)}
+        vlist = concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [], p.crossfades,
+                                         ctx.input_facts.get("videos") or [], s), s / "videos.txt")
+        muxed = s / "video.mp4"
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-f", "concat", "-safe", "0",
+                    "-i", str(concat_list(pieces, s / "audios.txt")), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+                    "-strict", "experimental", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    str(muxed)], what="joining the preview")
+        ctx.out("video.mp4").write_bytes(flac_length_unknown(muxed.read_bytes()))
+        # each piece sits at the target on its own (audio_preview.py); what the whole reads, from their energies
+        levelled = [{"duration_s": f["duration_s"], "integrated_lufs": None if f.get("integrated_lufs") is None
+                     else f["integrated_lufs"] + f.get("gain_db", 0.0)} for f in facts_in]
+        estimate = merged_loudness(levelled)
+        return {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True, "premixed": p.premixed,
+                "estimated_lufs": None if estimate is None else round(estimate + 3.0103, 2),
+                "duration_s": round(total, 4), "segments": len(ctx.inputs["videos"]), "crossfades": len(p.crossfades)}
 
     def _audio(self, ctx: Context) -> tuple[Path, dict, float, float]:
         """The soundtrack: narration joined, music ducked under it, levelled, encoded -> (audio.m4a, facts, gain,
@@ -273,6 +266,39 @@ class FfmpegAssemble(Renderer):
             else:
                 gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
         return audio, facts, gain, total
+
+
+def flac_length_unknown(mp4: bytes) -> bytes:
+    """`mp4` with its FLAC track's STREAMINFO saying "frame sizes, total samples and MD5 unknown" (all zero, as
+    the FLAC format allows). A stream-copy join keeps the first piece's STREAMINFO, whose values describe that
+    piece alone. The box path is walked (moov/trak/mdia/minf/stbl/stsd/fLaC/dfLa), never searched for."""
+    data = bytearray(mp4)
+    skip = {b"stsd": 8, b"fLaC": 28}  # bytes before the children: version+count; the audio sample entry
+
+    def walk(start: int, end: int, path: tuple) -> bool:
+        at = start
+        while at + 8 <= end:
+            size, name = int.from_bytes(data[at:at + 4], "big"), bytes(data[at + 4:at + 8])
+            if size < 8 or at + size > end:
+                return False
+            if name == b"dfLa" and path[-1:] == (b"fLaC",):
+                info = at + 8 + 4 + 4  # box header, version+flags, metadata block header (STREAMINFO first)
+                if data[at + 12] & 0x7F != 0 or int.from_bytes(data[at + 13:at + 16], "big") != 34:
+                    return False
+                data[info + 4:info + 10] = bytes(6)  # min/max frame size
+                data[info + 13] &= 0xF0  # total samples: the low 36 bits of bytes 10..17
+                data[info + 14:info + 18] = bytes(4)
+                data[info + 18:info + 34] = bytes(16)  # MD5
+                return True
+            if name in (b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd", b"fLaC"):
+                if walk(at + 8 + skip.get(name, 0), at + size, path + (name,)):
+                    return True
+            at += size
+        return False
+
+    if not walk(0, len(data), ()):
+        raise StepError("the joined preview has no FLAC track header where one was expected")
+    return bytes(data)
 
 
 def _wav_seconds(path: Path) -> float:
