@@ -88,7 +88,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
                            read_manifest(settings.build, vid, preview=profile == "preview")))
     own_ledger = ledger is None
     ledger = ledger or Ledger.open(settings.db_url)
-    jobs = Jobs(settings.root, ledger, broker)
+    jobs = Jobs(settings.root, ledger, broker, env=settings.env)
     digests = DigestMemo()
     watcher = Watcher(settings.root, queue.notify_changes) if watch else None
 
