@@ -47,9 +47,10 @@ def _quiet(names: tuple[str, ...]):
             lg.setLevel(level)
 
 
-# Every function that finds a file or a setting takes the caller's environment (`Settings.env`), so a caller
-# that loaded Settings with its own env (the studio, tests, a second project in one process) is obeyed;
-# None means this process's os.environ.
+# Every function that finds a file (the config folder, the client secrets) takes the caller's environment
+# (`Settings.env`), so a caller that loaded Settings with its own env (the studio, tests, a second project in one
+# process) is obeyed; None means this process's os.environ. Endpoint overrides for the fakes
+# (SHOWRUNNER_TOKEN_URI here, the API roots in youtube.py) stay process-wide.
 Env = Mapping[str, str] | None
 
 
@@ -119,14 +120,14 @@ def load_token_info(brand: str, env: Env = None) -> dict:
     return info
 
 
-def credentials_from_info(info: dict, env: Env = None):
+def credentials_from_info(info: dict):
     """google-auth (2.62) ignores the file's token_uri and always refreshes at Google, so a tampered
     token file cannot send the refresh token elsewhere; SHOWRUNNER_TOKEN_URI (tests: the fake) is
     the one deliberate override."""
     from google.oauth2.credentials import Credentials
 
     creds = Credentials.from_authorized_user_info(info, info.get("scopes") or SCOPES)
-    override = _env(env).get("SHOWRUNNER_TOKEN_URI")
+    override = os.environ.get("SHOWRUNNER_TOKEN_URI")
     if override:
         expiry = creds.expiry
         creds = creds.with_token_uri(override)

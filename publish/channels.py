@@ -94,7 +94,7 @@ class Channels:
             return self._clients[brand]
         info = auth.load_token_info(brand, self.env)
         check_authorised_channel(brand, channel, info)
-        client = Client(brand, auth.credentials_from_info(info, self.env),
+        client = Client(brand, auth.credentials_from_info(info),
                         QuotaBook(self.ledger, auth.project_of(info, self.env), clock=self.clock),
                         out=lines_to(self.reporter, brand, "retry"))
         self._token_info[brand] = info
