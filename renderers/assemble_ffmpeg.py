@@ -36,7 +36,8 @@ def measure_loudness(path: Path) -> dict:
 
 
 def run_metered(args: list[str], what: str) -> dict:
-    """Run ffmpeg whose filters end in `ebur128=peak=true`: filter and meter in one pass (saves a decode)."""
+    """Run ffmpeg whose filters end in `ebur128` (`=peak=true` when the true peak is wanted): filter and meter in one
+    pass (saves a decode)."""
     proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"] + args,
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -121,8 +122,10 @@ def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[C
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
     version = 3
-    inputs = ("videos", "audios")
-    optional_inputs = ("music", "transitions")
+    inputs = ("videos",)
+    # `audios` (the segments' padded narration, mixed here) or `audio` (the finished soundtrack of audio.final,
+    # which the final plan renders beside the segments' video encodes; then this step only cuts and muxes)
+    optional_inputs = ("audios", "audio", "music", "transitions")
     outputs = ("video.mp4",)
 
     class Params(ProfileParams):
@@ -160,7 +163,14 @@ class FfmpegAssemble(Renderer):
             video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
                                                                  p.crossfades, ctx.input_facts.get("videos") or [], s),
                                                     s / "videos.txt"))
-            audio, facts, gain, total = self._audio(ctx)
+            if ctx.inputs.get("audio") is not None:
+                audio, made = ctx.inputs["audio"], dict(ctx.input_facts.get("audio") or {})
+                facts = {k: made.get(k) for k in ("integrated_lufs", "true_peak_dbtp")}
+                gain, total = made["gain_db"], made["duration_s"]
+            elif ctx.inputs.get("audios"):
+                audio, facts, gain, total = self._audio(ctx)
+            else:
+                raise StepError("the assembly needs the scenes' audio (`audios`) or a finished soundtrack (`audio`)")
             vlist = video.result()
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
                     "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
@@ -200,72 +210,78 @@ class FfmpegAssemble(Renderer):
                 "duration_s": round(total, 4), "segments": len(ctx.inputs["videos"]), "crossfades": len(p.crossfades)}
 
     def _audio(self, ctx: Context) -> tuple[Path, dict, float, float]:
-        """The soundtrack: narration joined, music ducked under it, levelled, encoded -> (audio.m4a, facts, gain,
-        seconds)."""
-        p = ctx.params
-        s = ctx.scratch
-        alist = concat_list(ctx.inputs["audios"], s / "audios.txt")
-        total = sum(_wav_seconds(a) for a in ctx.inputs["audios"])
-        music = ctx.inputs.get("music")
-        # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
-        inputs = ["-f", "concat", "-safe", "0", "-i", str(alist)]
-        if music:
-            # duck: the music is compressed with the narration as side chain, then mixed under it
-            inputs += ["-stream_loop", "-1", "-i", str(music)]
-            graph = (f"[1:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,atrim=0:{total:.4f}[m];"
-                     f"[0:a]asplit=2[n][sc];"
-                     f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
-                     f"attack=15:release=350:makeup=1[md];"
-                     f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
-        else:
-            graph = "[0:a]anull[mix]"
-        # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a
-        # limiter at 4x oversampling (so it limits true peaks, not just samples). Gain is corrected
-        # on PCM, where a pass costs a fraction of a second; AAC is encoded once at the end (the
-        # expensive part), checked, and redone only if the encoder pushed a peak over the limit.
-        mix = s / "mix.wav"
-        if p.profile == "preview":
-            # mono, metered without the (4x oversampled) true-peak meter; BS.1770 weighs one channel 3.01 dB
-            # below the dual-mono stereo the final measures, and a player puts mono on both speakers
-            measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
-                                             "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
-            measured = None if measured is None else measured + 3.0103
-        else:
-            measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0,ebur128=peak=true[st]",
-                                             "-map", "[st]", "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
-        ctx.progress(0.2, "normalising loudness")
-        if measured is None or measured == float("-inf"):
-            raise StepError("the narration is silent; cannot normalise loudness")
-        gain = p.loudness_lufs - measured
-        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
-        levelled, audio = s / "levelled.wav", s / "audio.m4a"
-        if p.profile == "preview":
-            # one pass, about 1/5 of the final's audio work: the measured gain and a sample-peak limiter straight
-            # into mono AAC at 24 kHz. The level is the final's to within a fraction of a LU; the oversampled
-            # true-peak limiter and the loop that proves the level to 0.2 LU are left to the final.
-            chain = (f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1,"
-                     "aresample=24000")
-            run_ffmpeg(["-i", str(mix), "-af", chain, "-ac", "1", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k",
+        return soundtrack(ctx.inputs["audios"], ctx.inputs.get("music"), ctx.params, ctx.scratch, ctx.progress)
+
+
+def soundtrack(audios: list[Path], music: Path | None, p, s: Path,
+               progress) -> tuple[Path, dict, float, float]:
+    """The soundtrack: the scenes' padded narration joined, music ducked under it, levelled, encoded -> (audio.m4a in
+    `s`, facts, gain, seconds). `p` carries loudness_lufs, true_peak_db, music_volume_db, music_duck_db,
+    audio_bitrate and profile (the assembly's params or audio.final's)."""
+    alist = concat_list(audios, s / "audios.txt")
+    total = sum(_wav_seconds(a) for a in audios)
+    # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
+    inputs = ["-f", "concat", "-safe", "0", "-i", str(alist)]
+    if music:
+        # duck: the music is compressed with the narration as side chain, then mixed under it
+        inputs += ["-stream_loop", "-1", "-i", str(music)]
+        graph = (f"[1:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,atrim=0:{total:.4f}[m];"
+                 f"[0:a]asplit=2[n][sc];"
+                 f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
+                 f"attack=15:release=350:makeup=1[md];"
+                 f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
+    else:
+        graph = "[0:a]anull[mix]"
+    # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a
+    # limiter at 4x oversampling (so it limits true peaks, not just samples). Gain is corrected
+    # on PCM, where a pass costs a fraction of a second; AAC is encoded once at the end (the
+    # expensive part), checked, and redone only if the encoder pushed a peak over the limit.
+    mix = s / "mix.wav"
+    if p.profile == "preview":
+        # mono, metered without the (4x oversampled) true-peak meter; BS.1770 weighs one channel 3.01 dB
+        # below the dual-mono stereo the final measures, and a player puts mono on both speakers
+        measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
+                                         "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
+        measured = None if measured is None else measured + 3.0103
+    else:
+        # integrated loudness only: the true peak that counts is the encoded file's (measure_loudness below), so
+        # the PCM passes skip ebur128's 4x-oversampled peak meter (about 0.45 s CPU per pass on 3 minutes; the
+        # meter passes samples through unchanged, so the output is byte-identical)
+        measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0,ebur128[st]",
+                                         "-map", "[st]", "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
+    progress(0.2, "normalising loudness")
+    if measured is None or measured == float("-inf"):
+        raise StepError("the narration is silent; cannot normalise loudness")
+    gain = p.loudness_lufs - measured
+    ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
+    levelled, audio = s / "levelled.wav", s / "audio.m4a"
+    if p.profile == "preview":
+        # one pass, about 1/5 of the final's audio work: the measured gain and a sample-peak limiter straight
+        # into mono AAC at 24 kHz. The level is the final's to within a fraction of a LU; the oversampled
+        # true-peak limiter and the loop that proves the level to 0.2 LU are left to the final.
+        chain = (f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1,"
+                 "aresample=24000")
+        run_ffmpeg(["-i", str(mix), "-af", chain, "-ac", "1", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k",
+                    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
+                   what="encoding audio", progress=progress, total_s=total)
+        facts = {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True}
+    for attempt in range(0 if p.profile == "preview" else 6):
+        chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
+                 f"level=disabled:asc=1,aresample=48000")
+        pcm = run_metered(["-i", str(mix), "-af", f"{chain},ebur128", "-c:a", "pcm_f32le", str(levelled)],
+                          "levelling audio")
+        miss = p.loudness_lufs - pcm["integrated_lufs"]
+        if abs(miss) <= 0.2 or attempt == 5:
+            run_ffmpeg(["-i", str(levelled), "-c:a", "aac", "-aac_coder", "fast", "-b:a", p.audio_bitrate,
                         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
-                       what="encoding audio", progress=ctx.progress, total_s=total)
-            facts = {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True}
-        for attempt in range(0 if p.profile == "preview" else 6):
-            chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
-                     f"level=disabled:asc=1,aresample=48000")
-            pcm = run_metered(["-i", str(mix), "-af", f"{chain},ebur128=peak=true", "-c:a", "pcm_f32le", str(levelled)],
-                              "levelling audio")
-            miss = p.loudness_lufs - pcm["integrated_lufs"]
-            if abs(miss) <= 0.2 or attempt == 5:
-                run_ffmpeg(["-i", str(levelled), "-c:a", "aac", "-aac_coder", "fast", "-b:a", p.audio_bitrate,
-                            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
-                           what="encoding audio", progress=ctx.progress, total_s=total)
-                facts = measure_loudness(audio)
-                if facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db:
-                    break
-                ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
-            else:
-                gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
-        return audio, facts, gain, total
+                       what="encoding audio", progress=progress, total_s=total)
+            facts = measure_loudness(audio)
+            if facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db:
+                break
+            ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
+        else:
+            gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
+    return audio, facts, gain, total
 
 
 def flac_length_unknown(mp4: bytes) -> bytes:
