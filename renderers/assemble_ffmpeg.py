@@ -213,25 +213,38 @@ class FfmpegAssemble(Renderer):
         return soundtrack(ctx.inputs["audios"], ctx.inputs.get("music"), ctx.params, ctx.scratch, ctx.progress)
 
 
-def soundtrack(audios: list[Path], music: Path | None, p, s: Path,
-               progress) -> tuple[Path, dict, float, float]:
+def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
+               pads: list[tuple[int, int]] | None = None) -> tuple[Path, dict, float, float]:
     """The soundtrack: the scenes' padded narration joined, music ducked under it, levelled, encoded -> (audio.m4a in
     `s`, facts, gain, seconds). `p` carries loudness_lufs, true_peak_db, music_volume_db, music_duck_db,
-    audio_bitrate and profile (the assembly's params or audio.final's)."""
-    alist = concat_list(audios, s / "audios.txt")
-    total = sum(_wav_seconds(a) for a in audios)
-    # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
-    inputs = ["-f", "concat", "-safe", "0", "-i", str(alist)]
+    audio_bitrate and profile (the assembly's params or audio.final's). With `pads` ((delay ms, samples) per scene)
+    `audios` are the raw narrations, padded inside the same ffmpeg by the segments' own filter (segment_ffmpeg.py),
+    to 16-bit mono as the segments write them: the same samples, without a file and a process per scene."""
+    if pads is None:
+        total = sum(_wav_seconds(a) for a in audios)
+        # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
+        inputs = ["-f", "concat", "-safe", "0", "-i", str(concat_list(audios, s / "audios.txt"))]
+        narration, mi = "[0:a]anull[nar];", 1
+    else:
+        if len(pads) != len(audios):
+            raise StepError(f"{len(audios)} narrations but {len(pads)} paddings")
+        total = sum(n / 48000 for _, n in pads)
+        inputs = [x for a in audios for x in ("-i", str(a))]
+        narration = "".join(f"[{i}:a]aresample=48000,adelay={d}:all=1,apad=whole_len={n},atrim=end_sample={n},"
+                            f"aformat=sample_fmts=s16:channel_layouts=mono[p{i}];" for i, (d, n) in enumerate(pads))
+        narration += "".join(f"[p{i}]" for i in range(len(pads))) + f"concat=n={len(pads)}:v=0:a=1[nar];"
+        mi = len(audios)
     if music:
         # duck: the music is compressed with the narration as side chain, then mixed under it
         inputs += ["-stream_loop", "-1", "-i", str(music)]
-        graph = (f"[1:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,atrim=0:{total:.4f}[m];"
-                 f"[0:a]asplit=2[n][sc];"
+        graph = (f"{narration}[{mi}:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,"
+                 f"atrim=0:{total:.4f}[m];"
+                 f"[nar]asplit=2[n][sc];"
                  f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
                  f"attack=15:release=350:makeup=1[md];"
                  f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
     else:
-        graph = "[0:a]anull[mix]"
+        graph = f"{narration}[nar]anull[mix]"
     # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a
     # limiter at 4x oversampling (so it limits true peaks, not just samples). Gain is corrected
     # on PCM, where a pass costs a fraction of a second; AAC is encoded once at the end (the

@@ -25,7 +25,8 @@ from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
 
 
 def pad_narration(audio: Path, timings: Path, pad: float, lead: float, fps: int, out: Path) -> int:
-    """The scene's narration padded to the scene's frames: segment_ffmpeg.py's filter, the same samples."""
+    """The scene's narration padded to the scene's frames as a file: segment_ffmpeg.py's filter, the same samples
+    (the step itself pads inside its one ffmpeg, `soundtrack(pads=...)`; the test compares both with a segment)."""
     frames = scene_frames(json.loads(timings.read_text())["duration_s"], pad, fps, lead)
     samples = frames_to_samples(frames, fps)
     run_ffmpeg(["-i", str(audio), "-af",
@@ -64,10 +65,11 @@ class FinalAudio(Renderer):
         audios, timings = ctx.inputs["audios"], ctx.inputs["timings"]
         if not (len(audios) == len(timings) == len(p.pads)):
             raise StepError(f"{len(audios)} narrations, {len(timings)} timings and {len(p.pads)} pads: one each per scene")
-        padded = []
-        for i, (a, t, pad) in enumerate(zip(audios, timings, p.pads)):
-            padded.append(ctx.scratch / f"scene{i:03d}.wav")
-            pad_narration(a, t, pad, p.lead, p.fps, padded[-1])
-        audio, facts, gain, total = soundtrack(padded, ctx.inputs.get("music"), p, ctx.scratch, ctx.progress)
+        pads = []
+        for t, pad in zip(timings, p.pads):
+            frames = scene_frames(json.loads(Path(t).read_text())["duration_s"], pad, p.fps, p.lead)
+            pads.append((int(round(p.lead * 1000)), frames_to_samples(frames, p.fps)))
+        audio, facts, gain, total = soundtrack(list(audios), ctx.inputs.get("music"), p, ctx.scratch, ctx.progress,
+                                               pads=pads)
         shutil.copyfile(audio, ctx.out("audio.m4a"))
-        return {**facts, "gain_db": round(gain, 2), "duration_s": round(total, 4), "scenes": len(padded)}
+        return {**facts, "gain_db": round(gain, 2), "duration_s": round(total, 4), "scenes": len(pads)}
