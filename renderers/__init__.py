@@ -34,6 +34,10 @@ REGISTRY: dict[str, str] = {
     "transition.ffmpeg": "transition_ffmpeg:FfmpegTransition",
     "audio.preview": "audio_preview:PreviewAudio",
     "audio.final": "audio_final:FinalAudio",
+    "qc.text": "qc_text:TextQC",
+    "qc.scene": "qc_scene:SceneQC",
+    "qc.master": "qc_master:MasterQC",
+    "qc.captions": "qc_captions:CaptionsQC",
 }
 
 _loaded: dict[str, type[Renderer]] = {}
