@@ -109,7 +109,7 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
         saved = qc.sync(video=vid, shares=brand_shares(queue.ws.project), force=True)
         if vid is not None and not saved:
             qc.announce([vid])
-    jobs = Jobs(settings.root, ledger, broker)
+    jobs = Jobs(settings.root, ledger, broker, env=settings.env)
     digests = DigestMemo()
     watcher = Watcher(settings.root, queue.notify_changes) if watch else None
 

@@ -117,8 +117,8 @@ def test_editing_one_narration_reruns_only_what_depends_on_it(copy_of_built):
     s, failed, executed = build_all(root)
     assert failed == {}
     assert set(executed) == {"test/alpha/narration/01", "test/alpha/tiny/segment/01", "test/alpha/tiny/timeline",
-                             "test/alpha/tiny/captions", "test/alpha/tiny/assemble", "test/alpha/tiny/metadata",
-                             "test/alpha/scriptfiles"}
+                             "test/alpha/tiny/captions", "test/alpha/tiny/audio", "test/alpha/tiny/assemble",
+                             "test/alpha/tiny/metadata", "test/alpha/scriptfiles"}
     assert "The second scene shows a picture now." in (root / "build/test/alpha/captions.srt").read_text()
 
 
@@ -142,8 +142,8 @@ def test_doit_build_and_uptodate(copy_of_built):
     assert res.returncode == 0, res.stderr
     # up to date: nothing ran; one summary line per video, not a line per task
     lines = res.stdout.splitlines()
-    assert lines[0] == "build: 25 step(s) for 2 video(s)" and lines[1:3] == ["built    test/alpha", "built    test/beta"]
-    assert lines[3].startswith("2 video(s) built; 0 step(s) ran, 25 cached, in ") and len(lines) == 4, res.stdout
+    assert lines[0] == "build: 27 step(s) for 2 video(s)" and lines[1:3] == ["built    test/alpha", "built    test/beta"]
+    assert lines[3].startswith("2 video(s) built; 0 step(s) ran, 27 cached, in ") and len(lines) == 4, res.stdout
     res = subprocess.run(cmd + ["-v", "2", "build:test/beta"], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "step(s) for 1 video(s)" in res.stdout and "built    test/beta" in res.stdout
