@@ -292,7 +292,7 @@ class Compiler:
         params.update(extra)
         # IDR frames where crossfades will cut this segment (its start and end boundaries)
         params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0],
-                       **self.encode})
+                       **self.encode, **self.video_encoder()})
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})
@@ -496,6 +496,12 @@ class Compiler:
         frames = max(2, round(float(self.res.style("transition_s", scenes[i])) * fmt.fps))
         return frames - frames // 2, frames // 2
 
+    def video_encoder(self) -> dict[str, Any]:
+        """The brand's hardware encoder for the final's segments and crossfades (which join by stream copy, so they
+        share it); nothing for x264 (keys as before) and nothing in the preview (always x264 ultrafast)."""
+        enc = self.brand.encoder
+        return {"encoder": enc} if enc != "x264" and self.profile == "final" else {}
+
     def transitions(self, prefix: str, segments: list[str], fmt) -> tuple[list[dict], list[Ref]]:
         """One small step per crossfade boundary; it depends only on the two segments it joins."""
         crossfades, pieces = [], []
@@ -505,7 +511,7 @@ class Compiler:
                 continue
             sid = make_step(self.plan, f"{prefix}/transition/{i:02d}", self.lv.id, "transition.ffmpeg", {
                 "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "tail": tail, "head": head,
-                **self.encode},
+                **self.encode, **self.video_encoder()},
                 {"a": out(segments[i - 1], "video.mp4"), "b": out(segments[i], "video.mp4")})
             crossfades.append({"at": i, "tail": tail, "head": head})
             pieces.append(out(sid, "video.mp4"))

@@ -521,6 +521,10 @@ class Brand(Model):
     description_footer: str = ""
     music: Music | None = None
     quality: Quality = Field(default_factory=Quality)
+    encoder: Literal["x264", "nvenc", "videotoolbox"] = Field(
+        "x264", description="video encoder of the final render: x264 (software, identical bytes on every machine) or, "
+                            "opt-in for speed, a hardware encoder (nvenc on NVIDIA, videotoolbox on a Mac); hardware "
+                            "output differs by machine, so it gets its own cache keys and runs only where it works")
     qc: QC = Field(default_factory=QC, description="the quality gate: thresholds, sampling for review, autopublish")
     variants: Variants = Field(default_factory=dict, description="arms `doit learn` assigns to new videos, per "
                                                                  "dimension (voice, template, thumbnail_template, "

@@ -1,6 +1,7 @@
 """What this machine can run, as a set of capability names a renderer's `needs` is matched against.
 
     ffmpeg  chromium  espeak  piper  manim  latex  node  torch  gpu  cuda  mps  heygen  model:<folder>
+    encoder:h264_nvenc  encoder:h264_videotoolbox  (a hardware encoder that encoded a test frame here)
 
 Probed once when a worker starts: executables on PATH, Python packages importable (found, not imported, except
 torch, which is imported only to ask for CUDA/MPS, and not at all with SHOWRUNNER_PROBE_TORCH=0), model folders
@@ -69,6 +70,10 @@ def probe(env: Mapping[str, str] | None = None) -> dict:
     caps: set[str] = set()
     if shutil.which("ffmpeg") and shutil.which("ffprobe"):
         caps.add("ffmpeg")
+        if env.get("SHOWRUNNER_PROBE_ENCODERS", "1") != "0":  # hardware encoders that really encode here
+            from renderers.base import HW_ENCODERS, hw_encoder_works
+
+            caps |= {f"encoder:{name}" for name in HW_ENCODERS.values() if hw_encoder_works(name)}
     if _chromium(env) and _found("playwright"):
         caps.add("chromium")
     if shutil.which("espeak-ng") or shutil.which("espeak"):

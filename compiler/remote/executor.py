@@ -82,7 +82,7 @@ class CeleryExecutor:
         from celery.exceptions import TimeoutError as CeleryTimeout
 
         sid = step.id
-        needs = needs_of(step.kind)
+        needs = needs_of(step.kind, step.params)
         if not self.registry.capable(needs):
             msg = (f"no live worker can run {step.kind} (it needs {', '.join(needs) or 'nothing special'}); "
                    f"live machines: {_describe(self.registry.machines())}")

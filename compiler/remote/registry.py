@@ -21,8 +21,9 @@ def queue_for(namespace: str, needs: Iterable[str]) -> str:
     return f"{namespace}.needs.{'+'.join(needs)}" if needs else f"{namespace}.any"
 
 
-def needs_of(kind: str) -> tuple[str, ...]:
-    return tuple(sorted(set(getattr(renderers.get(kind), "needs", ()))))
+def needs_of(kind: str, params: dict | None = None) -> tuple[str, ...]:
+    """What a step of `kind` with these params needs (a hardware encoder adds `encoder:<name>`)."""
+    return tuple(sorted(set(renderers.get(kind).needs_for(params))))
 
 
 def queues_for_caps(namespace: str, caps: Iterable[str], kinds: Iterable[str] | None = None) -> list[str]:
@@ -30,9 +31,9 @@ def queues_for_caps(namespace: str, caps: Iterable[str], kinds: Iterable[str] | 
     have = set(caps)
     out = {queue_for(namespace, ())}
     for kind in (renderers.kinds() if kinds is None else kinds):
-        need = needs_of(kind)
-        if set(need) <= have:
-            out.add(queue_for(namespace, need))
+        for need in renderers.get(kind).need_sets():
+            if set(need) <= have:
+                out.add(queue_for(namespace, tuple(sorted(set(need)))))
     return sorted(out)
 
 
