@@ -3,7 +3,8 @@
 `build/<brand>/<slug>/` holds the first format of a video and is the unit `<brand>/<slug>`;
 `build/<brand>/<slug>/<format>/` holds any further format as the unit `<brand>/<slug>@<format>`.
 Reading a unit verifies the files against manifest.json, so a half-written or hand-edited
-build is refused instead of uploaded.
+build is refused instead of uploaded. qc.json (the quality gate's report, outside the build digest)
+is verified against the manifest's `qc` summary when the build has one.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from core.qc import QCReport
 from core.records import BuildManifest, SceneEntry
 from core.store import file_digest
 
@@ -53,6 +55,13 @@ class BuildUnit:
     @property
     def scenes(self) -> list[SceneEntry]:
         return list(self.manifest.scenes)
+
+    @property
+    def qc(self) -> QCReport | None:
+        """The build's QC report (verified by load_unit), or None for a build made before QC existed."""
+        if self.manifest.qc is None:
+            return None
+        return QCReport.model_validate_json((self.dir / "qc.json").read_text(encoding="utf-8"))
 
 
 def parse_key(key: str) -> tuple[str, str, str | None]:
@@ -137,4 +146,14 @@ def load_unit(root: Path, key: str, *, verify: bool = True) -> BuildUnit:
             raise BuildError(f"{name} does not match manifest.json (sha256 {unit.digests[name][:12]}, manifest "
                              f"says {expected[:12]})", unit=key,
                              hint="the build was modified or is half-written; rebuild with doit build")
+    if manifest.qc is not None and verify:
+        try:
+            got = file_digest(d / "qc.json")
+        except FileNotFoundError:
+            raise BuildError(f"qc.json is missing in {d} (manifest.json has a QC verdict)", unit=key,
+                             hint="rebuild with doit build, or re-judge with doit qc") from None
+        if got != manifest.qc.digest:
+            raise BuildError(f"qc.json does not match manifest.json (sha256 {got[:12]}, manifest says "
+                             f"{manifest.qc.digest[:12]})", unit=key,
+                             hint="the QC report was modified; re-judge with doit qc (or rebuild with doit build)")
     return unit
