@@ -462,9 +462,7 @@ def compile_plan(project: Project, profile: Profile = "final") -> Plan:
         except SpecError as exc:
             plan.errors[vid] = exc.render()
         except Exception as exc:  # a bug, or a value no check caught: this video fails, the others compile
-            # keep what other videos already use (a script embedding their similarity check reads)
-            used = {d for st in plan.steps.values() if st.video != vid for d in st.deps()}
-            for sid in [s for s, st in plan.steps.items() if st.video == vid and s not in used]:
+            for sid in [s for s, st in plan.steps.items() if st.video == vid]:
                 del plan.steps[sid]
             plan.errors[vid] = f"{lv.spec.display}: internal error while compiling this video: {exc!r} [internal]"
     return plan

@@ -6,7 +6,7 @@ They find the steps they check by the plan's id conventions (prefix = "<vid>/<fo
   narration  <vid>/narration/NN          segment   <prefix>/segment/NN      slide  <prefix>/slide/NN
   timeline   <prefix>/timeline           captions  <prefix>/captions        assembly <prefix>/assemble
   metadata   <prefix>/metadata           thumbnail <vid>/<format>/thumbnail  script files <vid>/scriptfiles
-QC steps are <prefix>/qc/<name> (per scene: <prefix>/qc/<name>/NN); the script embedding <vid>/qc/embed.
+QC steps are <prefix>/qc/<name> (per scene: <prefix>/qc/<name>/NN); narration embeddings <brand>/_qc/embed/<slug>.
 
 Import step primitives from `.steps`, never from `.plan`: plan.py calls this module, so importing plan.py
 here would close an import cycle (tests/test_architecture.py).
@@ -43,9 +43,13 @@ def script_text(script: "Script") -> str:
 
 
 def embedding(c, vid: str, script: "Script") -> Ref:
-    """The narration's sentence embedding of one video (its params are the text: it re-runs only when the
-    narration changes). Any video of the brand may create another's: the step is the same whoever makes it."""
-    return out(make_step(c.plan, f"{vid}/qc/embed", vid, "embed.minilm", {"text": script_text(script)}), "embedding.json")
+    """The narration's sentence embedding of one video, read by every similarity check of its brand. Its params
+    are the text, so it re-runs only when that narration changes. It belongs to the brand, not to the video
+    (`<brand>/_qc/embed/<slug>`, under the pseudo video `<brand>/_qc`; `_` is never in a slug): whichever video
+    compiles first makes it, and a video that fails to compile or build never takes its siblings down with it."""
+    brand, slug = vid.split("/", 1)
+    return out(make_step(c.plan, f"{brand}/_qc/embed/{slug}", f"{brand}/_qc", "embed.minilm",
+                         {"text": script_text(script)}), "embedding.json")
 
 
 def synthetic_sources(c, prefix: str, fmt_name: str) -> list[dict[str, Any]]:

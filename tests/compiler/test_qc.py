@@ -113,8 +113,8 @@ def test_qc_steps_are_in_the_final_plan_only(mini):
     assert fo.qc is not None and fo.qc.step == "test/alpha/tiny/qc/verdict" and "qc.json" not in fo.files
     # the similarity check reads the other videos' embeddings, each keyed by its narration
     policy = final.steps["test/alpha/tiny/qc/policy"]
-    assert [r.step for r in policy.inputs["others"]] == ["test/beta/qc/embed"]
-    assert final.steps["test/beta/qc/embed"].params["text"] == "Beta has one slide.\n\nAnd a second slide to finish."
+    assert [r.step for r in policy.inputs["others"]] == ["test/_qc/embed/beta"]
+    assert final.steps["test/_qc/embed/beta"].params["text"] == "Beta has one slide.\n\nAnd a second slide to finish."
     # the mini videos use espeak (a synthetic voice): the disclosure check knows
     assert {"what": "a synthetic (TTS) voice", "scene": 0} in policy.params["synthetic"]
 
@@ -226,3 +226,24 @@ def test_a_threshold_change_rejudges_without_a_new_build_digest(mini):
     [f] = report["findings"]
     assert (f["check"], f["reason"], f["scene"], f["value"], f["limit"]) == \
         ("script.hook_length", "script.weak_hook", 0, 4.0, 3.0)
+
+
+def test_doit_qc_stores_the_results_in_the_ledger(defects, tmp_path):
+    from publish.ledger import Ledger
+    from publish.qcstore import get_qc, review_queue
+
+    root, _ = defects
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    env = {**__import__("os").environ, "SHOWRUNNER_ROOT": str(root), "SHOWRUNNER_DB_URL": db}
+    out = subprocess.run([sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "qc", "--json", "--video", "test"],
+                         capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert out.returncode != 0  # rejected videos fail the task
+    ledger = Ledger.open(db)
+    try:
+        for slug, verdict in (("gen", "reject"), ("delta", "flag")):
+            digest = json.loads((root / f"build/test/{slug}/manifest.json").read_text())["build_digest"]
+            rec = get_qc(ledger, f"test/{slug}", digest)
+            assert rec is not None and rec.verdict == verdict and rec.sampled
+        assert review_queue(ledger)[0].verdict == "reject"  # riskiest first
+    finally:
+        ledger.close()
