@@ -238,6 +238,7 @@ def test_doit_qc_stores_the_results_in_the_ledger(defects, tmp_path):
     out = subprocess.run([sys.executable, "-m", "doit", "-f", str(REPO / "dodo.py"), "qc", "--json", "--video", "test"],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert out.returncode != 0  # rejected videos fail the task
+    assert {d["video"] for d in json.loads(out.stdout)} >= {"test/gen", "test/delta"}  # stdout is only the JSON
     ledger = Ledger.open(db)
     try:
         for slug, verdict in (("gen", "reject"), ("delta", "flag")):
