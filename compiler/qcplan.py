@@ -88,8 +88,9 @@ def script_checks(c, prefix: str, fmt_name: str, fmt: "FormatPreset", script: "S
         {"metadata": out(f"{prefix}/metadata", "metadata.json"), "timeline": out(f"{prefix}/timeline", "timeline.json")})
     others: list[Ref] = []
     names: list[str] = []
+    compare = brand.qc.policy.similarity_warn is not None or brand.qc.policy.similarity_error is not None
     for ovid, olv in sorted(c.project.videos.items()):
-        if ovid == vid or olv.brand != lv.brand or olv.script is None or needs_script(olv):
+        if not compare or ovid == vid or olv.brand != lv.brand or olv.script is None or needs_script(olv):
             continue
         others.append(embedding(c, ovid, olv.script))
         names.append(ovid)
@@ -99,7 +100,8 @@ def script_checks(c, prefix: str, fmt_name: str, fmt: "FormatPreset", script: "S
         "others": names, "synthetic": synthetic_sources(c, prefix, fmt_name),
         "synthetic_media": channel.synthetic_media, "made_for_kids": channel.made_for_kids,
         "made_for_kids_declared": declared, "thresholds": brand.qc.policy.model_dump(mode="json")},
-        {"embedding": embedding(c, vid, script), "others": others})
+        # nothing to compare with (the brand's only video, or the check is off): no embedding, no model to load
+        {"embedding": embedding(c, vid, script) if others else None, "others": others or None})
     return [out(checks, "findings.json"), out(policy, "findings.json")]
 
 

@@ -31,7 +31,7 @@ def vector(path: Path) -> list[float]:
 class PolicyQC(Renderer):
     kind = "qc.policy"
     version = 1
-    inputs = ("embedding", "others")
+    optional_inputs = ("embedding", "others")  # absent when there is nothing to compare with
     outputs = ("findings.json",)
 
     class Params(Params):
@@ -47,10 +47,11 @@ class PolicyQC(Renderer):
         t: QCPolicy = p.thresholds
         findings: list[Finding] = []
         scores: dict[str, float] = {}
-        own = vector(ctx.inputs["embedding"])
         sims = []
-        for name, path in zip(p.others, ctx.inputs["others"] or []):
-            sims.append((round(sum(a * b for a, b in zip(own, vector(path))), 4), name))
+        if ctx.inputs.get("embedding") is not None:
+            own = vector(ctx.inputs["embedding"])
+            for name, path in zip(p.others, ctx.inputs.get("others") or []):
+                sims.append((round(sum(a * b for a, b in zip(own, vector(path))), 4), name))
         if sims:
             scores["policy.similarity_max"] = max(sims)[0]
         for sim, name in sorted(sims, reverse=True):

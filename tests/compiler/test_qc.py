@@ -119,6 +119,18 @@ def test_qc_steps_are_in_the_final_plan_only(mini):
     assert {"what": "a synthetic (TTS) voice", "scene": 0} in policy.params["synthetic"]
 
 
+def test_a_brand_with_one_video_embeds_nothing(mini):
+    """Nothing to compare with: no embedding step, so no model is loaded for the build."""
+    (mini / "videos/test/alpha.yaml").unlink()
+    plan = session(mini).plan()
+    assert not any(st.kind == "embed.minilm" for st in plan.steps.values())
+    assert plan.steps["test/beta/tiny/qc/policy"].inputs == {}
+    write(mini / "videos/test/alpha.yaml", "format: tiny\nscenes: [{narration: Hello.}]\n")
+    write(mini / "brands/test.yaml", BRAND + "qc:\n  policy: {similarity_warn: null, similarity_error: null}\n")
+    plan = session(mini).plan()  # two videos, but the similarity check is off
+    assert not any(st.kind == "embed.minilm" for st in plan.steps.values())
+
+
 def test_an_llm_title_over_the_limit_is_rejected_at_the_lock_line(defects):
     root, result = defects
     v = view(result, "test/gen")

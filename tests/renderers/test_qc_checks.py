@@ -167,6 +167,13 @@ def test_disclosure_and_made_for_kids(tmp_path):
     k = next(f for f in res.findings if f.check == "policy.made_for_kids")
     assert k.severity == "warning" and k.field == ["brand", "channel"]
     assert run_policy(tmp_path, [1.0], {}, synthetic=synthetic, synthetic_media=True).findings == []
+    out = tmp_path / "alone"
+    out.mkdir()
+    alone = Context(params=PolicyQC.Params(), inputs={"embedding": None, "others": None}, input_facts={},
+                    out_dir=out, scratch=tmp_path, step_id="t/v/tiny/qc/policy")  # the brand's only video
+    PolicyQC().run(alone)
+    assert QCFindings.model_validate_json((out / "findings.json").read_text()).scores == {
+        "policy.synthetic_sources": 0.0}
     assert run_policy(tmp_path, [1.0], {}, synthetic=[], synthetic_media=False).findings == []
 
 
