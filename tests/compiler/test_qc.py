@@ -206,11 +206,17 @@ def test_doit_qc_json_shape(defects):
 def test_a_clean_build_is_auto_approved_and_qc_is_cached(mini):
     (mini / "videos/test/alpha.yaml").unlink()
     write(mini / "brands/test.yaml", declared())
+    write(mini / "videos/test/both.yaml", "title: Both\nformat: [tiny, tinyshort]\n"
+                                          "scenes: [{narration: Hello from two formats at once.}]\n")
     s = session(mini)
     assert s.build().ok
     res = s.qc()
-    [v] = res.videos
-    assert (v.video, v.verdict, v.findings) == ("test/beta", "auto-approve", [])
+    assert [(v.video, v.verdict, v.findings) for v in res.videos] == [("test/beta", "auto-approve", []),
+                                                                     ("test/both", "auto-approve", [])]
+    both = res.videos[1]
+    assert both.units == {"tiny": "test/both", "tinyshort": "test/both@tinyshort"}
+    assert both.formats == {"tiny": "auto-approve", "tinyshort": "auto-approve"}
+    assert (mini / "build/test/both/tinyshort/qc.json").is_file() and res.ok
     manifest = json.loads((mini / "build/test/beta/manifest.json").read_text())
     assert manifest["qc"]["verdict"] == "auto-approve" and manifest["qc"]["errors"] == 0
     assert "qc.json" not in manifest["assets"]
@@ -260,3 +266,23 @@ def test_doit_qc_stores_the_results_in_the_ledger(defects, tmp_path):
         assert review_queue(ledger)[0].verdict == "reject"  # riskiest first
     finally:
         ledger.close()
+
+
+def test_committed_samples_pass_script_and_policy_qc(tmp_path):
+    """No false alarms on real scripts: the samples' script and policy checks (their narration, timeline and
+    metadata built, nothing rendered) find nothing."""
+    from core.qc import QCFindings
+
+    root = tmp_path / "proj"
+    for d in ("brands", "videos"):
+        shutil.copytree(REPO / d, root / d)
+    shutil.copytree(REPO / "recipes", root / "recipes", ignore=shutil.ignore_patterns("node_modules"))
+    s = session(root)
+    ids = [f"{v}/qc/{k}" for v in ("cosmos/moon-phases-short/short", "kitchenlab/pasta-water/long")
+           for k in ("script", "policy")]
+    assert s.engine.build(ids, jobs=2) == {}
+    for sid in ids:
+        m = s.store.get_manifest(s.engine.key(sid)[0])
+        found = QCFindings.model_validate_json(s.store.blob_path(m["outputs"]["findings.json"]["digest"]).read_text())
+        assert found.findings == [], (sid, found.findings)
+        assert found.scores.get("policy.similarity_max", 0.0) < 0.6  # the brand's other videos are about other things
