@@ -223,7 +223,8 @@ def task_schema():
 
 
 # Publishing (issue 5): `doit auth:<brand>`, `doit approve`, `doit publish[:<brand>/<slug>]`, `doit analytics`.
-from publish.tasks import task_analytics, task_approve, task_auth, task_publish  # noqa: E402,F401
+from publish.tasks import (task_analytics, task_approve, task_auth, task_calibrate, task_learn,  # noqa: E402,F401
+                           task_publish)
 
 
 def task_serve():

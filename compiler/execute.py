@@ -129,7 +129,8 @@ class Engine:
              video: str | None = None, fraction: float | None = None) -> None:
         step = self.plan.steps.get(sid)
         self.reporter.emit(Event(type=type, step=sid, video=video if video is not None else (step.video if step else ""),
-                                 key=key, seconds=seconds, detail=detail, fraction=fraction))
+                                 kind=step.kind if step else "", key=key, seconds=seconds, detail=detail,
+                                 fraction=fraction))
 
     def _input_digest(self, ref: Ref) -> str:
         if ref.file is not None:

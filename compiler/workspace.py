@@ -14,6 +14,7 @@ from typing import Iterable, Literal, Sequence
 
 from pydantic import BaseModel, Field
 
+from core import observability
 from core.events import Event, EventType, Fanout, NullReporter, Reporter
 from core.qc import QCReport
 from core.settings import Settings
@@ -220,6 +221,7 @@ class Workspace:
         self.reporter: Reporter = reporter or NullReporter()
         self.store = Store(settings.cache)
         self._tally = _Tally()
+        self._telemetry = observability.reporter()  # metrics, traces, logs (core/observability.py)
         self._project: Project | None = None
         self._plans: dict[str, Plan] = {}
         self._engines: dict[int, Engine] = {}
@@ -252,7 +254,7 @@ class Workspace:
         """The one place an Engine is made: this workspace's store, root and reporter."""
         engine = self._engines.get(id(plan))
         if engine is None or engine.plan is not plan:
-            engine = Engine(self.root, plan, self.store, reporter=Fanout(self._tally, self.reporter))
+            engine = Engine(self.root, plan, self.store, reporter=Fanout(self._tally, self.reporter, self._telemetry))
             self._engines[id(plan)] = engine
         return engine
 
@@ -265,7 +267,9 @@ class Workspace:
         return set(self.project.videos) | {w for w in self.project.errors if _is_video_id(w)}
 
     def emit(self, type: EventType, **fields) -> None:
-        self.reporter.emit(Event(type=type, **fields))
+        event = Event(type=type, **fields)
+        self.reporter.emit(event)
+        self._telemetry.emit(event)
 
     def announce(self, targets: Sequence[str] | None = None, profile: Profile = "final") -> list[str]:
         """The step ids of the selected videos (closure order), after telling the reporter how many there are and

@@ -39,6 +39,7 @@ class Event(BaseModel):
     step: str = ""            # step id (or publish unit) the event is about
     video: str = ""           # "<brand>/<slug>" when known
     key: str = ""             # action key
+    kind: str = ""            # the step's renderer kind, when the event is about a step
     seconds: float = 0.0
     fraction: float | None = None  # progress events: 0..1
     total: int | None = None       # plan events: number of steps

@@ -20,6 +20,7 @@ from .ledger import Ledger
 from .models import Hold
 from .plan import ApiCall, approval_state
 from .publisher import Outcome, Publisher, PublishOptions
+from .qcstore import record_feedback
 from .units import discover, load_unit
 
 Out = Callable[[str], None]
@@ -86,6 +87,9 @@ def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *
                                 publish_state=state)
         except ValueError as exc:
             raise ConfigError(str(exc), unit=unit) from None
+        # the decision with the QC scores of this build, for `doit calibrate` (free text only: no reason codes)
+        record_feedback(ledger, unit, built.brand, built.build_digest, decision="approve" if approved else "reject",
+                        reasons=[])
         verb = "approved" if approved else "rejected"
         out(f"{unit}: build {d.build_digest[:12]} {verb} by {d.reviewer}" + (f" ({d.reason})" if d.reason else ""))
         if approved and state is not None:
@@ -184,3 +188,69 @@ def analytics(units: list[str] | None = None, *, root: Path | str | None = None,
 
 def units(root: Path | str | None = None) -> list[str]:
     return discover(_root(root))
+
+
+def calibrate(brand: str | None = None, *, as_json: bool = False, diff_out: Path | str | None = None,
+              root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> list:
+    """Fit each brand's QC thresholds to the stored human decisions; print the result and the proposed diff
+    (also written to build/.calibrate/<brand>.diff, or `diff_out` for a single brand). The spec is never changed."""
+    from .calibrate import calibrate as fit_brand, dumps, propose_diff, render
+    from .qcstore import feedback
+
+    root = _root(root)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        records = feedback(ledger, brand)
+    finally:
+        ledger.close()
+    brands = [brand] if brand else sorted({r.brand for r in records})
+    if brand and not (root / "brands" / f"{brand}.yaml").is_file():
+        raise ConfigError(f"no brand '{brand}' (brands/{brand}.yaml does not exist)")
+    if diff_out and len(brands) != 1:
+        raise ConfigError("--out needs --brand: one diff file per brand")
+    cals = []
+    for b in brands:
+        cal = fit_brand(b, [r for r in records if r.brand == b])
+        if (root / "brands" / f"{b}.yaml").is_file():
+            cal = propose_diff(cal, root, out=Path(diff_out) if diff_out else None)
+        else:
+            cal.problem = f"brands/{b}.yaml does not exist any more: no diff"
+        cals.append(cal)
+    if as_json:
+        out(dumps(cals))
+    else:
+        for cal in cals:
+            out(render(cal))
+        if not cals:
+            out("no human decisions recorded yet: review builds in the studio or with doit approve first")
+    return cals
+
+
+def learn(brand: str | None = None, *, dry_run: bool = False, as_json: bool = False, root: Path | str | None = None,
+          db_url: str | None = None, out: Out = print) -> list:
+    """Assign variant arms to new videos (written into their specs unless `dry_run`), report each arm's reward,
+    the scenes where viewers leave, and proposals as diffs (build/.learn/<brand>/, never applied)."""
+    from compiler.load import load_project
+    from .learn import dumps, learn as learn_brand, render, write_outputs
+
+    root = _root(root)
+    project = load_project(root)
+    if brand and brand not in project.brands:
+        raise ConfigError(f"no brand '{brand}' (brands: {', '.join(sorted(project.brands)) or 'none'})")
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        reports = [learn_brand(root, ledger, b, write=not dry_run, project=project)
+                   for b in ([brand] if brand else sorted(project.brands))]
+    finally:
+        ledger.close()
+    for r in reports:
+        if not dry_run:
+            write_outputs(root, r)
+    if as_json:
+        out(dumps(reports))
+    else:
+        for r in reports:
+            render(r, out)
+        if dry_run:
+            out("dry run: no spec was changed")
+    return reports

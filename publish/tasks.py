@@ -10,6 +10,8 @@ action runs. Every task runs every time (`uptodate: [False]`); the ledger decide
     doit auth:<brand>                   OAuth consent for the brand's channel
     doit approve --unit U --reviewer R [--reason T] [--reject]
     doit analytics [--unit U]
+    doit calibrate [--brand B] [--json] [--out FILE]
+    doit learn [--brand B] [--json] [-n/--dry-run]
 """
 from __future__ import annotations
 
@@ -123,4 +125,46 @@ def task_analytics():
     """Pull YouTube Analytics for published videos into the ledger (daily numbers, retention by scene)."""
     return {"actions": [(_analytics,)], "uptodate": [False], "verbosity": 2, "params": [
         {"name": "unit", "long": "unit", "short": "u", "default": "", "help": "only this unit"},
+    ]}
+
+
+def _calibrate(brand: str, as_json: bool, out: str):
+    from . import cli
+    from .errors import PublishError
+
+    try:
+        cli.calibrate(brand or None, as_json=as_json, diff_out=out or None)
+    except PublishError as exc:
+        return _failed(exc.render())
+    return True
+
+
+def task_calibrate():
+    """Fit the brand's QC thresholds to the human review decisions; print agreement and a proposed spec diff."""
+    return {"actions": [(_calibrate,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "brand", "long": "brand", "short": "b", "default": "", "help": "only this brand"},
+        {"name": "as_json", "long": "json", "type": bool, "default": False, "help": "print JSON"},
+        {"name": "out", "long": "out", "default": "",
+         "help": "write the diff here (default build/.calibrate/<brand>.diff; needs --brand)"},
+    ]}
+
+
+def _learn(brand: str, as_json: bool, dry_run: bool):
+    from . import cli
+    from .errors import PublishError
+
+    try:
+        cli.learn(brand or None, dry_run=dry_run, as_json=as_json)
+    except PublishError as exc:
+        return _failed(exc.render())
+    return True
+
+
+def task_learn():
+    """Assign variant arms to new videos (Thompson sampling over rewards), report arms, retention notes, proposals."""
+    return {"actions": [(_learn,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "brand", "long": "brand", "short": "b", "default": "", "help": "only this brand"},
+        {"name": "as_json", "long": "json", "type": bool, "default": False, "help": "print JSON"},
+        {"name": "dry_run", "long": "dry-run", "short": "n", "type": bool, "default": False,
+         "help": "change no spec; only print what would be assigned"},
     ]}

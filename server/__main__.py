@@ -28,8 +28,13 @@ def main(argv: list[str] | None = None, *, run=None, out=print) -> int:
     except StudioRefused as exc:
         out(f"error: {exc}")
         return 2
+    from core import observability
+
     from .app import create_app
 
+    observability.configure_logging()  # JSON lines (text on a terminal): builds, steps, failures with their ids
+    observability.configure_tracing(settings.env, service="showrunner-studio")
+    observability.configure_sentry(settings.env)
     app = create_app(settings, token=token, watch=not args.no_watch, host=args.host)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     out(f"Showrunner studio for {settings.root}")

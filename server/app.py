@@ -1,9 +1,9 @@
 """`create_app(settings)`: the studio's Litestar app (litestar-fullstack habits).
 
-One folder per area (`previews/`, `reviews/`, `publish/`) with controllers, schemas and services; the settings,
-store, ledger, a read-side Workspace, the state book, the build queue, the broker and the publish jobs come by
-dependency injection; the build worker and the file watcher start in the lifespan. Handlers enqueue builds and
-start jobs; they never render.
+One folder per area (`previews/`, `reviews/`, `publish/`, `analytics/`, `qc/`) with controllers, schemas and
+services; the settings, store, ledger, a read-side Workspace, the state book, the build queue, the broker, the
+publish jobs and the QC sync come by dependency injection; the build worker and the file watcher start in the
+lifespan. Handlers enqueue builds and start jobs; they never render.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from publish.ledger import Ledger
 from .analytics.controllers import AnalyticsController, AnalyticsPages
 from .broker import Broker
 from .media import DigestMemo, MediaController
+from .metrics import MetricsController, studio_registry
 from .pages import PageController
 from .previews.controllers import PreviewController
 from .previews.services import BuildFn, BuildQueue, StateBook
@@ -37,6 +38,8 @@ from .previews.views import read_manifest
 from .previews.watch import Watcher
 from .publish.controllers import PublishController
 from .publish.services import Jobs
+from .qc.controllers import QCController, QCPages
+from .qc.services import QCSync, brand_shares
 from .reviews.controllers import ReviewController
 from .security import (CSRF_FIELD, CSRF_HEADER, MUTATIONS, SECURITY_HEADERS, SESSION_COOKIE, Sessions, check_start,
                        is_loopback, token_path)
@@ -83,11 +86,20 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     book = StateBook(broker, state_dir=settings.cache / "studio" / "builds")
     store = Store(settings.cache)
     thumbs = SceneThumbs(settings.cache / "studio" / "thumbs", store)
-    queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn,
-                       on_built=lambda vid, profile: thumbs.want_scenes(
-                           read_manifest(settings.build, vid, preview=profile == "preview")))
     own_ledger = ledger is None
     ledger = ledger or Ledger.open(settings.db_url)
+    qc = QCSync(settings.root, ledger, broker)
+    queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn,
+                       on_built=lambda vid, profile: thumbs.want_scenes(
+                           read_manifest(settings.build, vid, preview=profile == "preview")),
+                       on_landed=lambda vid: landed(vid))
+
+    def landed(vid: str | None) -> None:
+        """A final build landed (or the scan): store its QC, with the brand's sample share as it is now; the queue
+        changes even when the build brought no QC (the previous build's entry leaves it)."""
+        saved = qc.sync(video=vid, shares=brand_shares(queue.ws.project), force=True)
+        if vid is not None and not saved:
+            qc.announce([vid])
     jobs = Jobs(settings.root, ledger, broker)
     digests = DigestMemo()
     watcher = Watcher(settings.root, queue.notify_changes) if watch else None
@@ -115,13 +127,13 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
                       trim_blocks=True, lstrip_blocks=True)
     app = Litestar(
         route_handlers=[PageController, PreviewController, ReviewController, PublishController, MediaController,
-                        AnalyticsController, AnalyticsPages,
+                        AnalyticsController, AnalyticsPages, MetricsController, QCController, QCPages,
                         create_static_files_router(path="/static", directories=[WEB / "static"],
                                                    include_in_schema=False)],
         dependencies={
             "settings": const(settings), "store": const(store), "ledger": const(ledger), "book": const(book),
             "queue": const(queue), "broker": const(broker), "jobs": const(jobs), "digests": const(digests),
-            "thumbs": const(thumbs),
+            "thumbs": const(thumbs), "qc": const(qc),
             "build_root": const(settings.build),
             "workspace": Provide(lambda: Workspace(settings), sync_to_thread=False),
         },
@@ -140,4 +152,6 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
     app.state.broker = broker
     app.state.jobs = jobs
     app.state.thumbs = thumbs
+    app.state.qc = qc
+    app.state.metrics_registry = studio_registry(app.state, ledger, settings.cache)
     return app

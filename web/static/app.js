@@ -66,6 +66,12 @@
       b.append(el("span", "t", fmtTime(sc.start_s)), el("span", "kind", sc.visual_kind || ""));
       if (sc.chapter) b.append(el("span", "chapter", sc.chapter));
       b.append(el("span", "narr", sc.narration || sc.title || ""));
+      if (sc.retention) {
+        const n = el("span", "rnote", sc.retention.text);
+        if (sc.retention.weakest) n.classList.add("weak");
+        if (sc.retention.drop > 0.0005) n.classList.add("lost");
+        b.append(n);
+      }
       const li = el("li"); li.append(b); return li;
     }));
   }
@@ -106,6 +112,12 @@
       const a = pub.querySelector("a"); a.href = s.published.url; a.textContent = s.published.url;
     }
     renderLastBuild(d.last_build);
+    applyQC(d);
+    const unitSel = document.querySelector('select[name="unit"]');
+    if (unitSel) Array.from(unitSel.options).forEach((o) => {
+      const u = (d.units || []).find((x) => (x.unit.split("@")[1] || "") === o.value);
+      if (u) o.dataset.digest = u.build_digest;
+    });
     const dur = document.getElementById("duration");
     if (dur && s.duration_s !== null) dur.textContent = fmtTime(s.duration_s);
     const bd = document.getElementById("build-digest");
@@ -138,6 +150,71 @@
       }));
       sel.options[0].value = ""; sel.value = keep;
     }
+  }
+
+  // ---- QC: the section (server-rendered fragment) and what the verdict means for publishing
+  const qcBox = document.getElementById("qc");
+  async function refreshQC() {
+    if (!qcBox || !current) return;
+    try {
+      const res = await fetch("/videos/" + current + "/qc-section", { credentials: "same-origin" });
+      if (res.ok) qcBox.innerHTML = await res.text();
+    } catch (e) { /* the next event retries */ }
+  }
+  function applyQC(d) {
+    const gate = document.getElementById("qc-gate");
+    const g = d.publish_gate || { state: "none", message: "", reasons: [] };
+    if (gate) {
+      gate.hidden = g.state === "none";
+      gate.className = "gate gate-" + g.state;
+      gate.dataset.state = g.state;
+      document.getElementById("qc-gate-msg").textContent = g.message;
+      document.getElementById("qc-gate-reasons").replaceChildren(...g.reasons.map((r) => el("span", "chip", r)));
+    }
+    const actions = document.getElementById("publish-actions");
+    if (actions) actions.hidden = g.state === "rejected";
+    const qb = document.getElementById("qc-badge");
+    if (qb) {
+      qb.hidden = !d.qc;
+      qb.className = "badge qc qc-" + (d.qc ? d.qc.verdict : "");
+      qb.textContent = d.qc ? "QC " + d.qc.label : "";
+    }
+    const digest = d.qc ? d.qc.build_digest : "";
+    if (qcBox && qcBox.dataset.qcDigest !== digest) {
+      qcBox.dataset.qcDigest = digest;
+      qcBox.dataset.verdict = d.qc ? d.qc.verdict : "";
+      refreshQC();
+    }
+  }
+  if (qcBox) qcBox.addEventListener("click", (ev) => {
+    const b = ev.target.closest(".qc-seek");
+    if (!b || !player || player.hidden || b.dataset.t === "") return;
+    player.currentTime = parseFloat(b.dataset.t); player.play().catch(() => {});
+    const sel = document.querySelector('select[name="scene_index"]');
+    if (sel && b.dataset.scene !== undefined) sel.value = b.dataset.scene;
+  });
+
+  // ---- the review queue: its count in the nav everywhere, its list on /queue
+  const queueList = document.getElementById("queue-list");
+  let queueFetch = null, queueAgain = false;
+  async function refreshQueue() {
+    if (!queueList) return;
+    if (queueFetch) { queueAgain = true; return; }
+    queueFetch = (async () => {
+      try {
+        const res = await fetch("/queue/items", { credentials: "same-origin" });
+        if (res.ok) queueList.innerHTML = await res.text();
+      } catch (e) { /* the next event retries */ }
+    })();
+    await queueFetch;
+    queueFetch = null;
+    if (queueAgain) { queueAgain = false; refreshQueue(); }
+  }
+  function applyQueue(q) {
+    const c = document.getElementById("queue-count");
+    if (c) { c.textContent = String(q.count); c.classList.toggle("zero", !q.count); }
+    refreshQueue();
+    if (current && q.units && q.units.some((u) => u.split("@")[0] === current)) refreshQC();
   }
 
   let refreshing = null, again = false;
@@ -179,6 +256,7 @@
         location.reload();
       }
     });
+    es.addEventListener("queue", (ev) => applyQueue(JSON.parse(ev.data)));
     es.addEventListener("job", (ev) => {
       const job = JSON.parse(ev.data);
       const out = document.getElementById("publish-out");
@@ -239,11 +317,13 @@
       const verdict = ev.submitter ? ev.submitter.value : "request-changes";
       const msg = document.getElementById("review-msg");
       const f = form.elements;
+      const unit = f.unit ? f.unit.options[f.unit.selectedIndex] : null;  // a further format's build
       const body = {
-        verdict, build_digest: head.dataset.digest, reviewer: f.reviewer.value,
+        verdict, build_digest: unit && unit.value ? unit.dataset.digest : head.dataset.digest, reviewer: f.reviewer.value,
         reasons: Array.from(form.querySelectorAll('input[name="reasons"]:checked')).map((c) => c.value),
         note: f.note.value,
       };
+      if (unit && unit.value) body.format = unit.value;
       if (f.scene_index.value !== "") body.scene_index = parseInt(f.scene_index.value, 10);
       if (f.timecode_s.value !== "") body.timecode_s = parseFloat(f.timecode_s.value);
       msg.className = "msg"; msg.textContent = "saving…";
