@@ -4,7 +4,7 @@
 `build/<brand>/<slug>/<format>/` holds any further format as the unit `<brand>/<slug>@<format>`.
 Reading a unit verifies the files against manifest.json, so a half-written or hand-edited
 build is refused instead of uploaded. qc.json (the quality gate's report, outside the build digest)
-is verified against the manifest's `qc` summary when the build has one.
+is verified against the manifest's `qc` summary when it is read (`BuildUnit.qc`, the publish gate).
 """
 from __future__ import annotations
 
@@ -58,10 +58,22 @@ class BuildUnit:
 
     @property
     def qc(self) -> QCReport | None:
-        """The build's QC report (verified by load_unit), or None for a build made before QC existed."""
+        """The build's QC report, or None for a build made before QC existed. qc.json is outside the build
+        digest; it must be the one manifest.json names (BuildError otherwise), so a half-written or hand-edited
+        report never decides what publishes."""
         if self.manifest.qc is None:
             return None
-        return QCReport.model_validate_json((self.dir / "qc.json").read_text(encoding="utf-8"))
+        path = self.dir / "qc.json"
+        try:
+            got = file_digest(path)
+        except FileNotFoundError:
+            raise BuildError(f"qc.json is missing in {self.dir} (manifest.json has a QC verdict)", unit=self.key,
+                             hint="rebuild with doit build, or re-judge with doit qc") from None
+        if got != self.manifest.qc.digest:
+            raise BuildError(f"qc.json does not match manifest.json (sha256 {got[:12]}, manifest says "
+                             f"{self.manifest.qc.digest[:12]})", unit=self.key,
+                             hint="the QC report was modified; re-judge with doit qc (or rebuild with doit build)")
+        return QCReport.model_validate_json(path.read_text(encoding="utf-8"))
 
 
 def parse_key(key: str) -> tuple[str, str, str | None]:
@@ -146,14 +158,4 @@ def load_unit(root: Path, key: str, *, verify: bool = True) -> BuildUnit:
             raise BuildError(f"{name} does not match manifest.json (sha256 {unit.digests[name][:12]}, manifest "
                              f"says {expected[:12]})", unit=key,
                              hint="the build was modified or is half-written; rebuild with doit build")
-    if manifest.qc is not None and verify:
-        try:
-            got = file_digest(d / "qc.json")
-        except FileNotFoundError:
-            raise BuildError(f"qc.json is missing in {d} (manifest.json has a QC verdict)", unit=key,
-                             hint="rebuild with doit build, or re-judge with doit qc") from None
-        if got != manifest.qc.digest:
-            raise BuildError(f"qc.json does not match manifest.json (sha256 {got[:12]}, manifest says "
-                             f"{manifest.qc.digest[:12]})", unit=key,
-                             hint="the QC report was modified; re-judge with doit qc (or rebuild with doit build)")
     return unit

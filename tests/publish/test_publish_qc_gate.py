@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from core.qc import Finding, QCReport, verdict_of
 from core.spec import QC
-from publish.errors import BuildError
 from publish.qcstore import get_qc
 from publish_support import BRAND_COSMOS, assert_published, sha
 
@@ -96,8 +93,6 @@ def test_a_hand_edited_qc_json_is_refused(world):
     d = world.root / "build" / KEY
     report = json.loads((d / "qc.json").read_text())
     (d / "qc.json").write_text(json.dumps({**report, "verdict": "auto-approve", "findings": []}))
-    with pytest.raises(BuildError, match="qc.json does not match manifest.json"):
-        world.approve()
     report = world.publish()
     assert report.by_status() == {"failed": [KEY]}
     assert "qc.json does not match manifest.json" in report.outcomes[0].message
