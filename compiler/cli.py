@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Callable
 
 from core.settings import Settings
+from .remote.config import RemoteUnavailable
 from .reporting import TerminalReporter, env_verbose
 from .qcread import clock
 from .workspace import CheckResult, QCResult, UnknownTarget, Workspace
 
 
-def workspace(root: Path | str | None = None, verbose: bool = False) -> tuple[Workspace, TerminalReporter]:
+def workspace(root: Path | str | None = None, verbose: bool = False, executor: str | None = None,
+              fallback: str | None = None) -> tuple[Workspace, TerminalReporter]:
     term = TerminalReporter(verbose=verbose or env_verbose())
-    return Workspace(Settings.load(root), reporter=term), term
+    return Workspace(Settings.load(root), reporter=term, executor=executor, fallback=fallback), term
 
 
 def print_check(res: CheckResult) -> None:
@@ -40,10 +42,16 @@ def check(root: Path | str | None = None) -> int:
     return 0 if res.ok else 1
 
 
-def build(targets: list[str], jobs: int = 1, root: Path | str | None = None, verbose: bool = False) -> int:
-    ws, term = workspace(root, verbose)
+def build(targets: list[str], jobs: int = 1, root: Path | str | None = None, verbose: bool = False,
+          executor: str | None = None, fallback: str | None = None) -> int:
+    """`executor`: local threads (default) or "celery" (render workers, compiler/remote)."""
+    ws, term = workspace(root, verbose, executor, fallback)
     try:
         return 0 if ws.build(targets, jobs=jobs).ok else 1
+    except RemoteUnavailable as exc:
+        term.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         term.close()
 
@@ -141,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", parents=[verbose])
     b.add_argument("targets", nargs="*")
     b.add_argument("-j", "--jobs", type=int, default=1)
+    b.add_argument("--executor", choices=["local", "celery"], default=None,
+                   help="where steps run: threads here (default) or render workers through Celery "
+                        "(default: $SHOWRUNNER_EXECUTOR)")
+    b.add_argument("--fallback", choices=["local"], default=None,
+                   help="with --executor celery: build here if the broker is down (default: fail)")
     e = sub.add_parser("explain")
     e.add_argument("targets", nargs="*")
     g = sub.add_parser("gc")
@@ -149,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     q = sub.add_parser("qc", help="verdict and findings of each video's current build (the quality gate)")
     q.add_argument("targets", nargs="*")
     q.add_argument("--json", action="store_true", help="one JSON object per video on stdout")
+    w = sub.add_parser("worker", add_help=False, help="start a render worker here (see `worker --help`)")
+    w.add_argument("rest", nargs=argparse.REMAINDER)
+    m = sub.add_parser("machines", help="the live render workers and their capabilities")
+    m.add_argument("--json", action="store_true")
     sc = sub.add_parser("script", parents=[verbose], help="write missing or stale script locks of topic-only videos (LLM)")
     sc.add_argument("targets", nargs="*")
     sc.add_argument("-j", "--jobs", type=int, default=1)
@@ -162,6 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("video", help="<brand>/<slug>")
     ex.add_argument("-o", "--output", default=None)
     a = ap.parse_args(argv)
+    if a.cmd == "worker":  # needs no project: a worker renders from the shared store
+        from .remote.worker import main as worker_main
+
+        return worker_main(a.rest)
+    if a.cmd == "machines":
+        from .remote.executor import print_machines
+
+        return print_machines(["--json"] if a.json else [])
     root = Settings.load(a.root).root
     try:
         if a.cmd == "check":
@@ -169,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.cmd == "plan":
             return plan(root)
         if a.cmd == "build":
-            return build(a.targets, a.jobs, root, verbose=a.verbose)
+            return build(a.targets, a.jobs, root, verbose=a.verbose, executor=a.executor, fallback=a.fallback)
         if a.cmd == "explain":
             return explain(a.targets, root)
         if a.cmd == "gc":

@@ -111,11 +111,55 @@ class ToolCache:
         return fp
 
 
+def run_action(store: Store, cls: type, *, step_id: str, key: str, material: dict, params: dict, salt: str,
+               inputs: dict, input_facts: dict, progress: Callable[[float, str], None] | None = None,
+               notice: Callable[[str, str], None] | None = None) -> tuple[dict, float]:
+    """Run one renderer on resolved input files and record it in `store`: outputs first, manifest last.
+
+    The one code path of a step's execution, on this machine (Engine._execute) and on a render worker
+    (compiler/remote/worker.py), so a step makes the same bytes and the same manifest wherever it runs.
+    Returns (manifest, seconds); raises what the renderer raises (StepError for a user-facing failure)."""
+    renderer = cls()
+    scratch = store.scratch(step_id)
+    out_dir = scratch / "out"
+    work = scratch / "work"
+    out_dir.mkdir()
+    work.mkdir()
+    started = time.time()
+    t0 = time.perf_counter()
+    try:
+        inputs = dict(inputs)
+        for name in cls.optional_inputs:
+            inputs.setdefault(name, None)
+        ctx = renderers.base.Context(params=cls.Params(**params), inputs=inputs, input_facts=input_facts,
+                                     out_dir=out_dir, scratch=work, step_id=step_id,
+                                     progress=progress or (lambda frac, what="": None),
+                                     notice=notice or (lambda type, message: None))
+        result = renderer.run(ctx) or {}
+        outputs = {}
+        for name in cls.outputs:
+            f = out_dir / name
+            if not f.is_file():
+                raise StepError(f"renderer {cls.kind} did not produce {name}")
+            rec = store.put_file(f)
+            outputs[name] = OutputEntry(digest=rec.digest, size=rec.size)
+        seconds = time.perf_counter() - t0
+        record = ActionManifest(key=key, step=step_id, kind=cls.kind, version=material["version"], params=params,
+                                inputs=material["inputs"], fingerprint=material["fingerprint"], salt=salt,
+                                outputs=outputs, facts=result,
+                                timing=Timing(started=round(started, 3), seconds=round(seconds, 3)))
+        store.put_manifest(key, record)
+        return record.to_json(), seconds
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 class Engine:
     PROGRESS_EVERY_S = 0.5  # a step's progress events, at most this often unless what it is doing changes
 
-    def __init__(self, root: Path, plan: Plan, store: Store, reporter: Reporter | None = None):
+    def __init__(self, root: Path, plan: Plan, store: Store, reporter: Reporter | None = None, executor=None):
         self.root = Path(root)
+        self.executor = executor  # None: this process runs steps; else an object with run(engine, step, key, material)
         self.plan = plan
         self.store = store
         self.reporter: Reporter = reporter or NullReporter()
@@ -186,16 +230,10 @@ class Engine:
 
     def _execute(self, step: Step, key: str, material: dict) -> dict:
         sid = step.id
-        cls = renderers.get(step.kind)
-        renderer = cls()
-        scratch = self.store.scratch(sid)
-        out_dir = scratch / "out"
-        work = scratch / "work"
-        out_dir.mkdir()
-        work.mkdir()
-        started = time.time()
-        t0 = time.perf_counter()
+        if self.executor is not None:  # another machine runs it (compiler/remote): same key, same bytes
+            return self.executor.run(self, step, key, material)
         try:
+            cls = renderers.get(step.kind)
             inputs, facts = {}, {}
             for name, v in step.inputs.items():
                 refs = v if isinstance(v, list) else [v]
@@ -211,26 +249,9 @@ class Engine:
                         facts[name] = m.get("facts", {}) if not isinstance(v, list) else facts.get(name, []) + [m.get("facts", {})]
                         paths.append(self.store.open_verified(m["outputs"][r.output]["digest"]))
                 inputs[name] = paths if isinstance(v, list) else paths[0]
-            for name in cls.optional_inputs:
-                inputs.setdefault(name, None)
-            ctx = renderers.base.Context(params=cls.Params(**step.params), inputs=inputs, input_facts=facts,
-                                         out_dir=out_dir, scratch=work, step_id=sid, progress=self._progress(sid),
-                                         notice=self._notice(sid))
-            result = renderer.run(ctx) or {}
-            outputs = {}
-            for name in cls.outputs:
-                f = out_dir / name
-                if not f.is_file():
-                    raise StepError(f"renderer {step.kind} did not produce {name}")
-                rec = self.store.put_file(f)
-                outputs[name] = OutputEntry(digest=rec.digest, size=rec.size)
-            seconds = time.perf_counter() - t0
-            record = ActionManifest(key=key, step=sid, kind=step.kind, version=step.version, params=step.params,
-                                    inputs=material["inputs"], fingerprint=material["fingerprint"], salt=step.salt,
-                                    outputs=outputs, facts=result,
-                                    timing=Timing(started=round(started, 3), seconds=round(seconds, 3)))
-            manifest = record.to_json()
-            self.store.put_manifest(key, record)
+            manifest, seconds = run_action(self.store, cls, step_id=sid, key=key, material=material,
+                                           params=step.params, salt=step.salt, inputs=inputs, input_facts=facts,
+                                           progress=self._progress(sid), notice=self._notice(sid))
             self.store.put_ref(sid, key, material)
             self.emit("executed", sid, key, seconds)
             return manifest
@@ -248,7 +269,6 @@ class Engine:
             self.emit("failed", sid, key, detail=repr(exc))
             raise StepFailed(sid, "internal error in renderer " + step.kind + ":\n" + traceback.format_exc()) from None
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
             self.digests.save()
 
     def _progress(self, sid: str) -> Callable[[float, str], None]:

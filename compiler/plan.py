@@ -123,18 +123,30 @@ class Compiler:
             audios = [out(s, "audio.wav") for s in segments]
             premixed = {}
             if self.profile == "preview":
-                # the preview's soundtrack per scene (audio_preview.py): an edit re-mixes one scene, and the
-                # assembly joins the pieces and levels them with one gain from their stored loudness
-                audios = [out(make_step(plan, f"{prefix}/audio/{i:02d}", vid, "audio.preview",
-                                        {**mix, "music_offset_s": PREVIEW_MUSIC_STRIDE_S * i},
-                                        {"audio": a, "music": music[1] if music else None}, salt), "audio.wav")
-                          for i, a in enumerate(audios)]
-                premixed = {"premixed": True}
+                # the preview's soundtrack per scene (audio_preview.py): each piece finished (mixed, levelled,
+                # FLAC) from the narration, beside the segment's video encode; the assembly joins by stream copy
+                level = {"loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db}
+                audios = [out(make_step(plan, f"{prefix}/audio/{i:02d}", vid, "audio.preview", {
+                    **mix, **level, "fps": fmt.fps, "pad": plan.steps[seg].params["pad"],
+                    "lead": plan.steps[seg].params["lead"], "music_offset_s": PREVIEW_MUSIC_STRIDE_S * i},
+                    {"audio": out(narrations[i], "audio.wav"), "timings": out(narrations[i], "timings.json"),
+                     "music": music[1] if music else None}, salt), "audio.mp4")
+                    for i, seg in enumerate(segments)]
+                premixed = {"premixed": 2}
+            level = {"loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db}
+            sound: dict[str, Any] = {"audios": audios, "music": None if premixed else music[1] if music else None}
+            if self.profile == "final":
+                # the soundtrack from the narration, beside the segments' video encodes (audio_final.py); the
+                # assembly then cuts and muxes. Same bytes as the assembly mixing the segments' audio itself.
+                sound = {"audio": out(make_step(plan, f"{prefix}/audio", vid, "audio.final", {
+                    "fps": fmt.fps, "pads": [plan.steps[sg].params["pad"] for sg in segments],
+                    "lead": plan.steps[segments[0]].params["lead"] if segments else LEAD_S, **level, **mix},
+                    {"audios": [out(n, "audio.wav") for n in narrations],
+                     "timings": [out(n, "timings.json") for n in narrations],
+                     "music": music[1] if music else None}, salt), "audio.m4a")}
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
-                "fps": fmt.fps, "loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db,
-                **mix, "crossfades": crossfades, **self.encode, **premixed},
-                {"videos": [out(s, "video.mp4") for s in segments], "audios": audios,
-                 "music": None if premixed else music[1] if music else None, "transitions": pieces or None}, salt)
+                "fps": fmt.fps, **level, **mix, "crossfades": crossfades, **self.encode, **premixed},
+                {"videos": [out(s, "video.mp4") for s in segments], **sound, "transitions": pieces or None}, salt)
             thumb = self.thumbnail(f"{vid}/{fmt_name}", title, logo, script)  # frame-independent: shared by profiles
             meta = make_step(plan, f"{prefix}/metadata", vid, "metadata.youtube", {
                 "title": title, "description": video.description or (script.description or ""),

@@ -18,7 +18,7 @@ from core import observability
 from core.events import Event, EventType, Fanout, NullReporter, Reporter
 from core.qc import QCReport
 from core.settings import Settings
-from core.store import Store
+from core.remote_store import open_store
 from .execute import Engine, StepFailed
 from .load import Project, load_project
 from .locks import write_generated_lock
@@ -215,11 +215,18 @@ class _Tally:
 # ----------------------------------------------------------- workspace --
 
 class Workspace:
-    def __init__(self, settings: Settings, reporter: Reporter | None = None):
+    def __init__(self, settings: Settings, reporter: Reporter | None = None, executor: str | None = None,
+                 fallback: str | None = None):
+        """`executor`: "local" (threads in this process, the default) or "celery" (render workers; default from
+        $SHOWRUNNER_EXECUTOR); `fallback="local"` builds here when the broker is down instead of failing."""
         self.settings = settings
         self.root: Path = settings.root
         self.reporter: Reporter = reporter or NullReporter()
-        self.store = Store(settings.cache)
+        self.store = open_store(settings.cache, settings.env)  # plain, or in front of $SHOWRUNNER_STORE_URL/_DIR
+        self.executor_name = executor or settings.env.get("SHOWRUNNER_EXECUTOR") or "local"
+        self.fallback = fallback
+        self._executor = None
+        self._executor_ready = False
         self._tally = _Tally()
         self._telemetry = observability.reporter()  # metrics, traces, logs (core/observability.py)
         self._project: Project | None = None
@@ -254,9 +261,33 @@ class Workspace:
         """The one place an Engine is made: this workspace's store, root and reporter."""
         engine = self._engines.get(id(plan))
         if engine is None or engine.plan is not plan:
-            engine = Engine(self.root, plan, self.store, reporter=Fanout(self._tally, self.reporter, self._telemetry))
+            engine = Engine(self.root, plan, self.store, reporter=Fanout(self._tally, self.reporter, self._telemetry),
+                            executor=self.executor)
             self._engines[id(plan)] = engine
         return engine
+
+    @property
+    def executor(self):
+        """None (local threads) or the Celery executor (compiler/remote); `RemoteUnavailable` when the broker is
+        down and no local fallback was asked for."""
+        if not self._executor_ready:
+            if self.executor_name != "local":
+                from .remote.executor import make_executor
+
+                self._executor = make_executor(self.executor_name, self.fallback, self.settings.env,
+                                               warn=lambda text: self.emit("warning", detail=text))
+            self._executor_ready = True
+        return self._executor
+
+    def use_executor(self, name: str | None, fallback: str | None = None) -> None:
+        """Switch the executor of the engines made from now on (doit's `build --executor`)."""
+        self.executor_name = name or self.settings.env.get("SHOWRUNNER_EXECUTOR") or "local"
+        self.fallback = fallback
+        self._executor, self._executor_ready, self._engines = None, False, {}
+
+    def jobs(self, jobs: int) -> int:
+        """Steps in flight: `jobs` here; with render workers, at least one per worker slot (threads only wait)."""
+        return max(jobs, self.executor.parallelism()) if self.executor is not None else jobs
 
     def reload(self) -> None:
         """Forget the loaded specs and plans (a script lock was written, a spec was edited)."""
@@ -317,7 +348,7 @@ class Workspace:
             self.emit("plan", total=len(plan.steps), detail=f"script: {len(plan.steps)} script lock(s) to write")
             engine = self.engine_for(plan)
             mark = len(self._tally.events)
-            failed = engine.build(list(plan.steps), jobs=jobs)
+            failed = engine.build(list(plan.steps), jobs=self.jobs(jobs))
             for sid, step in plan.steps.items():
                 if sid in failed:
                     result.failed[step.video] = failed[sid]
@@ -351,7 +382,7 @@ class Workspace:
                          if (w in selected if _is_video_id(w) else not targets)}
         mark = len(self._tally.events)
         ids = self.announce(targets, profile)
-        failed = engine.build(ids, jobs=jobs) if ids else {}
+        failed = engine.build(ids, jobs=self.jobs(jobs)) if ids else {}
         result.failed_steps = failed
         for vid in selected:
             if vid in plan.videos:

@@ -5,6 +5,7 @@ around the current directory, and SHOWRUNNER_DB_URL or the SQLite ledger in its 
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from .errors import ChannelMismatch, ConfigError, PublishError
 from .ledger import Ledger
 from .models import Hold
 from .plan import ApiCall, approval_state
-from .publisher import Outcome, Publisher, PublishOptions
+from .models import utcnow
+from .publisher import Outcome, Publisher, PublishOptions, check_publish_at
 from .qcstore import record_feedback
 from .units import discover, load_unit
 
@@ -54,11 +56,12 @@ def publish(units: list[str] | None = None, dry_run: bool = False, replace: bool
             root: Path | str | None = None, db_url: str | None = None, out: Out = print,
             chunk: int | None = None) -> PublishReport:
     """Publish every approved unit (or the named ones). Safe to repeat and to interrupt."""
-    root = _root(root)
+    settings = Settings.load(root)
+    root = settings.root
     ledger = Ledger.open(db_url, root=root)
     try:
         options = PublishOptions(dry_run=dry_run, replace=replace, chunk=chunk, retry_failed=bool(units))
-        publisher = Publisher(root, ledger, options=options, out=out)
+        publisher = Publisher(root, ledger, options=options, out=out, env=settings.env)
         report = PublishReport(publisher.run(units))
         out(f"publish: {report.summary()}")
         for line in publisher.quota_summaries():
@@ -69,15 +72,19 @@ def publish(units: list[str] | None = None, dry_run: bool = False, replace: bool
 
 
 def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *,
-            root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> Decision:
+            root: Path | str | None = None, db_url: str | None = None, out: Out = print,
+            publish_at: dt.datetime | None = None) -> Decision:
     """Record a review decision for the unit's current build (what build/ holds right now) together
-    with everything publishing would send for it under the brand's current `channel:` settings."""
+    with everything publishing would send for it under the brand's current `channel:` settings; with
+    `publish_at`, also that explicit publish time (a publish with another time is then refused)."""
     root = _root(root)
     built = load_unit(root, unit)
+    if publish_at is not None:
+        publish_at = check_publish_at(publish_at, utcnow())
     ledger = Ledger.open(db_url, root=root)
     try:
         try:
-            state = approval_state(built, Channels(root, ledger).channel_of(built.brand))
+            state = approval_state(built, Channels(root, ledger).channel_of(built.brand), publish_at=publish_at)
         except PublishError:
             if approved:
                 raise  # what cannot be published cannot be approved; the message says why
@@ -98,7 +105,9 @@ def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *
                 f"{st['schedule'] or 'none'}, made for kids {str(st['selfDeclaredMadeForKids']).lower()}, "
                 f"AI-content disclosure {str(st['containsSyntheticMedia']).lower()}, playlists "
                 f"{', '.join(state['playlists']) or 'none'}, category {state['snippet']['categoryId']}, "
-                f"language {state['snippet']['defaultLanguage']} (publish digest {d.publish_digest[:12]})")
+                f"language {state['snippet']['defaultLanguage']}"
+                + (f", publishAt {st['publishAt']}" if st.get("publishAt") else "")
+                + f" (publish digest {d.publish_digest[:12]})")
         return d
     finally:
         ledger.close()
@@ -110,16 +119,17 @@ def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = Non
     from .quota import QuotaBook
     from .youtube import Client
 
-    root = _root(root)
+    settings = Settings.load(root)
+    root, env = settings.root, settings.env
     ledger = Ledger.open(db_url, root=root)
     try:
-        channel = Channels(root, ledger).channel_of(brand)
-        oauth.ensure_outside(oauth.token_path(brand), root, "the token file")  # before the browser opens
+        channel = Channels(root, ledger, env=env).channel_of(brand)
+        oauth.ensure_outside(oauth.token_path(brand, env), root, "the token file")  # before the browser opens
         out(f"auth {brand}: a browser opens; choose the account, then the channel of brand '{brand}'"
             + (f" ({channel.id})" if channel.id else ""))
-        creds = oauth.run_flow(open_browser=open_browser, host=host, root=root)
+        creds = oauth.run_flow(open_browser=open_browser, host=host, root=root, env=env)
         info = json.loads(creds.to_json())
-        client = Client(brand, creds, QuotaBook(ledger, oauth.project_of(info)), out=out)
+        client = Client(brand, creds, QuotaBook(ledger, oauth.project_of(info, env)), out=out)
         try:
             items = client.execute(ApiCall("channels.list", {"part": "id,snippet", "mine": True})).get("items") or []
         finally:
@@ -133,7 +143,7 @@ def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = Non
                                   "nothing was saved",
                                   hint=f"run `doit auth:{brand}` again and pick '{brand}''s channel in Google's "
                                        "chooser (brand accounts appear after the Google account)")
-        path = oauth.save_token(brand, creds, channel_id=got, channel_title=title, root=root)
+        path = oauth.save_token(brand, creds, channel_id=got, channel_title=title, root=root, env=env)
         with ledger.session() as s:
             hold = s.get(Hold, f"auth:{brand}")
             if hold is not None:
@@ -148,13 +158,14 @@ def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = Non
 
 def auth_status(*, root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> dict[str, str]:
     """Which brands are authorised, as which channel, and which need `doit auth:<brand>` again."""
-    root = _root(root)
+    settings = Settings.load(root)
+    root = settings.root
     ledger = Ledger.open(db_url, root=root)
     try:
         status: dict[str, str] = {}
         for path in sorted((root / "brands").glob("*.yaml")):
             brand = path.stem
-            token = oauth.token_path(brand)
+            token = oauth.token_path(brand, settings.env)
             with ledger.session() as s:
                 hold = s.get(Hold, f"auth:{brand}")
             if hold is not None:

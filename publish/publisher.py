@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from core.events import Event, EventType, Reporter
 
@@ -111,13 +111,14 @@ class Publisher:
 
     def __init__(self, root: Path, ledger: Ledger, *, options: PublishOptions | None = None,
                  out: Callable[[str], None] = print, reporter: Reporter | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow):
+                 clock: Callable[[], dt.datetime] = utcnow, env: Mapping[str, str] | None = None):
         self.root = root.resolve()
         self.ledger = ledger
         self.options = options or PublishOptions()
         self.reporter = reporter or LinePrinter(out)
         self.clock = clock
-        self.channels = Channels(self.root, ledger, reporter=self.reporter, clock=clock)
+        # tokens and OAuth settings come from the caller's Settings.env (None: this process's os.environ)
+        self.channels = Channels(self.root, ledger, reporter=self.reporter, clock=clock, env=env)
 
     def _emit(self, unit: str, detail: str, type_: EventType = "publish", **kw) -> None:
         self.reporter.emit(Event(type=type_, step=unit, video=unit, detail=detail, **kw))
@@ -173,20 +174,24 @@ class Publisher:
         # skipped whatever its metadata says), then everything that would be sent, brand settings included:
         # the approval must cover exactly that.
         gate = qc_gate(self.ledger, unit, brand.qc)
+        publish_at = None
+        if self.options.publish_at is not None:
+            publish_at = check_publish_at(self.options.publish_at, self.clock())
         if not gate.autopublish:
             require_approved_build(self.ledger, key, unit.build_digest)
-            require_approval(self.ledger, key, approval_state(unit, channel))
-        outcome = self._publish_approved(unit, channel)
+            # an explicit publishAt is part of what is approved: an approval of another time (or of the schedule
+            # rule) does not cover it
+            require_approval(self.ledger, key, approval_state(unit, channel, publish_at=publish_at))
+        outcome = self._publish_approved(unit, channel, publish_at)
         if gate.note and outcome.status in ("published", "updated", "dry-run"):
             outcome.warnings.append(gate.note)
         return outcome
 
-    def _publish_approved(self, unit: BuildUnit, channel) -> Outcome:
+    def _publish_approved(self, unit: BuildUnit, channel, publish_at) -> Outcome:
         key = unit.key
         live, pending = self._state(key)
         video_sha = unit.digests["video.mp4"]
-        if self.options.publish_at is not None:
-            check_publish_at(self.options.publish_at, self.clock())
+        if publish_at is not None:
             if live is not None and live.video_sha256 == video_sha:
                 raise ConfigError(f"{key} is already on YouTube (https://youtu.be/{live.youtube_video_id}): a "
                                   "publishAt applies to a new upload only", hint="publish without a schedule")

@@ -66,14 +66,22 @@ def _auth_status():
     return True
 
 
-def _approve(unit: str, reviewer: str, reason: str, reject: bool):
+def _approve(unit: str, reviewer: str, reason: str, reject: bool, publish_at: str = ""):
+    import datetime as dt
+
     from . import cli
     from .errors import PublishError
 
     if not unit:
         return _failed("say which unit: doit approve --unit <brand>/<slug> --reviewer <name>")
+    at = None
+    if publish_at:
+        try:
+            at = dt.datetime.fromisoformat(publish_at.replace("Z", "+00:00"))
+        except ValueError:
+            return _failed(f"--publish-at {publish_at!r} is not an RFC 3339 time (e.g. 2026-12-01T15:00:00Z)")
     try:
-        cli.approve(unit, reviewer, reason, approved=not reject)
+        cli.approve(unit, reviewer, reason, approved=not reject, publish_at=at)
     except PublishError as exc:
         return _failed(exc.render())
     return True
@@ -118,6 +126,8 @@ def task_approve():
         {"name": "reviewer", "long": "reviewer", "short": "r", "default": user, "help": "who reviewed it"},
         {"name": "reason", "long": "reason", "default": "", "help": "why (required for --reject)"},
         {"name": "reject", "long": "reject", "type": bool, "default": False, "help": "record a rejection"},
+        {"name": "publish_at", "long": "publish-at", "default": "",
+         "help": "approve this explicit publish time too (RFC 3339, UTC offset required)"},
     ]}
 
 

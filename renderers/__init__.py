@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "remotion.clip": "remotion_clip:RemotionClip",
     "transition.ffmpeg": "transition_ffmpeg:FfmpegTransition",
     "audio.preview": "audio_preview:PreviewAudio",
+    "audio.final": "audio_final:FinalAudio",
     "qc.text": "qc_text:TextQC",
     "qc.scene": "qc_scene:SceneQC",
     "qc.master": "qc_master:MasterQC",

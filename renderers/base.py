@@ -63,6 +63,9 @@ class Renderer:
     inputs: ClassVar[tuple[str, ...]] = ()
     optional_inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ()
+    # capabilities a machine needs to run this renderer ("ffmpeg", "chromium", "manim", "model:<folder>", ...:
+    # compiler/remote/capabilities.py); steps go only to render workers that have all of them. Not part of the key.
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def tool_fingerprint(self) -> dict:
         return {}

@@ -105,6 +105,7 @@ def _lag(m, n, max_lag: int) -> int:
 class MasterQC(Renderer):
     kind = "qc.master"
     version = 1
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("video", "timeline", "scenes")
     optional_inputs = ("narrations",)
     outputs = ("findings.json",)

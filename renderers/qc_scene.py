@@ -53,6 +53,7 @@ def clipping_runs(wav: Path) -> tuple[int, list[float]]:
 class SceneQC(Renderer):
     kind = "qc.scene"
     version = 1
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("video", "audio", "timings")
     outputs = ("findings.json",)
 

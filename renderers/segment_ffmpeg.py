@@ -97,6 +97,7 @@ def ass_file(path: Path, sentences: list[dict], offset: float, w: int, h: int, f
 class FfmpegSegment(Renderer):
     kind = "segment.ffmpeg"
     version = 4
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
 

@@ -37,6 +37,7 @@ def render_template(path: Path, **data) -> str:
 class HtmlSlide(Renderer):
     kind = "slide.html"
     version = 3  # 3: shrink-to-fit, text measured into the facts
+    needs = ("chromium",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("template",)
     optional_inputs = ("logo", "image")
     outputs = ("slide.png",)

@@ -14,6 +14,7 @@ MAX_BYTES = 2 * 1024 * 1024
 class HtmlThumbnail(Renderer):
     kind = "thumbnail.html"
     version = 2  # 2: shrink-to-fit, text measured into the facts
+    needs = ("chromium",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("template",)
     optional_inputs = ("image", "logo")
     outputs = ("thumbnail.jpg",)

@@ -34,6 +34,7 @@ def frame_count(path: Path, facts: dict | None) -> int:
 class FfmpegTransition(Renderer):
     kind = "transition.ffmpeg"
     version = 1
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("a", "b")
     outputs = ("video.mp4",)
 

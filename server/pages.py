@@ -10,6 +10,7 @@ from core.settings import Settings
 from publish.ledger import Ledger
 from publish.reviews import REASONS, REASON_CODES, reason_label
 from .analytics.notes import add_retention_notes
+from .cas.machines import list_machines
 from .ids import video_id
 from .previews import views
 from .previews.controllers import brand_names
@@ -72,7 +73,8 @@ class PageController(Controller):
              workspace: Workspace, qc: QCSync) -> Template:
         sync_for_read(qc, workspace)
         data = views.overview(book, settings.build, ledger, brand_names(workspace))
-        return Template("home.html", context={**_context(request), "overview": data, "fmt_time": fmt_time})
+        return Template("home.html", context={**_context(request), "overview": data, "fmt_time": fmt_time,
+                                              "farm": list_machines()})
 
     @get("/videos/{brand:str}/{slug:str}", sync_to_thread=True)
     def video(self, request: Request, brand: str, slug: str, book: StateBook, settings: Settings, ledger: Ledger,

@@ -4,20 +4,17 @@ Metrics are read back with prometheus-client's own parser, spans with the SDK's 
 lines, Sentry events and OTLP exports by fake collectors on 127.0.0.1 that speak their real protocols."""
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core import observability
 from core.events import Event, Fanout, ListReporter
-from support import REPO
+from support import REPO, HttpCollector
 
 
 @pytest.fixture
@@ -130,30 +127,10 @@ def test_studio_metrics_endpoint_is_prometheus_text(mini, tmp_path):
     assert "token" not in r.text.lower()
 
 
-class _Collector(BaseHTTPRequestHandler):
-    bodies: list = []
-
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        type(self).bodies.append((self.path, self.headers.get("Content-Type"), body))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture
 def collector():
-    handler = type("Handler", (_Collector,), {"bodies": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server, handler.bodies
-    server.shutdown()
+    with HttpCollector() as c:
+        yield c.server, c.bodies
 
 
 def test_internal_step_failures_reach_sentry_without_secrets(collector):

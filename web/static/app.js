@@ -341,7 +341,7 @@
     out.hidden = false; out.textContent = "asking…";
     try {
       const r = await api("POST", path("/publish/dry-run"), {});
-      out.textContent = (r.message ? r.status + ": " + r.message + "\n\n" : "") + r.lines.join("\n") +
+      out.textContent = (r.message ? r.message + "\n\n" : "") + r.lines.join("\n") +
         (r.calls.length ? "\n\n" + JSON.stringify(r.calls, null, 2) : "");
     } catch (e) { out.textContent = e.message; }
   }));
@@ -354,16 +354,21 @@
   // Schedule: the dry run with the chosen publishAt first (exactly what will be sent), then Confirm
   const at = document.getElementById("publish-at");
   const confirmBtn = document.querySelector('[data-action="schedule-confirm"]');
+  // an approval covers the publish time too: a time nobody approved is refused, and can be approved here
+  const approveAtBtn = document.querySelector('[data-action="schedule-approve"]');
+  let askedAt = null;
   const smsg = document.getElementById("schedule-msg");
   let shownAt = null;
   function pad(n) { return String(n).padStart(2, "0"); }
   if (at) {
     const soon = new Date(Date.now() + 15 * 60 * 1000);
     at.min = soon.getFullYear() + "-" + pad(soon.getMonth() + 1) + "-" + pad(soon.getDate()) + "T" + pad(soon.getHours()) + ":" + pad(soon.getMinutes());
-    at.addEventListener("input", () => { shownAt = null; if (confirmBtn) confirmBtn.hidden = true; });
+    at.addEventListener("input", () => {
+      shownAt = null; if (confirmBtn) confirmBtn.hidden = true; if (approveAtBtn) approveAtBtn.hidden = true;
+    });
   }
   document.querySelectorAll('[data-action="schedule"]').forEach((b) => b.addEventListener("click", async () => {
-    smsg.className = "msg"; confirmBtn.hidden = true; shownAt = null;
+    smsg.className = "msg"; confirmBtn.hidden = true; shownAt = null; approveAtBtn.hidden = true;
     const when = at.value ? new Date(at.value) : null;  // datetime-local: the browser's local time
     if (!when || isNaN(when.getTime())) { smsg.className = "msg err"; smsg.textContent = "pick a date and time first"; return; }
     if (when.getTime() < Date.now() + 10 * 60 * 1000) { smsg.className = "msg err"; smsg.textContent = "pick a time at least 10 minutes from now"; return; }
@@ -371,14 +376,26 @@
     out.hidden = false; out.textContent = "asking…";
     try {
       const r = await api("POST", path("/publish/dry-run"), { publish_at: utc });
-      out.textContent = (r.message ? r.status + ": " + r.message + "\n\n" : "") + r.lines.join("\n") +
+      out.textContent = (r.message ? r.message + "\n\n" : "") + r.lines.join("\n") +
         (r.calls.length ? "\n\n" + JSON.stringify(r.calls, null, 2) : "");
       if (r.status === "dry-run") {
         shownAt = r.publish_at; confirmBtn.hidden = false;
         smsg.textContent = "private until " + when.toLocaleString() + " (" + r.publish_at + "), then public: check the dry run, then confirm";
+      } else if (r.status === "not-approved" && /publishAt|publish time/.test(r.message)) {
+        askedAt = utc; approveAtBtn.hidden = false;
+        smsg.className = "msg err"; smsg.textContent = "this publish time is not approved yet: approve it, then Schedule again";
       } else { smsg.className = "msg err"; smsg.textContent = r.status + ": cannot schedule (see above)"; }
     } catch (e) { out.textContent = e.message; smsg.className = "msg err"; smsg.textContent = e.message; }
   }));
+  if (approveAtBtn) approveAtBtn.addEventListener("click", async () => {
+    if (!askedAt) return;
+    const reviewer = form && form.elements.reviewer.value ? form.elements.reviewer.value : "studio";
+    try {
+      await api("POST", path("/reviews"), { verdict: "approve", build_digest: head.dataset.digest, reviewer,
+                                           note: "approved to go public at " + askedAt, publish_at: askedAt });
+      approveAtBtn.hidden = true; smsg.className = "msg"; smsg.textContent = "approved for " + askedAt + ": Schedule again to see the dry run";
+    } catch (e) { smsg.className = "msg err"; smsg.textContent = e.message; }
+  });
   if (confirmBtn) confirmBtn.addEventListener("click", async () => {
     if (!shownAt) return;
     out.hidden = false; out.textContent = "starting…";
