@@ -7,6 +7,7 @@
     doit regen:<brand>/<slug>       re-roll one generated script on purpose (then doit build)
     doit -n 8 build --executor celery   steps on render workers (docs/remote.md); `--fallback local` if Redis is down
     doit worker [--store URL]       start a render worker here      doit machines   the live workers
+    doit qc [--json] [--video V]    the quality gate: verdict and findings per video (docs/quality.md)
 
 Every task goes through one `compiler.workspace.Workspace`. Build and script steps report to one live
 display (`compiler.doit_reporter.DoitReporter`), not a line per task; `doit -v 2 build` (or
@@ -196,6 +197,35 @@ def task_gc():
 
     return {"actions": [run], "params": [{"name": "dry_run", "long": "dry-run", "type": bool, "default": False}],
             "uptodate": [False], "verbosity": 2}
+
+
+def task_qc():
+    """The quality gate: per video, the verdict (auto-approve, flag, reject) and findings at file:line:col;
+    --json for machines. Stores the results in the ledger (the studio's review queue reads them)."""
+    from compiler.cli import qc
+
+    def store(ws, res):
+        import sys
+
+        from publish.ledger import Ledger
+        from publish.qcgate import store_results
+
+        try:
+            ledger = Ledger.open(ws.settings.db_url, root=ws.root)
+        except Exception as exc:  # noqa: BLE001 - the report is printed; the ledger is a convenience here
+            print(f"warning: QC results not stored in the ledger: {exc}", file=sys.stderr)
+            return
+        try:
+            store_results(ledger, res.videos)
+        finally:
+            ledger.close()
+
+    def run(json, video):
+        return qc([video] if video else [], as_json=json, store=store) == 0
+
+    return {"actions": [run], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "json", "long": "json", "type": bool, "default": False, "help": "one JSON object per video"},
+        {"name": "video", "long": "video", "default": "", "help": "brand/slug or brand (default: every video)"}]}
 
 
 def task_plan():

@@ -1,4 +1,4 @@
-"""Command line: `python -m compiler check|plan|build|explain|gc|script|regen|schema|...`.
+"""Command line: `python -m compiler check|plan|build|explain|gc|qc|script|regen|schema|...`.
 
 A thin layer over `Workspace`: it turns typed results into text and exit codes; progress comes through the
 terminal reporter. dodo.py uses the same functions for `doit check|explain|gc|plan`.
@@ -6,13 +6,16 @@ terminal reporter. dodo.py uses the same functions for `doit check|explain|gc|pl
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 from core.settings import Settings
 from .remote.config import RemoteUnavailable
 from .reporting import TerminalReporter, env_verbose
-from .workspace import CheckResult, UnknownTarget, Workspace
+from .qcread import clock
+from .workspace import CheckResult, QCResult, UnknownTarget, Workspace
 
 
 def workspace(root: Path | str | None = None, verbose: bool = False, executor: str | None = None,
@@ -83,6 +86,44 @@ def gc(dry_run: bool = False, root: Path | str | None = None) -> int:
     return 0
 
 
+def print_qc(res: QCResult) -> None:
+    for v in res.videos:
+        if v.verdict is None:
+            print(f"{v.video}: no verdict: {v.error}", file=sys.stderr)
+            continue
+        counts = {s: sum(f.severity == s for f in v.findings) for s in ("error", "warning", "info")}
+        formats = f" ({', '.join(f'{k}: {x}' for k, x in v.formats.items())})" if len(v.formats) > 1 else ""
+        print(f"{v.video}: {v.verdict}{formats}; {counts['error']} error(s), {counts['warning']} warning(s), "
+              f"{counts['info']} note(s)")
+        for f in v.findings:
+            at = f"scene {f.scene + 1}" if f.scene is not None else "video"
+            at += f" @{clock(f.at_s)}" if f.at_s is not None else ""
+            print(f"  {f.severity:<7} {f.check:<24} {at:<16} {f.where}: {f.message} [{f.reason}]")
+    print(res.summary())
+
+
+def qc(targets: list[str], as_json: bool = False, root: Path | str | None = None,
+       store: Callable[[Workspace, QCResult], None] | None = None) -> int:
+    """Per video: verdict and findings of its current build (`--json`: the machine-readable list). `store`
+    (doit qc passes publish's) keeps the results in the ledger. Non-zero when a video is rejected or has no build."""
+    ws = Workspace(Settings.load(root))
+    try:
+        res = ws.qc(targets)
+    except UnknownTarget as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if as_json:
+        print(json.dumps(res.to_json(), indent=2, ensure_ascii=False))
+        for v in res.videos:
+            if v.verdict is None:
+                print(f"{v.video}: no verdict: {v.error}", file=sys.stderr)
+    else:
+        print_qc(res)
+    if store is not None:
+        store(ws, res)
+    return 0 if res.ok else 1
+
+
 def plan(root: Path | str | None = None) -> int:
     """The compiled plan as JSON on stdout; non-zero (errors on stderr) while a spec has errors."""
     ws = Workspace(Settings.load(root))
@@ -118,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     g = sub.add_parser("gc")
     g.add_argument("--dry-run", action="store_true")
     sub.add_parser("schema")
+    q = sub.add_parser("qc", help="verdict and findings of each video's current build (the quality gate)")
+    q.add_argument("targets", nargs="*")
+    q.add_argument("--json", action="store_true", help="one JSON object per video on stdout")
     w = sub.add_parser("worker", add_help=False, help="start a render worker here (see `worker --help`)")
     w.add_argument("rest", nargs=argparse.REMAINDER)
     m = sub.add_parser("machines", help="the live render workers and their capabilities")
@@ -155,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             return explain(a.targets, root)
         if a.cmd == "gc":
             return gc(a.dry_run, root)
+        if a.cmd == "qc":
+            return qc(a.targets, a.json, root)
         if a.cmd in ("script", "regen"):
             regen = a.cmd == "regen"
             return script(a.targets, 1 if regen else a.jobs, root, reroll=regen, verbose=a.verbose)

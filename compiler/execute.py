@@ -22,7 +22,7 @@ import renderers
 from core.errors import StepError
 from core.events import Event, EventType, NullReporter, Reporter
 from core.keys import action_key, canonical_json, diff_material, sha256_text
-from core.records import ActionManifest, Asset, BuildManifest, OutputEntry, SceneEntry, StepEntry, Timing
+from core.records import ActionManifest, Asset, BuildManifest, OutputEntry, QCSummary, SceneEntry, StepEntry, Timing
 from .plan import Plan, Ref, Step
 from core.store import CorruptBlob, Store, atomic_copy, atomic_write_json, file_digest
 
@@ -356,6 +356,9 @@ class Engine:
                                      tools=m["fingerprint"], timing=m.get("timing"), facts=m.get("facts", {}),
                                      inputs=self._provenance_inputs(ref.step))
                 written.append(dst)
+            qc = self._materialize_qc(fo.qc, out_dir) if fo.qc is not None else None
+            if qc is not None:
+                written.append(out_dir / "qc.json")
             tl_key, _ = self.key(fo.timeline)
             tl = json.loads(self.store.blob_path(self.store.get_manifest(tl_key)["outputs"]["timeline.json"]["digest"]).read_text())
             steps = {}
@@ -370,7 +373,8 @@ class Engine:
                 scenes=[SceneEntry(index=s["index"], start_s=s["start_s"], end_s=s["end_s"], title=s["title"],
                                    segment=fo.scenes[s["index"]]) for s in tl["scenes"]],
                 duration_s=tl["duration_s"],
-                **({"script": self._script_provenance(vplan.script)} if vplan.script else {}))
+                **({"script": self._script_provenance(vplan.script)} if vplan.script else {}),
+                **({"qc": qc} if qc is not None else {}))
             manifest = record.to_json()
             mpath = out_dir / "manifest.json"
             try:
@@ -382,6 +386,26 @@ class Engine:
             written.append(mpath)
             self.emit("materialized", f"{vid}:{fo.format}", detail=str(fo.dir), video=vid)
         return written
+
+    def _materialize_qc(self, ref: Ref, out_dir: Path) -> QCSummary:
+        """qc.json into the build folder (hardlinked like the other files) and its summary for the manifest;
+        it stays out of `build_digest`, so re-judging a build never invalidates its human approval."""
+        key, _ = self.key(ref.step)
+        m = self.store.get_manifest(key)
+        if m is None:
+            raise StepFailed(ref.step, "has not been built")
+        digest = m["outputs"][ref.output]["digest"]
+        blob, dst = self.store.blob_path(digest), out_dir / "qc.json"
+        try:
+            same = dst.stat().st_ino == blob.stat().st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            atomic_copy(blob, dst)
+        facts = m.get("facts", {})
+        return QCSummary(verdict=facts.get("verdict", ""), errors=facts.get("error", 0),
+                         warnings=facts.get("warning", 0), infos=facts.get("info", 0), digest=digest, step=ref.step,
+                         key=key)
 
     def is_materialized(self, vid: str) -> bool:
         """True when build/ already holds exactly the current outputs (same blobs, same digest)."""
@@ -402,6 +426,13 @@ class Engine:
                 current = json.loads((out_dir / "manifest.json").read_text())
                 if current.get("build_digest") != sha256_text(canonical_json(digests)):
                     return False
+                if fo.qc is not None:  # outside the digest, but a re-judged build must be written out too
+                    key, _ = self.key(fo.qc.step)
+                    m = self.store.get_manifest(key)
+                    if m is None or not (out_dir / "qc.json").is_file():
+                        return False
+                    if (current.get("qc") or {}).get("digest") != m["outputs"][fo.qc.output]["digest"]:
+                        return False
         except (NotReady, FileNotFoundError, json.JSONDecodeError, StepError):
             return False
         return True

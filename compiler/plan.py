@@ -10,12 +10,12 @@ import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
 import renderers
 
 from . import catalogue, genvisuals
 from core.errors import SpecError
+from .qcplan import compile_qc
+from .steps import FormatOutputs, Plan, Ref, Step, VideoPlan, make_step, out  # noqa: F401 (re-exported)
 from .project import LoadedVideo, OutsideProject, Project, confine, formats_of, lock_path, needs_script, resolve_media
 from .resolve import ENV_PROVIDER, Resolver, llm_config
 from core.spec import Brand, FormatPreset, Scene, Video
@@ -37,94 +37,6 @@ def preview_format(fmt: FormatPreset) -> FormatPreset:
 
     return fmt.model_copy(update={"width": half(fmt.width), "height": half(fmt.height),
                                   "fps": min(fmt.fps, PREVIEW_MAX_FPS)})
-
-
-class Ref(BaseModel):
-    """An input: one output of another step, or a file in the repository."""
-
-    step: str | None = None
-    output: str | None = None
-    file: str | None = None  # path relative to the repo root
-
-
-class Step(BaseModel):
-    id: str
-    video: str
-    kind: str
-    version: int
-    params: dict[str, Any]
-    inputs: dict[str, Ref | list[Ref]] = Field(default_factory=dict)
-    salt: str = ""
-    outputs: list[str]
-
-    def deps(self) -> list[str]:
-        out = []
-        for v in self.inputs.values():
-            for r in (v if isinstance(v, list) else [v]):
-                if r.step and r.step not in out:
-                    out.append(r.step)
-        return out
-
-
-class FormatOutputs(BaseModel):
-    format: str
-    dir: str  # build/<brand>/<slug>[/<format>]
-    files: dict[str, Ref]
-    scenes: list[str]  # segment step ids, in order
-    timeline: str
-
-
-class VideoPlan(BaseModel):
-    id: str
-    spec: str
-    steps: list[str]
-    formats: list[FormatOutputs]
-    script: dict[str, Any] | None = None  # provenance of a generated script lock (`generated:`), for the manifest
-
-
-class Plan(BaseModel):
-    steps: dict[str, Step] = Field(default_factory=dict)
-    videos: dict[str, VideoPlan] = Field(default_factory=dict)
-    errors: dict[str, str] = Field(default_factory=dict)  # video id or file -> rendered diagnostics
-    pending: dict[str, str] = Field(default_factory=dict)  # video id -> why it cannot compile yet
-    warnings: dict[str, list[str]] = Field(default_factory=dict)  # video id -> fallbacks used (printed, never silent)
-
-    def add(self, step: Step) -> str:
-        existing = self.steps.get(step.id)
-        if existing is not None and existing != step:
-            raise ValueError(f"two different steps share the id {step.id}")
-        self.steps[step.id] = step
-        return step.id
-
-    def closure(self, ids: list[str]) -> list[str]:
-        """`ids` plus everything they depend on, in dependency order."""
-        seen: dict[str, None] = {}
-
-        def visit(i: str) -> None:
-            if i in seen:
-                return
-            for d in self.steps[i].deps():
-                visit(d)
-            seen[i] = None
-
-        for i in ids:
-            visit(i)
-        return list(seen)
-
-
-def make_step(plan: Plan, id: str, video: str, kind: str, params: dict, inputs: dict | None = None, salt: str = "") -> str:
-    cls = renderers.get(kind)
-    resolved = cls.Params(**params).model_dump(mode="json")
-    inputs = {k: v for k, v in (inputs or {}).items() if v is not None}
-    missing = [n for n in cls.inputs if n not in inputs]
-    if missing:
-        raise ValueError(f"{id}: renderer {kind} needs inputs {missing}")
-    return plan.add(Step(id=id, video=video, kind=kind, version=cls.version, params=resolved, inputs=inputs,
-                         salt=salt, outputs=list(cls.outputs)))
-
-
-def out(step: str, name: str) -> Ref:
-    return Ref(step=step, output=name)
 
 
 def seed_of(salt: str) -> int:
@@ -179,6 +91,7 @@ class Compiler:
             narrations.append(self.narration(i, scene))
         logo = self.media(brand.logo, self.project.root / "brands")
         title = video.title or script.title or (video.topic or lv.slug.replace("-", " ").title())
+        self.title = title
         formats = []
         for fi, fmt_name in enumerate(formats_of(self.project, lv)):
             fmt = self.project.formats[fmt_name]
@@ -249,7 +162,9 @@ class Compiler:
             for name in renderers.get("doc.scriptfiles").outputs:
                 files[name] = out(docs, name)
             out_dir = (PREVIEW_DIR if self.profile == "preview" else "build") + f"/{vid}" + ("" if fi == 0 else f"/{fmt_name}")
-            formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline))
+            qc = compile_qc(self, prefix, fmt_name, fmt, script) if self.profile == "final" else None
+            formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline,
+                                         qc=qc))
         steps = [s for s in plan.steps if s not in before]
         generated = script.generated.model_dump(mode="json") if script.generated else None
         return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats, script=generated)

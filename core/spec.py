@@ -287,12 +287,49 @@ class QCText(Model):
                                                                         "when the thumbnail is shown 320 px wide")
 
 
+QCSeverity = Literal["info", "warning", "error"]
+
+
 class QCScript(Model):
-    """Thresholds of the script and metadata checks."""
+    """Thresholds of the script and metadata checks (renderers/qc_script.py, docs/quality.md).
+
+    Over a YouTube limit is an error by default: metadata.json is cut to fit, so the upload would carry a
+    clipped title or description that nobody wrote. `None` switches a limit off."""
+
+    title_max_chars: int = Field(100, ge=1, le=100, description="longest title (YouTube's limit: 100 characters)")
+    description_max_bytes: int = Field(5000, ge=1, le=5000, description="longest description, UTF-8 bytes "
+                                                                         "(YouTube's limit: 5000)")
+    tags_max_chars: int = Field(500, ge=1, le=500, description="all tags together, counted YouTube's way "
+                                                               "(YouTube's limit: 500)")
+    limits_severity: QCSeverity = Field("error", description="severity of a title, description or tags over its "
+                                                             "limit, or a title with < or >")
+    banned_phrase_severity: QCSeverity = Field("error", description="severity of a brand banned phrase in the "
+                                                                    "narration, title or description")
+    chapters_severity: QCSeverity = Field("warning", description="severity of `chapter:` marks YouTube would not "
+                                                                 "show (first at 0:00, at least 3, each >= 10 s)")
+    reading_grade_warn: float | None = Field(12.0, gt=0, le=30, description="Flesch-Kincaid grade of the "
+                                                                            "narration above which a build is flagged")
+    reading_grade_error: float | None = Field(None, gt=0, le=30, description="grade above which it is rejected")
+    hook_max_s: float | None = Field(20.0, gt=0, le=600, description="longest first-scene narration (the hook), "
+                                                                     "seconds, before a flag")
+    hook_max_words: int | None = Field(60, ge=1, le=2000, description="most words in the first scene's narration")
+    hook_severity: QCSeverity = "warning"
 
 
 class QCPolicy(Model):
-    """Thresholds of the policy checks (similarity to earlier videos, disclosure)."""
+    """Thresholds of the policy checks (renderers/qc_policy.py): similarity to the brand's other videos,
+    the AI-content disclosure, the made-for-kids declaration."""
+
+    similarity_warn: float | None = Field(0.9, gt=0, le=1, description="cosine similarity (all-MiniLM-L6-v2) of the "
+                                                                       "narration to another video of the brand above "
+                                                                       "which a build is flagged")
+    similarity_error: float | None = Field(0.98, gt=0, le=1, description="similarity above which it is rejected "
+                                                                         "(a near copy)")
+    disclosure_severity: QCSeverity = Field("error", description="severity of synthetic media (TTS voice, generated "
+                                                                 "pictures or video, an avatar) uploaded while "
+                                                                 "channel.synthetic_media is false")
+    made_for_kids_severity: QCSeverity = Field("warning", description="severity of a brand that does not declare "
+                                                                      "channel.made_for_kids explicitly")
 
 
 class QC(Model):

@@ -76,6 +76,10 @@ class Channels:
 
     def channel_of(self, brand: str):
         """The brand spec's `channel:` settings (id, privacy, schedule, playlists, ...)."""
+        return self.brand_of(brand).channel
+
+    def brand_of(self, brand: str):
+        """The brand spec (core.spec.Brand): `channel:` for uploads, `qc:` for the quality gate."""
         if self._project is None:
             from compiler.load import load_project
 
@@ -86,7 +90,7 @@ class Channels:
             if key in project.errors:
                 raise ConfigError(f"{key} has errors:\n{project.errors[key].render()}")
             raise ConfigError(f"unknown brand '{brand}': there is no {key}")
-        return project.brands[brand].model.channel
+        return project.brands[brand].model
 
     def client_for(self, brand: str, channel) -> Client:
         """Credentials of the brand, checked against the brand's channel before anything is uploaded."""

@@ -25,14 +25,15 @@ from core.events import Event, EventType, Reporter
 from .approval import require_approval, require_approved_build
 from .channels import Channels
 from .dryrun import DryRun
-from .errors import (AUDIT_FORM, ApiError, ChannelMismatch, ConfigError, NotApproved, OnHold, PublishError, QuotaExceeded,
-                     QuotaRefused, SessionExpired, ThumbnailForbidden, UploadLimitExceeded, VideoChanged,
+from .errors import (AUDIT_FORM, ApiError, ChannelMismatch, ConfigError, NotApproved, OnHold, PublishError, QCRejected,
+                     QuotaExceeded, QuotaRefused, SessionExpired, ThumbnailForbidden, UploadLimitExceeded, VideoChanged,
                      locked_private_warning)
 from .ledger import Ledger, LockLease
 from .models import PublishedVideo, PublishRecord, utcnow
 from .plan import (ApiCall, Desired, PlannedStep, StepState, approval_state, canonical, captions_update_call,
                    desired_state, insert_call, merge_update, new_video_steps, plan_converge, verify_call)
 from .printer import LinePrinter
+from .qcgate import qc_gate
 from .quota import estimate, until_reset
 from .repository import parse_time, transaction
 from .schedule import next_slot, parse_schedule, rfc3339
@@ -40,7 +41,7 @@ from .units import BuildUnit, discover, load_unit
 from .youtube import MIB, Client, chunk_size
 from .youtube import session_json as session_of
 
-REFUSED = (QuotaRefused, VideoChanged, OnHold, ChannelMismatch)
+REFUSED = (QuotaRefused, VideoChanged, OnHold, ChannelMismatch, QCRejected)
 STEP_NAMES = {"metadata": "the metadata update (title, description, tags, settings)", "thumbnail": "the thumbnail",
               "captions": "the captions"}
 
@@ -166,16 +167,28 @@ class Publisher:
 
     def publish_unit(self, key: str) -> Outcome:
         unit = load_unit(self.root, key)
-        channel = self.channels.channel_of(unit.brand)
-        # The build first (an unapproved unit is skipped whatever its metadata says), then everything
-        # that would be sent, brand settings included: the approval must cover exactly that.
-        require_approved_build(self.ledger, key, unit.build_digest)
+        brand = self.channels.brand_of(unit.brand)
+        channel = brand.channel
+        # The quality gate first: a rejected build never publishes; an auto-approved one skips the human
+        # approval where the brand opts in (publish/qcgate.py). Otherwise the build (an unapproved unit is
+        # skipped whatever its metadata says), then everything that would be sent, brand settings included:
+        # the approval must cover exactly that.
+        gate = qc_gate(self.ledger, unit, brand.qc)
         publish_at = None
         if self.options.publish_at is not None:
             publish_at = check_publish_at(self.options.publish_at, self.clock())
-        # an explicit publishAt is part of what is approved: an approval of another time (or of the schedule
-        # rule) does not cover it
-        require_approval(self.ledger, key, approval_state(unit, channel, publish_at=publish_at))
+        if not gate.autopublish:
+            require_approved_build(self.ledger, key, unit.build_digest)
+            # an explicit publishAt is part of what is approved: an approval of another time (or of the schedule
+            # rule) does not cover it
+            require_approval(self.ledger, key, approval_state(unit, channel, publish_at=publish_at))
+        outcome = self._publish_approved(unit, channel, publish_at)
+        if gate.note and outcome.status in ("published", "updated", "dry-run"):
+            outcome.warnings.append(gate.note)
+        return outcome
+
+    def _publish_approved(self, unit: BuildUnit, channel, publish_at) -> Outcome:
+        key = unit.key
         live, pending = self._state(key)
         video_sha = unit.digests["video.mp4"]
         if publish_at is not None:
