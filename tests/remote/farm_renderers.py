@@ -78,3 +78,14 @@ def register() -> None:
     for cls in (ModelProbe, CudaProbe, Trivial, Sleepy):
         renderers.REGISTRY.setdefault(cls.kind, "tests:only")
         renderers._loaded[cls.kind] = cls
+
+
+def unregister() -> None:
+    """Take the test-only renderers out of this process's registry again (other tests check the registry)."""
+    import renderers
+
+    for cls in (ModelProbe, CudaProbe, Trivial, Sleepy):
+        if renderers.REGISTRY.get(cls.kind) == "tests:only":
+            del renderers.REGISTRY[cls.kind]
+        if renderers._loaded.get(cls.kind) is cls:
+            del renderers._loaded[cls.kind]
