@@ -7,6 +7,7 @@ Keys are computed at execution time from the *digests* of those inputs (see exec
 from __future__ import annotations
 
 import hashlib
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -172,7 +173,7 @@ class Compiler:
         script = lv.script
         assert script is not None
         vid = lv.id
-        before = set(plan.steps)
+        before = len(plan.steps)  # steps are only ever added: this video's new ones come after this many
         salt = video.salt
         narrations = []
         for i, scene in enumerate(script.scenes):
@@ -238,7 +239,7 @@ class Compiler:
                 files[name] = out(docs, name)
             out_dir = (PREVIEW_DIR if self.profile == "preview" else "build") + f"/{vid}" + ("" if fi == 0 else f"/{fmt_name}")
             formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline))
-        steps = [s for s in plan.steps if s not in before]
+        steps = list(islice(plan.steps, before, None))
         generated = script.generated.model_dump(mode="json") if script.generated else None
         return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats, script=generated)
 
