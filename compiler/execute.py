@@ -113,6 +113,9 @@ class ToolCache:
 
 
 class Engine:
+    # a shared resource (Chromium) is released when no step left needs it and more than this many steps per job
+    # remain: a build that long frees its memory for the encodes; a short one (a studio edit) keeps the browser
+    RELEASE_AFTER_STEPS_LEFT = 4
     PROGRESS_EVERY_S = 0.5  # a step's progress events, at most this often unless what it is doing changes
 
     def __init__(self, root: Path, plan: Plan, store: Store, reporter: Reporter | None = None):
@@ -307,8 +310,24 @@ class Engine:
         ready = deque(s for s in order if not waiting[s])
         failed: dict[str, str] = {}
         running: dict[Future, str] = {}
+        # shared resources (Chromium) by the steps of this build still to finish that use them
+        users: dict[str, int] = {}
+        for s in order:
+            for r in renderers.get(self.plan.steps[s].kind).resources:
+                users[r] = users.get(r, 0) + 1
+        left = [len(order)]
+
+        def leave(sid: str) -> None:
+            left[0] -= 1
+            cls = renderers.get(self.plan.steps[sid].kind)
+            for r in cls.resources:
+                users[r] -= 1
+                # a long build frees it for the encodes still to come; a short one (a studio edit) keeps it warm
+                if not users[r] and left[0] > self.RELEASE_AFTER_STEPS_LEFT * max(1, jobs):
+                    cls.release(r)
 
         def settle(sid: str, error: str | None) -> None:
+            leave(sid)
             if error is None:
                 for nxt in dependents.get(sid, ()):
                     waiting[nxt] -= 1
@@ -323,6 +342,7 @@ class Engine:
                     continue
                 failed[nxt] = "skipped: an upstream step failed"
                 self.emit("skipped", nxt, detail=failed[nxt])
+                leave(nxt)
                 stack += dependents.get(nxt, ())
 
         def outcome(sid: str, call) -> str | None:
