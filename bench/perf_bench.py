@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from compiler_bench import X264_SAME, make_many, project_copy  # noqa: E402
+from compiler_bench import X264_SAME, project_copy  # noqa: E402
 
 RESULTS: list[dict] = []
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -196,6 +196,38 @@ def bench_clips(a) -> None:
            f"wall {wall:.1f}s vs {bwall:.1f}s = {wall / bwall:.2f}x; CPU {cpu:.1f}s vs {bcpu:.1f}s = {cpu / bcpu:.2f}x",
            "<= 1.0x", wall / bwall <= 1.0,
            f"(SSIM vs source: ours {s_ours:.4f}, ffmpeg {s_base:.4f}; our steps by kind: {per_kind})")
+    if a.profile:
+        record("clip video: CPU by step kind, each kind re-run alone with -j 1", cpu_by_kind(root, vid), "", None,
+               f"(the one command: {bcpu:.1f}s CPU)")
+
+
+def cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def cpu_by_kind(root: Path, vid: str) -> str:
+    """Where the CPU goes: each kind's steps re-run on their own (their cache entries dropped), one at a time,
+    CPU seconds of this process (the engine, Python renderers, Chromium's driver) and of its children (ffmpeg,
+    Chromium) counted apart. Run after a build of `vid`."""
+    from compiler.workspace import Workspace
+
+    os.environ["SHOWRUNNER_CACHE"] = str(root / "cache")
+    s = Workspace.open(root)
+    ids = s.plan().closure(s.plan().videos[vid].steps)
+    kinds: dict[str, list[str]] = {}
+    for sid in ids:
+        kinds.setdefault(s.plan().steps[sid].kind, []).append(sid)
+    rows = []
+    for kind, sids in kinds.items():
+        for sid in sids:
+            s.store.drop_manifest(s.engine.key(sid)[0])
+        own, kids, t0 = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
+        assert not s.engine.build(sids, jobs=1)
+        rows.append((kind, len(sids), cpu(resource.RUSAGE_SELF) - own, cpu(resource.RUSAGE_CHILDREN) - kids,
+                     time.perf_counter() - t0))
+    rows.sort(key=lambda r: -(r[2] + r[3]))
+    return ", ".join(f"{k} x{n}: {a + b:.1f}s CPU ({b:.1f} in tools)" for k, n, a, b, _ in rows if a + b >= 0.05)
 
 
 def kinds_of(manifest: dict) -> str:
@@ -315,10 +347,7 @@ def noop_runs(root: Path, runs: int = 3) -> tuple[list[float], list[float], int]
 def bench_noop(a) -> None:
     for n, target in ((100, 2.0), (1000, 10.0)):
         root = project_copy([])
-        if n == 100:
-            make_many(root, n)
-        else:
-            make_same(root, n)
+        make_same(root, n)
         env = {**ENV, "SHOWRUNNER_CACHE": str(root / "cache")}
         cold, _, res = run_timed(build_cmd(root, 2), env=env, capture_output=True, text=True)
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
@@ -337,9 +366,10 @@ def bench_noop(a) -> None:
 def classify(pid: int) -> str:
     try:
         exe = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        # Chromium's zygote children rewrite their command line; a forked child before exec has none yet
+        name = Path(exe.split(" ")[0]).name or Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return "?"
-    name = Path(exe).name
     if "chrom" in name or "headless_shell" in name:
         return "chromium"
     if name.startswith("python"):
@@ -406,7 +436,7 @@ def bench_memory(a) -> None:
         root = project_copy([])
         vid = long_video(root, minutes)
         env = {**ENV, "SHOWRUNNER_CACHE": str(root / "cache")}
-        peak, at_peak, by_kind, peak_pss = [0], [{}], {}, [0]
+        peak, at_peak, by_kind, peak_pss, at_pss = [0], [{}], {}, [0], [{}]
         proc = subprocess.Popen(build_cmd(root, 2, [vid]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
 
         def sample():
@@ -417,8 +447,9 @@ def bench_memory(a) -> None:
                     by_kind[k] = max(by_kind.get(k, 0), v)
                 if total > peak[0]:
                     peak[0], at_peak[0] = total, split
-                if total > 0.6 * peak[0]:  # PSS costs more to read: only near the peak
-                    peak_pss[0] = max(peak_pss[0], sum(tree_split(proc.pid, use_pss=True).values()))
+                split = tree_split(proc.pid, use_pss=True)
+                if sum(split.values()) > peak_pss[0]:
+                    peak_pss[0], at_pss[0] = sum(split.values()), split
                 time.sleep(0.1)
 
         th = threading.Thread(target=sample)
@@ -433,7 +464,8 @@ def bench_memory(a) -> None:
         rows.append((dur, peak_pss[0]))
         record(f"peak memory, {dur / 60:.1f}-minute 1080p video, -j 2", f"RSS sum {peak[0] / 1e9:.2f} GB, PSS sum "
                f"{peak_pss[0] / 1e9:.2f} GB", "<= 1 GB", rc == 0 and peak_pss[0] <= 1e9,
-               f"(RSS at the peak: {mb(at_peak[0])}; each kind's own RSS peak: {mb(by_kind)}; build took {took:.0f}s)")
+               f"(PSS at its peak: {mb(at_pss[0])}; RSS at its peak: {mb(at_peak[0])}; each kind's own RSS peak: "
+               f"{mb(by_kind)}; build took {took:.0f}s)")
         shutil.rmtree(root.parent, ignore_errors=True)
     if len(rows) > 1:
         (d0, p0), (d1, p1) = rows[0], rows[-1]
@@ -483,11 +515,20 @@ def print_critical(root: Path, videos: list[str]) -> tuple[float, float]:
     return work, crit
 
 
+def copy_videos(videos: list[str]) -> Path:
+    """project_copy, plus the research notes a locked script's spec names."""
+    root = project_copy(videos)
+    for brand in {v.split("/")[0] for v in videos}:
+        if (REPO / "videos" / brand / "research").exists():
+            shutil.copytree(REPO / "videos" / brand / "research", root / "videos" / brand / "research")
+    return root
+
+
 def bench_scaling(a) -> None:
     videos = a.videos
     rows = {}
     for jobs in (1, 2):
-        root = project_copy(videos)
+        root = copy_videos(videos)
         env = {**ENV, "SHOWRUNNER_CACHE": str(root / "cache")}
         wall, cpu, res = run_timed(build_cmd(root, jobs, videos), env=env, capture_output=True, text=True)
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
@@ -519,14 +560,20 @@ def main() -> int:
                                                     "kitchenlab/pasta-water"], help="scaling: the videos to build")
     ap.add_argument("--cache", help="sample: a store kept between runs for the narration/slides/manim it prepares")
     ap.add_argument("--keep", action="store_true", help="noop: keep the generated projects")
+    ap.add_argument("--profile", action="store_true", help="clips: then re-run each step kind alone for its CPU time")
     a = ap.parse_args()
     for name in a.only or list(BENCHES):
         BENCHES[name](a)
     out = REPO / "bench/out"
     out.mkdir(exist_ok=True)
-    (out / "perf.json").write_text(json.dumps(RESULTS, indent=2))
+    try:  # rows of earlier runs of other benchmarks stay; this run's rows replace those of the same name
+        kept = [r for r in json.loads((out / "perf.json").read_text()) if r["name"] not in {x["name"] for x in RESULTS}]
+    except (FileNotFoundError, json.JSONDecodeError):
+        kept = []
+    rows = kept + RESULTS
+    (out / "perf.json").write_text(json.dumps(rows, indent=2))
     lines = ["| benchmark | result | target | |", "|---|---|---|---|"]
-    for r in RESULTS:
+    for r in rows:
         mark = "" if r["ok"] is None else ("pass" if r["ok"] else "**miss**")
         lines.append(f"| {r['name']} | {r['value']} {r['detail']} | {r['target']} | {mark} |")
     (out / "perf.md").write_text("\n".join(lines) + "\n")
