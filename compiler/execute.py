@@ -411,7 +411,8 @@ class Engine:
                                      inputs=self._provenance_inputs(ref.step))
                 written.append(dst)
             tl_key, _ = self.key(fo.timeline)
-            tl = json.loads(self.store.blob_path(self.manifest(tl_key)["outputs"]["timeline.json"]["digest"]).read_text())
+            tl_digest = self.manifest(tl_key)["outputs"]["timeline.json"]["digest"]
+            tl = json.loads(self.store.blob_path(tl_digest).read_text())
             steps = {}
             for sid in self.plan.closure([r.step for r in fo.files.values()]):
                 k, _ = self.key(sid)
