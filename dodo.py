@@ -5,6 +5,9 @@
     doit explain [video=...]        hit/miss and why   doit gc             drop what no spec needs
     doit script                     write missing script locks of topic-only videos (runs before build)
     doit regen:<brand>/<slug>       re-roll one generated script on purpose (then doit build)
+    doit -n 8 build --executor celery   steps on render workers (docs/remote.md); `--fallback local` if Redis is down
+    doit worker [--store URL]       start a render worker here      doit machines   the live workers
+    doit qc [--json] [--video V]    the quality gate: verdict and findings per video (docs/quality.md)
 
 Every task goes through one `compiler.workspace.Workspace`. Build and script steps report to one live
 display (`compiler.doit_reporter.DoitReporter`), not a line per task; `doit -v 2 build` (or
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import functools
 
-from doit import create_after
+from doit import create_after, task_params
 from doit.exceptions import TaskFailed
 
 from compiler.doit_reporter import DoitReporter
@@ -126,9 +129,27 @@ def task_regen():
                    "verbosity": STEP_VERBOSITY}
 
 
+EXECUTOR_PARAMS = [
+    {"name": "executor", "long": "executor", "default": "", "choices": (("", ""), ("local", ""), ("celery", "")),
+     "help": "where steps run: local threads (default, or $SHOWRUNNER_EXECUTOR) or celery (render workers)"},
+    {"name": "fallback", "long": "fallback", "default": "", "choices": (("", ""), ("local", "")),
+     "help": "with --executor celery: build here when the broker is down (default: fail)"},
+]
+
+
 @create_after(executed="script", target_regex="build:.*")
-def task_build():
-    """Build videos into build/<brand>/<slug>/ (sub-task per step)."""
+@task_params(EXECUTOR_PARAMS)
+def task_build(executor: str = "", fallback: str = ""):
+    """Build videos into build/<brand>/<slug>/ (sub-task per step); `--executor celery` sends steps to workers."""
+    from compiler.remote.config import RemoteUnavailable
+
+    ws = workspace()
+    ws.use_executor(executor or None, fallback or None)
+    try:
+        ws.executor  # the broker is asked now: a clear error before any step, not one per step
+    except RemoteUnavailable as exc:
+        yield {"name": "executor", "actions": [(_fail, [str(exc)])], "uptodate": [False], "verbosity": STEP_VERBOSITY}
+        return
     plan = workspace().plan()
     for vid, vplan in sorted(plan.videos.items()):
         for sid in vplan.steps:
@@ -178,6 +199,35 @@ def task_gc():
             "uptodate": [False], "verbosity": 2}
 
 
+def task_qc():
+    """The quality gate: per video, the verdict (auto-approve, flag, reject) and findings at file:line:col;
+    --json for machines. Stores the results in the ledger (the studio's review queue reads them)."""
+    from compiler.cli import qc
+
+    def store(ws, res):
+        import sys
+
+        from publish.ledger import Ledger
+        from publish.qcgate import store_results
+
+        try:
+            ledger = Ledger.open(ws.settings.db_url, root=ws.root)
+        except Exception as exc:  # noqa: BLE001 - the report is printed; the ledger is a convenience here
+            print(f"warning: QC results not stored in the ledger: {exc}", file=sys.stderr)
+            return
+        try:
+            store_results(ledger, res.videos)
+        finally:
+            ledger.close()
+
+    def run(json, video):
+        return qc([video] if video else [], as_json=json, store=store) == 0
+
+    return {"actions": [run], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "json", "long": "json", "type": bool, "default": False, "help": "one JSON object per video"},
+        {"name": "video", "long": "video", "default": "", "help": "brand/slug or brand (default: every video)"}]}
+
+
 def task_plan():
     """Print the compiled plan as JSON (a dry run: nothing is rendered); fails while a spec has errors."""
     from compiler.cli import plan
@@ -193,7 +243,39 @@ def task_schema():
 
 
 # Publishing (issue 5): `doit auth:<brand>`, `doit approve`, `doit publish[:<brand>/<slug>]`, `doit analytics`.
-from publish.tasks import task_analytics, task_approve, task_auth, task_publish  # noqa: E402,F401
+from publish.tasks import (task_analytics, task_approve, task_auth, task_calibrate, task_learn,  # noqa: E402,F401
+                           task_publish)
+
+
+def task_worker():
+    """Start a render worker here: `doit worker --store http://<studio>:8000 [--cache DIR] [--name N] [-c N]`."""
+    def run(store, store_dir, cache, name, concurrency):
+        from compiler.remote.worker import main
+
+        args = (["--store", store] if store else []) + (["--store-dir", store_dir] if store_dir else []) + \
+               (["--cache", cache] if cache else []) + (["--name", name] if name else [])
+        if concurrency > 1:
+            args += ["--pool", "threads", "-c", str(concurrency)]
+        return main(args) == 0
+
+    return {"actions": [(run,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "store", "long": "store", "default": "", "help": "the studio's URL (or $SHOWRUNNER_STORE_URL)"},
+        {"name": "store_dir", "long": "store-dir", "default": "", "help": "a shared folder as the store instead"},
+        {"name": "cache", "long": "cache", "default": "", "help": "this worker's cache (~/.cache/showrunner-worker)"},
+        {"name": "name", "long": "name", "default": "", "help": "name in the registry (host-pid)"},
+        {"name": "concurrency", "short": "c", "long": "concurrency", "type": int, "default": 1,
+         "help": "steps at once (threads)"}]}
+
+
+def task_machines():
+    """The live render workers: capabilities, cores, RAM, what each one runs (`--json` for scripts)."""
+    def run(as_json):
+        from compiler.remote.executor import print_machines
+
+        return print_machines(["--json"] if as_json else []) == 0
+
+    return {"actions": [(run,)], "uptodate": [False], "verbosity": 2,
+            "params": [{"name": "as_json", "long": "json", "type": bool, "default": False}]}
 
 
 def task_serve():

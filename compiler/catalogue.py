@@ -153,5 +153,21 @@ def prompt_names() -> tuple[str, ...]:
     return tuple(n[len("prompt_"):] for n in renderers.get("script.llm").inputs if n.startswith("prompt_"))
 
 
-def prompt_path(name: str) -> str:
-    return f"{PROMPT_DIR}/{checked_name(name, 'prompt')}.md.j2"
+def prompt_path(name: str, variant: str | None = None) -> str:
+    """recipes/prompts/<name>.md.j2, or recipes/prompts/<variant>/<name>.md.j2 for a `prompt_template` arm."""
+    folder = f"{PROMPT_DIR}/{checked_name(variant, 'prompt template folder')}" if variant else PROMPT_DIR
+    return f"{folder}/{checked_name(name, 'prompt')}.md.j2"
+
+
+def prompt_rel(root: Path, name: str, variant: str | None) -> str:
+    """The prompt template a script step reads: the variant folder's own file when it has one, else the default."""
+    if variant:
+        rel = prompt_path(name, variant)
+        if inside(root, PROMPT_DIR, rel).is_file():
+            return rel
+    return prompt_path(name)
+
+
+def prompt_variant_files(root: Path, variant: str) -> list[str]:
+    """The prompt templates a `prompt_template` arm's folder replaces (empty: the folder is missing or useless)."""
+    return [n for n in prompt_names() if inside(root, PROMPT_DIR, prompt_path(n, variant)).is_file()]

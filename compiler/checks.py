@@ -19,7 +19,7 @@ from .animation_sources import TemplateLoadError, params_model, scene_classes, t
 from .imagesize import image_problem
 from .project import (MEDIA_SUFFIXES, LoadedVideo, OutsideProject, Project, estimate_seconds, formats_of, recipe_of,
                       resolve_media)
-from .resolve import Resolver
+from .resolve import DEFAULT_PROMPTS, Resolver
 from .yamlpos import Positions, validate
 
 
@@ -268,6 +268,48 @@ VISUAL_CHECKS: dict[str, Checker] = {
 
 # ------------------------------------------------------------- the video --
 
+def check_variant(project: Project, lv: LoadedVideo, res: Resolver) -> list[Diagnostic]:
+    """The video's `variant:` names declared arms, and each assigned arm's value is usable (a known voice, an
+    existing template): reported where the arm is declared (the recipe's `variants:` or the brand's)."""
+    diags: list[Diagnostic] = []
+    video, pos, brand = lv.spec.model, lv.spec.pos, res.brand
+    _, recipe = recipe_of(project, lv)
+    offered = res.variants()
+    for dim, name in video.variant.items():
+        arms = offered.get(dim, [])
+        if not arms:
+            diags.append(pos.diag(("variant", dim), f"variant dimension '{dim}' is not declared: add "
+                                                    f"`variants: {{{dim}: [...]}}` to the brand or recipe, or "
+                                                    f"remove it here"))
+            continue
+        names = [a.name for a in arms]
+        if name not in names:
+            diags.append(pos.diag(("variant", dim), f"unknown {dim} arm '{name}' (declared: {', '.join(names)})"))
+            continue
+        i = names.index(name)
+        from_recipe = recipe is not None and dim in recipe.model.variants
+        where = recipe.pos if from_recipe else project.brands[lv.brand].pos
+        at = ("variants", dim, i, "value")
+        value = arms[i].value
+        if dim == "voice" and value not in brand.voices:
+            diags.append(where.diag(at, f"unknown voice '{value}' (brand voices: {', '.join(sorted(brand.voices))})"))
+        elif dim == "template":
+            diags += check_template(project, value, "slide", where, at)
+        elif dim == "thumbnail_template":
+            diags += check_template(project, value, "thumbnail", where, at)
+        elif dim == "prompt_template" and value != DEFAULT_PROMPTS:
+            try:
+                found = catalogue.prompt_variant_files(project.root, value)
+            except catalogue.NotInCatalogue as exc:
+                diags.append(where.diag(at, str(exc)))
+                continue
+            if not found:
+                names = ", ".join(f"{n}.md.j2" for n in catalogue.prompt_names())
+                diags.append(where.diag(at, f"{catalogue.PROMPT_DIR}/{value}/ holds none of the prompt templates "
+                                            f"({names}); put the ones this arm changes there"))
+    return diags
+
+
 def check_video(project: Project, lv: LoadedVideo) -> None:
     """Cross-file checks: recipe, formats, voices, templates, media files, length budget."""
     video: Video = lv.spec.model
@@ -291,6 +333,7 @@ def check_video(project: Project, lv: LoadedVideo) -> None:
 
     if video.voice and video.voice not in brand.voices:
         diags.append(pos.diag(("voice",), f"unknown voice '{video.voice}' (brand voices: {voices})"))
+    diags += check_variant(project, lv, res)
     diags += check_brand_paths(project, brand, brand_pos)
     diags += check_template(project, video.template, "slide", pos, ("template",))
     diags += check_template(project, video.thumbnail.template, "thumbnail", pos, ("thumbnail", "template"))

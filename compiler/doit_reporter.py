@@ -28,6 +28,9 @@ def _kind(task_name: str) -> tuple[str, str]:
     return "other", task_name
 
 
+DATA_TASKS = {"plan", "qc"}  # tasks that print JSON on stdout
+
+
 def _video_of(step: str) -> str:
     return "/".join(step.split("/")[:2])
 
@@ -82,6 +85,8 @@ class DoitReporter(ConsoleReporter):
     def execute_task(self, task):
         kind = self._ours(task)
         if kind is None:
+            if task.name in DATA_TASKS:  # stdout is data (`doit qc --json | jq`): no ".  qc" line before it
+                return None
             return super().execute_task(task)
         if self.term.verbose and task.actions and kind != "step":
             self.term.line(f".  {task.title()}")
@@ -108,6 +113,8 @@ class DoitReporter(ConsoleReporter):
     def add_failure(self, task, fail):
         kind = self._ours(task)
         if kind is None:
+            if task.name in DATA_TASKS and fail.get_name() == "TaskFailed":  # (a crash is still shown)
+                return None  # it said why on stderr; doit's "returned False" would follow the JSON on stdout
             return super().add_failure(task, fail)
         _, ident = _kind(task.name)
         message = str(getattr(fail, "message", "") or fail.get_msg()).strip()

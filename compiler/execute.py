@@ -23,7 +23,7 @@ import renderers
 from core.errors import StepError
 from core.events import Event, EventType, NullReporter, Reporter
 from core.keys import action_key, canonical_json, diff_material, sha256_text
-from core.records import ActionManifest, Asset, BuildManifest, OutputEntry, SceneEntry, StepEntry, Timing
+from core.records import ActionManifest, Asset, BuildManifest, OutputEntry, QCSummary, SceneEntry, StepEntry, Timing
 from .plan import Plan, Ref, Step
 from core.store import CorruptBlob, Store, atomic_copy, atomic_write_json, file_digest
 
@@ -112,14 +112,58 @@ class ToolCache:
         return fp
 
 
+def run_action(store: Store, cls: type, *, step_id: str, key: str, material: dict, params: dict, salt: str,
+               inputs: dict, input_facts: dict, progress: Callable[[float, str], None] | None = None,
+               notice: Callable[[str, str], None] | None = None) -> tuple[dict, float]:
+    """Run one renderer on resolved input files and record it in `store`: outputs first, manifest last.
+
+    The one code path of a step's execution, on this machine (Engine._execute) and on a render worker
+    (compiler/remote/worker.py), so a step makes the same bytes and the same manifest wherever it runs.
+    Returns (manifest, seconds); raises what the renderer raises (StepError for a user-facing failure)."""
+    renderer = cls()
+    scratch = store.scratch(step_id)
+    out_dir = scratch / "out"
+    work = scratch / "work"
+    out_dir.mkdir()
+    work.mkdir()
+    started = time.time()
+    t0 = time.perf_counter()
+    try:
+        inputs = dict(inputs)
+        for name in cls.optional_inputs:
+            inputs.setdefault(name, None)
+        ctx = renderers.base.Context(params=cls.Params(**params), inputs=inputs, input_facts=input_facts,
+                                     out_dir=out_dir, scratch=work, step_id=step_id,
+                                     progress=progress or (lambda frac, what="": None),
+                                     notice=notice or (lambda type, message: None))
+        result = renderer.run(ctx) or {}
+        outputs = {}
+        for name in cls.outputs:
+            f = out_dir / name
+            if not f.is_file():
+                raise StepError(f"renderer {cls.kind} did not produce {name}")
+            rec = store.put_file(f)
+            outputs[name] = OutputEntry(digest=rec.digest, size=rec.size)
+        seconds = time.perf_counter() - t0
+        record = ActionManifest(key=key, step=step_id, kind=cls.kind, version=material["version"], params=params,
+                                inputs=material["inputs"], fingerprint=material["fingerprint"], salt=salt,
+                                outputs=outputs, facts=result,
+                                timing=Timing(started=round(started, 3), seconds=round(seconds, 3)))
+        store.put_manifest(key, record)
+        return record.to_json(), seconds
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 class Engine:
     # a shared resource (Chromium) is released when no step left needs it and more than this many steps per job
     # remain: a build that long frees its memory for the encodes; a short one (a studio edit) keeps the browser
     RELEASE_AFTER_STEPS_LEFT = 4
     PROGRESS_EVERY_S = 0.5  # a step's progress events, at most this often unless what it is doing changes
 
-    def __init__(self, root: Path, plan: Plan, store: Store, reporter: Reporter | None = None):
+    def __init__(self, root: Path, plan: Plan, store: Store, reporter: Reporter | None = None, executor=None):
         self.root = Path(root)
+        self.executor = executor  # None: this process runs steps; else an object with run(engine, step, key, material)
         self.plan = plan
         self.store = store
         self.reporter: Reporter = reporter or NullReporter()
@@ -203,16 +247,10 @@ class Engine:
 
     def _execute(self, step: Step, key: str, material: dict) -> dict:
         sid = step.id
-        cls = renderers.get(step.kind)
-        renderer = cls()
-        scratch = self.store.scratch(sid)
-        out_dir = scratch / "out"
-        work = scratch / "work"
-        out_dir.mkdir()
-        work.mkdir()
-        started = time.time()
-        t0 = time.perf_counter()
+        if self.executor is not None:  # another machine runs it (compiler/remote): same key, same bytes
+            return self.executor.run(self, step, key, material)
         try:
+            cls = renderers.get(step.kind)
             inputs, facts = {}, {}
             for name, v in step.inputs.items():
                 refs = v if isinstance(v, list) else [v]
@@ -228,26 +266,9 @@ class Engine:
                         facts[name] = m.get("facts", {}) if not isinstance(v, list) else facts.get(name, []) + [m.get("facts", {})]
                         paths.append(self.store.open_verified(m["outputs"][r.output]["digest"]))
                 inputs[name] = paths if isinstance(v, list) else paths[0]
-            for name in cls.optional_inputs:
-                inputs.setdefault(name, None)
-            ctx = renderers.base.Context(params=cls.Params(**step.params), inputs=inputs, input_facts=facts,
-                                         out_dir=out_dir, scratch=work, step_id=sid, progress=self._progress(sid),
-                                         notice=self._notice(sid))
-            result = renderer.run(ctx) or {}
-            outputs = {}
-            for name in cls.outputs:
-                f = out_dir / name
-                if not f.is_file():
-                    raise StepError(f"renderer {step.kind} did not produce {name}")
-                rec = self.store.put_file(f)
-                outputs[name] = OutputEntry(digest=rec.digest, size=rec.size)
-            seconds = time.perf_counter() - t0
-            record = ActionManifest(key=key, step=sid, kind=step.kind, version=step.version, params=step.params,
-                                    inputs=material["inputs"], fingerprint=material["fingerprint"], salt=step.salt,
-                                    outputs=outputs, facts=result,
-                                    timing=Timing(started=round(started, 3), seconds=round(seconds, 3)))
-            manifest = record.to_json()
-            self.store.put_manifest(key, record)
+            manifest, seconds = run_action(self.store, cls, step_id=sid, key=key, material=material,
+                                           params=step.params, salt=step.salt, inputs=inputs, input_facts=facts,
+                                           progress=self._progress(sid), notice=self._notice(sid))
             self.store.put_ref(sid, key, material)
             self.emit("executed", sid, key, seconds)
             return manifest
@@ -266,7 +287,6 @@ class Engine:
             self.emit("failed", sid, key, detail=repr(exc))
             raise StepFailed(sid, "internal error in renderer " + step.kind + ":\n" + traceback.format_exc()) from None
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
             self.digests.save()
 
     def _progress(self, sid: str) -> Callable[[float, str], None]:
@@ -410,6 +430,9 @@ class Engine:
                                      tools=m["fingerprint"], timing=m.get("timing"), facts=m.get("facts", {}),
                                      inputs=self._provenance_inputs(ref.step))
                 written.append(dst)
+            qc = self._materialize_qc(fo.qc, out_dir) if fo.qc is not None else None
+            if qc is not None:
+                written.append(out_dir / "qc.json")
             tl_key, _ = self.key(fo.timeline)
             tl_digest = self.manifest(tl_key)["outputs"]["timeline.json"]["digest"]
             tl = json.loads(self.store.blob_path(tl_digest).read_text())
@@ -425,7 +448,8 @@ class Engine:
                 scenes=[SceneEntry(index=s["index"], start_s=s["start_s"], end_s=s["end_s"], title=s["title"],
                                    segment=fo.scenes[s["index"]]) for s in tl["scenes"]],
                 duration_s=tl["duration_s"],
-                **({"script": self._script_provenance(vplan.script)} if vplan.script else {}))
+                **({"script": self._script_provenance(vplan.script)} if vplan.script else {}),
+                **({"qc": qc} if qc is not None else {}))
             manifest = record.to_json()
             mpath = out_dir / "manifest.json"
             try:
@@ -437,6 +461,26 @@ class Engine:
             written.append(mpath)
             self.emit("materialized", f"{vid}:{fo.format}", detail=str(fo.dir), video=vid)
         return written
+
+    def _materialize_qc(self, ref: Ref, out_dir: Path) -> QCSummary:
+        """qc.json into the build folder (hardlinked like the other files) and its summary for the manifest;
+        it stays out of `build_digest`, so re-judging a build never invalidates its human approval."""
+        key, _ = self.key(ref.step)
+        m = self.store.get_manifest(key)
+        if m is None:
+            raise StepFailed(ref.step, "has not been built")
+        digest = m["outputs"][ref.output]["digest"]
+        blob, dst = self.store.blob_path(digest), out_dir / "qc.json"
+        try:
+            same = dst.stat().st_ino == blob.stat().st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            atomic_copy(blob, dst)
+        facts = m.get("facts", {})
+        return QCSummary(verdict=facts.get("verdict", ""), errors=facts.get("error", 0),
+                         warnings=facts.get("warning", 0), infos=facts.get("info", 0), digest=digest, step=ref.step,
+                         key=key)
 
     def is_materialized(self, vid: str) -> bool:
         """True when build/ already holds exactly the current outputs (same blobs, same digest)."""
@@ -457,6 +501,13 @@ class Engine:
                 current = json.loads((out_dir / "manifest.json").read_text())
                 if current.get("build_digest") != sha256_text(canonical_json(digests)):
                     return False
+                if fo.qc is not None:  # outside the digest, but a re-judged build must be written out too
+                    key, _ = self.key(fo.qc.step)
+                    m = self.store.get_manifest(key)
+                    if m is None or not (out_dir / "qc.json").is_file():
+                        return False
+                    if (current.get("qc") or {}).get("digest") != m["outputs"][fo.qc.output]["digest"]:
+                        return False
         except (NotReady, FileNotFoundError, json.JSONDecodeError, StepError):
             return False
         return True

@@ -11,12 +11,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
 import renderers
 
 from . import catalogue, genvisuals
 from core.errors import SpecError
+from .qcplan import compile_qc
+from .steps import FormatOutputs, Plan, Ref, Step, VideoPlan, make_step, out  # noqa: F401 (re-exported)
 from .project import LoadedVideo, OutsideProject, Project, confine, formats_of, lock_path, needs_script, resolve_media
 from .resolve import ENV_PROVIDER, Resolver, llm_config
 from core.spec import Brand, FormatPreset, Scene, Video
@@ -38,94 +38,6 @@ def preview_format(fmt: FormatPreset) -> FormatPreset:
 
     return fmt.model_copy(update={"width": half(fmt.width), "height": half(fmt.height),
                                   "fps": min(fmt.fps, PREVIEW_MAX_FPS)})
-
-
-class Ref(BaseModel):
-    """An input: one output of another step, or a file in the repository."""
-
-    step: str | None = None
-    output: str | None = None
-    file: str | None = None  # path relative to the repo root
-
-
-class Step(BaseModel):
-    id: str
-    video: str
-    kind: str
-    version: int
-    params: dict[str, Any]
-    inputs: dict[str, Ref | list[Ref]] = Field(default_factory=dict)
-    salt: str = ""
-    outputs: list[str]
-
-    def deps(self) -> list[str]:
-        out = []
-        for v in self.inputs.values():
-            for r in (v if isinstance(v, list) else [v]):
-                if r.step and r.step not in out:
-                    out.append(r.step)
-        return out
-
-
-class FormatOutputs(BaseModel):
-    format: str
-    dir: str  # build/<brand>/<slug>[/<format>]
-    files: dict[str, Ref]
-    scenes: list[str]  # segment step ids, in order
-    timeline: str
-
-
-class VideoPlan(BaseModel):
-    id: str
-    spec: str
-    steps: list[str]
-    formats: list[FormatOutputs]
-    script: dict[str, Any] | None = None  # provenance of a generated script lock (`generated:`), for the manifest
-
-
-class Plan(BaseModel):
-    steps: dict[str, Step] = Field(default_factory=dict)
-    videos: dict[str, VideoPlan] = Field(default_factory=dict)
-    errors: dict[str, str] = Field(default_factory=dict)  # video id or file -> rendered diagnostics
-    pending: dict[str, str] = Field(default_factory=dict)  # video id -> why it cannot compile yet
-    warnings: dict[str, list[str]] = Field(default_factory=dict)  # video id -> fallbacks used (printed, never silent)
-
-    def add(self, step: Step) -> str:
-        existing = self.steps.get(step.id)
-        if existing is not None and existing != step:
-            raise ValueError(f"two different steps share the id {step.id}")
-        self.steps[step.id] = step
-        return step.id
-
-    def closure(self, ids: list[str]) -> list[str]:
-        """`ids` plus everything they depend on, in dependency order."""
-        seen: dict[str, None] = {}
-
-        def visit(i: str) -> None:
-            if i in seen:
-                return
-            for d in self.steps[i].deps():
-                visit(d)
-            seen[i] = None
-
-        for i in ids:
-            visit(i)
-        return list(seen)
-
-
-def make_step(plan: Plan, id: str, video: str, kind: str, params: dict, inputs: dict | None = None, salt: str = "") -> str:
-    cls = renderers.get(kind)
-    resolved = cls.Params(**params).model_dump(mode="json")
-    inputs = {k: v for k, v in (inputs or {}).items() if v is not None}
-    missing = [n for n in cls.inputs if n not in inputs]
-    if missing:
-        raise ValueError(f"{id}: renderer {kind} needs inputs {missing}")
-    return plan.add(Step(id=id, video=video, kind=kind, version=cls.version, params=resolved, inputs=inputs,
-                         salt=salt, outputs=list(cls.outputs)))
-
-
-def out(step: str, name: str) -> Ref:
-    return Ref(step=step, output=name)
 
 
 def seed_of(salt: str) -> int:
@@ -180,6 +92,7 @@ class Compiler:
             narrations.append(self.narration(i, scene))
         logo = self.media(brand.logo, self.project.root / "brands")
         title = video.title or script.title or (video.topic or lv.slug.replace("-", " ").title())
+        self.title = title
         formats = []
         for fi, fmt_name in enumerate(formats_of(self.project, lv)):
             fmt = self.project.formats[fmt_name]
@@ -211,18 +124,30 @@ class Compiler:
             audios = [out(s, "audio.wav") for s in segments]
             premixed = {}
             if self.profile == "preview":
-                # the preview's soundtrack per scene (audio_preview.py): an edit re-mixes one scene, and the
-                # assembly joins the pieces and levels them with one gain from their stored loudness
-                audios = [out(make_step(plan, f"{prefix}/audio/{i:02d}", vid, "audio.preview",
-                                        {**mix, "music_offset_s": PREVIEW_MUSIC_STRIDE_S * i},
-                                        {"audio": a, "music": music[1] if music else None}, salt), "audio.wav")
-                          for i, a in enumerate(audios)]
-                premixed = {"premixed": True}
+                # the preview's soundtrack per scene (audio_preview.py): each piece finished (mixed, levelled,
+                # FLAC) from the narration, beside the segment's video encode; the assembly joins by stream copy
+                level = {"loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db}
+                audios = [out(make_step(plan, f"{prefix}/audio/{i:02d}", vid, "audio.preview", {
+                    **mix, **level, "fps": fmt.fps, "pad": plan.steps[seg].params["pad"],
+                    "lead": plan.steps[seg].params["lead"], "music_offset_s": PREVIEW_MUSIC_STRIDE_S * i},
+                    {"audio": out(narrations[i], "audio.wav"), "timings": out(narrations[i], "timings.json"),
+                     "music": music[1] if music else None}, salt), "audio.mp4")
+                    for i, seg in enumerate(segments)]
+                premixed = {"premixed": 2}
+            level = {"loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db}
+            sound: dict[str, Any] = {"audios": audios, "music": None if premixed else music[1] if music else None}
+            if self.profile == "final":
+                # the soundtrack from the narration, beside the segments' video encodes (audio_final.py); the
+                # assembly then cuts and muxes. Same bytes as the assembly mixing the segments' audio itself.
+                sound = {"audio": out(make_step(plan, f"{prefix}/audio", vid, "audio.final", {
+                    "fps": fmt.fps, "pads": [plan.steps[sg].params["pad"] for sg in segments],
+                    "lead": plan.steps[segments[0]].params["lead"] if segments else LEAD_S, **level, **mix},
+                    {"audios": [out(n, "audio.wav") for n in narrations],
+                     "timings": [out(n, "timings.json") for n in narrations],
+                     "music": music[1] if music else None}, salt), "audio.m4a")}
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
-                "fps": fmt.fps, "loudness_lufs": brand.quality.loudness_lufs, "true_peak_db": brand.quality.true_peak_db,
-                **mix, "crossfades": crossfades, **self.encode, **premixed},
-                {"videos": [out(s, "video.mp4") for s in segments], "audios": audios,
-                 "music": None if premixed else music[1] if music else None, "transitions": pieces or None}, salt)
+                "fps": fmt.fps, **level, **mix, "crossfades": crossfades, **self.encode, **premixed},
+                {"videos": [out(s, "video.mp4") for s in segments], **sound, "transitions": pieces or None}, salt)
             thumb = self.thumbnail(f"{vid}/{fmt_name}", title, logo, script)  # frame-independent: shared by profiles
             meta = make_step(plan, f"{prefix}/metadata", vid, "metadata.youtube", {
                 "title": title, "description": video.description or (script.description or ""),
@@ -238,7 +163,9 @@ class Compiler:
             for name in renderers.get("doc.scriptfiles").outputs:
                 files[name] = out(docs, name)
             out_dir = (PREVIEW_DIR if self.profile == "preview" else "build") + f"/{vid}" + ("" if fi == 0 else f"/{fmt_name}")
-            formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline))
+            qc = compile_qc(self, prefix, fmt_name, fmt, script) if self.profile == "final" else None
+            formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline,
+                                         qc=qc))
         steps = list(islice(plan.steps, before, None))
         generated = script.generated.model_dump(mode="json") if script.generated else None
         return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats, script=generated)
@@ -281,7 +208,7 @@ class Compiler:
         params.update(extra)
         # IDR frames where crossfades will cut this segment (its start and end boundaries)
         params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0],
-                       **self.encode})
+                       **self.encode, **self.video_encoder()})
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})
@@ -485,6 +412,12 @@ class Compiler:
         frames = max(2, round(float(self.res.style("transition_s", scenes[i])) * fmt.fps))
         return frames - frames // 2, frames // 2
 
+    def video_encoder(self) -> dict[str, Any]:
+        """The brand's hardware encoder for the final's segments and crossfades (which join by stream copy, so they
+        share it); nothing for x264 (keys as before) and nothing in the preview (always x264 ultrafast)."""
+        enc = self.brand.encoder
+        return {"encoder": enc} if enc != "x264" and self.profile == "final" else {}
+
     def transitions(self, prefix: str, segments: list[str], fmt) -> tuple[list[dict], list[Ref]]:
         """One small step per crossfade boundary; it depends only on the two segments it joins."""
         crossfades, pieces = [], []
@@ -494,7 +427,7 @@ class Compiler:
                 continue
             sid = make_step(self.plan, f"{prefix}/transition/{i:02d}", self.lv.id, "transition.ffmpeg", {
                 "fps": fmt.fps, "width": fmt.width, "height": fmt.height, "tail": tail, "head": head,
-                **self.encode},
+                **self.encode, **self.video_encoder()},
                 {"a": out(segments[i - 1], "video.mp4"), "b": out(segments[i], "video.mp4")})
             crossfades.append({"at": i, "tail": tail, "head": head})
             pieces.append(out(sid, "video.mp4"))

@@ -166,7 +166,8 @@ class TerminalReporter:
             self.ran += 1
             self.seconds.append(ev.seconds)
             if self.verbose:
-                self._line(f"  done  {ev.step} ({ev.seconds:.1f}s)")
+                where = f", {ev.detail}" if ev.detail else ""  # a render worker's step: "on <worker>"
+                self._line(f"  done  {ev.step} ({ev.seconds:.1f}s{where})")
 
     def _on_failed(self, ev: Event) -> None:
         if ev.video and ev.detail:

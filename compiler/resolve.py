@@ -13,13 +13,14 @@ from typing import Any, Iterable, Mapping
 from pydantic import ValidationError
 
 from core.errors import SpecError
-from core.spec import Brand, Llm, Scene, Script, Thumbnail, Video, Voice
+from core.spec import Arm, Brand, Llm, Scene, Script, Style, Thumbnail, Video, Voice
 from .project import LoadedVideo, Project, recipe_of
 
 # what applies when no layer sets a style field
 BUILTIN = {"template": "default", "pad": 0.6, "transition": "cut", "transition_s": 0.5, "image_motion": "zoom_in"}
 AVATAR_MAX_S = 300.0  # avatar presenters (HeyGen) render at most five minutes per video
-LAYERS = ("scene", "video", "recipe", "brand")  # closest first
+DEFAULT_PROMPTS = "default"  # the `prompt_template` arm value meaning recipes/prompts/ itself
+LAYERS = ("scene", "video", "variant", "recipe", "brand")  # closest first; "variant": the arms `doit learn` chose
 
 ENV_PROVIDER, ENV_MODEL, ENV_BASE_URL = "SHOWRUNNER_LLM_PROVIDER", "SHOWRUNNER_LLM_MODEL", "SHOWRUNNER_LLM_BASE_URL"
 # provider shortcuts for the environment variable: local OpenAI-compatible servers on their default ports
@@ -56,11 +57,28 @@ class Resolver:
         _, recipe = recipe_of(project, lv)
         self.recipe = recipe.model if recipe else None
 
+    # -------------------------------------------------------- variants --
+    def variants(self) -> dict[str, list[Arm]]:
+        """The arms each dimension offers: the brand's, with the recipe's replacing a dimension it declares."""
+        return {**self.brand.variants, **(self.recipe.variants if self.recipe else {})}
+
+    def arm(self, dimension: str) -> Arm | None:
+        """The arm the video's `variant:` names for a dimension (None: none assigned, or not declared: `check`
+        reports an unknown name at its file:line:col)."""
+        name = self.video.variant.get(dimension)
+        return next((a for a in self.variants().get(dimension, []) if a.name == name), None) if name else None
+
+    def variant_style(self) -> Style | None:
+        """The style fields the assigned arms set, as a layer between the video and the recipe: a video's own
+        setting still wins (a person who writes `voice:` in the video means it)."""
+        values = {d: a.value for d in ("voice", "template") if (a := self.arm(d)) is not None}
+        return Style.model_construct(**values) if values else None  # names were checked by `check`
+
     # ---------------------------------------------------------- styles --
     def layers(self, scene: Scene | None = None) -> list[tuple[str, Any]]:
         """(layer name, its Style) for every layer that exists, closest first."""
-        found = [("scene", scene), ("video", self.video), ("recipe", self.recipe.defaults if self.recipe else None),
-                 ("brand", self.brand.defaults)]
+        found = [("scene", scene), ("video", self.video), ("variant", self.variant_style()),
+                 ("recipe", self.recipe.defaults if self.recipe else None), ("brand", self.brand.defaults)]
         return [(name, layer) for name, layer in found if layer is not None]
 
     def setting(self, name: str, scene: Scene | None = None) -> tuple[Any, str]:
@@ -89,7 +107,19 @@ class Resolver:
 
     def thumbnail_template(self, thumb: Thumbnail) -> str:
         recipe = self.recipe.thumbnail_template if self.recipe and self.recipe.thumbnail_template else None
-        return thumb.template or recipe or self.brand.thumbnail_template
+        arm = self.arm("thumbnail_template")
+        return thumb.template or (arm.value if arm else None) or recipe or self.brand.thumbnail_template
+
+    def prompt_template(self) -> str | None:
+        """The folder of replacement prompt templates, from the assigned `prompt_template` arm ("default": none,
+        the prompts of recipes/prompts/ themselves)."""
+        arm = self.arm("prompt_template")
+        return arm.value if arm and arm.value != DEFAULT_PROMPTS else None
+
+    def title_style(self) -> str | None:
+        """The script writer's instruction for the title, from the assigned `title_style` arm."""
+        arm = self.arm("title_style")
+        return arm.value if arm else None
 
     # ----------------------------------------------------------- voice --
     def voice_name(self, scene: Scene | None = None) -> str | None:

@@ -88,6 +88,13 @@ def local_media(lv: LoadedVideo, project: Project) -> list[str]:
     return sorted(found)
 
 
+def notes_for_writer(notes: str, title_style: str | None) -> str:
+    """The video's notes, plus the title style of its `title_style` arm (doit learn) when it has one."""
+    if not title_style:
+        return notes
+    return f"{notes.rstrip()}\n\nTitle style: {title_style}".lstrip()
+
+
 def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: int) -> str:
     brand = project.brands[lv.brand].model
     video = lv.spec.model
@@ -118,8 +125,8 @@ def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: i
 
     prompts = {}
     for n in catalogue.prompt_names():
-        rel = catalogue.prompt_path(n)
         try:
+            rel = catalogue.prompt_rel(project.root, n, res.prompt_template())
             catalogue.inside(project.root, catalogue.PROMPT_DIR, rel)
         except catalogue.NotInCatalogue as exc:
             raise SpecError([Diagnostic(rel, 0, 0, "", str(exc), "llm")]) from None
@@ -133,7 +140,8 @@ def script_step(project: Project, lv: LoadedVideo, plan: Plan, cfg: Llm, roll: i
     except OutsideProject as exc:
         raise SpecError([pos.diag(("research",), str(exc), category="media")]) from None
     params = {
-        "topic": video.topic, "notes": video.notes, "title": video.title or "", "language": brand.channel.language,
+        "topic": video.topic, "notes": notes_for_writer(video.notes, res.title_style()), "title": video.title or "",
+        "language": brand.channel.language,
         "brand": {"name": brand.name, "niche": brand.niche, "audience": brand.audience, "tone": brand.tone,
                   "style_guide": brand.style_guide, "banned_phrases": list(brand.banned_phrases)},
         "formats": [{"name": f, "width": project.formats[f].width, "height": project.formats[f].height,

@@ -7,6 +7,7 @@ them). A thin command layer turns results into text and exit codes (DVC's `Repo`
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
@@ -15,12 +16,14 @@ from pydantic import BaseModel, Field
 
 from core import observability
 from core.events import Event, EventType, Fanout, NullReporter, Reporter
+from core.qc import QCReport
 from core.settings import Settings
-from core.store import Store
+from core.remote_store import open_store
 from .execute import Engine, StepFailed
 from .load import Project, load_project
 from .locks import write_generated_lock
 from .plan import Plan, Profile, compile_plan
+from .qcread import locate
 from .scriptplan import compile_script_plan
 
 
@@ -147,6 +150,57 @@ class GcResult(BaseModel):
                 f"kept {self.live} live action(s)")
 
 
+class QCFindingView(BaseModel):
+    """One finding as `doit qc` shows it: core.qc.Finding plus where it is in the specs (file:line:col)."""
+
+    check: str
+    scene: int | None = None
+    at_s: float | None = None
+    severity: str
+    reason: str
+    message: str
+    where: str | None = None
+    format: str = ""
+
+
+class QCVideoView(BaseModel):
+    """A video's quality gate: the worst verdict over its formats, and every finding (once, with the first
+    format that reported it). `verdict` is None when the video has no current build to judge (`error` says why)."""
+
+    video: str
+    verdict: Literal["auto-approve", "flag", "reject"] | None = None
+    formats: dict[str, str] = Field(default_factory=dict)        # format -> verdict
+    units: dict[str, str] = Field(default_factory=dict)          # format -> publish unit key
+    build_digests: dict[str, str] = Field(default_factory=dict)  # format -> build digest
+    reports: dict[str, QCReport] = Field(default_factory=dict)   # format -> the full qc.json
+    findings: list[QCFindingView] = Field(default_factory=list)
+    error: str = ""
+
+    def to_json(self) -> dict:
+        return {"video": self.video, "verdict": self.verdict,
+                "findings": [f.model_dump(exclude={"format"} if len(self.formats) < 2 else set())
+                             for f in self.findings]}
+
+
+class QCResult(BaseModel):
+    videos: list[QCVideoView] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every selected video has a verdict and none is a reject."""
+        return all(v.verdict not in (None, "reject") for v in self.videos)
+
+    def to_json(self) -> list[dict]:
+        """`doit qc --json`: one object per judged video (videos without a build are left out)."""
+        return [v.to_json() for v in self.videos if v.verdict is not None]
+
+    def summary(self) -> str:
+        counts = {k: sum(v.verdict == k for v in self.videos) for k in ("auto-approve", "flag", "reject")}
+        missing = sum(v.verdict is None for v in self.videos)
+        return (f"qc: {counts['auto-approve']} auto-approve, {counts['flag']} flag, {counts['reject']} reject"
+                + (f", {missing} without a build" if missing else ""))
+
+
 class _Tally:
     """The Workspace's own view of the engine's events (what ran, what failed first), progress left out."""
 
@@ -161,11 +215,18 @@ class _Tally:
 # ----------------------------------------------------------- workspace --
 
 class Workspace:
-    def __init__(self, settings: Settings, reporter: Reporter | None = None):
+    def __init__(self, settings: Settings, reporter: Reporter | None = None, executor: str | None = None,
+                 fallback: str | None = None):
+        """`executor`: "local" (threads in this process, the default) or "celery" (render workers; default from
+        $SHOWRUNNER_EXECUTOR); `fallback="local"` builds here when the broker is down instead of failing."""
         self.settings = settings
         self.root: Path = settings.root
         self.reporter: Reporter = reporter or NullReporter()
-        self.store = Store(settings.cache)
+        self.store = open_store(settings.cache, settings.env)  # plain, or in front of $SHOWRUNNER_STORE_URL/_DIR
+        self.executor_name = executor or settings.env.get("SHOWRUNNER_EXECUTOR") or "local"
+        self.fallback = fallback
+        self._executor = None
+        self._executor_ready = False
         self._tally = _Tally()
         self._telemetry = observability.reporter()  # metrics, traces, logs (core/observability.py)
         self._project: Project | None = None
@@ -200,9 +261,33 @@ class Workspace:
         """The one place an Engine is made: this workspace's store, root and reporter."""
         engine = self._engines.get(id(plan))
         if engine is None or engine.plan is not plan:
-            engine = Engine(self.root, plan, self.store, reporter=Fanout(self._tally, self.reporter, self._telemetry))
+            engine = Engine(self.root, plan, self.store, reporter=Fanout(self._tally, self.reporter, self._telemetry),
+                            executor=self.executor)
             self._engines[id(plan)] = engine
         return engine
+
+    @property
+    def executor(self):
+        """None (local threads) or the Celery executor (compiler/remote); `RemoteUnavailable` when the broker is
+        down and no local fallback was asked for."""
+        if not self._executor_ready:
+            if self.executor_name != "local":
+                from .remote.executor import make_executor
+
+                self._executor = make_executor(self.executor_name, self.fallback, self.settings.env,
+                                               warn=lambda text: self.emit("warning", detail=text))
+            self._executor_ready = True
+        return self._executor
+
+    def use_executor(self, name: str | None, fallback: str | None = None) -> None:
+        """Switch the executor of the engines made from now on (doit's `build --executor`)."""
+        self.executor_name = name or self.settings.env.get("SHOWRUNNER_EXECUTOR") or "local"
+        self.fallback = fallback
+        self._executor, self._executor_ready, self._engines = None, False, {}
+
+    def jobs(self, jobs: int) -> int:
+        """Steps in flight: `jobs` here; with render workers, at least one per worker slot (threads only wait)."""
+        return max(jobs, self.executor.parallelism()) if self.executor is not None else jobs
 
     def reload(self) -> None:
         """Forget the loaded specs and plans (a script lock was written, a spec was edited)."""
@@ -263,7 +348,7 @@ class Workspace:
             self.emit("plan", total=len(plan.steps), detail=f"script: {len(plan.steps)} script lock(s) to write")
             engine = self.engine_for(plan)
             mark = len(self._tally.events)
-            failed = engine.build(list(plan.steps), jobs=jobs)
+            failed = engine.build(list(plan.steps), jobs=self.jobs(jobs))
             for sid, step in plan.steps.items():
                 if sid in failed:
                     result.failed[step.video] = failed[sid]
@@ -297,7 +382,7 @@ class Workspace:
                          if (w in selected if _is_video_id(w) else not targets)}
         mark = len(self._tally.events)
         ids = self.announce(targets, profile)
-        failed = engine.build(ids, jobs=jobs) if ids else {}
+        failed = engine.build(ids, jobs=self.jobs(jobs)) if ids else {}
         result.failed_steps = failed
         for vid in selected:
             if vid in plan.videos:
@@ -334,6 +419,63 @@ class Workspace:
             self.emit("video", video=o.video, detail=detail + (f" -> {', '.join(o.folders)}" if o.folders else ""))
         self.emit("finished", seconds=result.seconds, detail=result.summary())
         return result
+
+    def qc(self, targets: Sequence[str] | None = None, jobs: int = 1) -> QCResult:
+        """The quality gate of the selected videos' current builds. QC steps that are not cached yet (a new
+        threshold, a build made before QC existed) run now and build/ gets the new qc.json; nothing else is
+        rendered: a video whose outputs are not built is reported without a verdict. QC of an unchanged build
+        runs nothing (every QC step is a cache hit)."""
+        plan = self.plan()
+        engine = self.engine_for(plan)
+        result = QCResult()
+        for vid in select_targets(plan, targets):
+            view = QCVideoView(video=vid)
+            result.videos.append(view)
+            if vid not in plan.videos:
+                view.error = f"pending: {plan.pending[vid]}" if vid in plan.pending else \
+                    "spec errors (see doit check)"
+                continue
+            vp = plan.videos[vid]
+            made = [r.step for fo in vp.formats for r in fo.files.values()]
+            if not all(engine.is_done(sid) for sid in dict.fromkeys(made)):
+                view.error = "not built (or the spec changed since the last build): run doit build first"
+                continue
+            qc_steps = [fo.qc.step for fo in vp.formats if fo.qc is not None]
+            failed = engine.build(qc_steps, jobs=jobs) if qc_steps else {}
+            if failed:
+                view.error = "QC failed: " + next(iter(failed.values()))
+                continue
+            try:
+                engine.materialize(vid)
+            except StepFailed as exc:
+                view.error = str(exc)
+                continue
+            self._read_qc(view, vp)
+        return result
+
+    def _read_qc(self, view: QCVideoView, vp) -> None:
+        lv = self.project.videos[view.video]
+        seen: set[tuple] = set()
+        for i, fo in enumerate(vp.formats):
+            if fo.qc is None:
+                continue
+            folder = self.root / fo.dir
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            report = QCReport.model_validate_json((folder / "qc.json").read_text(encoding="utf-8"))
+            view.formats[fo.format] = report.verdict
+            view.units[fo.format] = view.video + ("" if i == 0 else f"@{fo.format}")
+            view.build_digests[fo.format] = manifest["build_digest"]
+            view.reports[fo.format] = report
+            for f in report.findings:
+                ident = (f.check, f.scene, f.at_s, f.severity, f.reason, f.message)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                view.findings.append(QCFindingView(check=f.check, scene=f.scene, at_s=f.at_s, severity=f.severity,
+                                                   reason=f.reason, message=f.message, format=fo.format,
+                                                   where=locate(self.project, lv, f)))
+        order = ("auto-approve", "flag", "reject")
+        view.verdict = max(view.formats.values(), key=order.index, default=None)  # the worst format's
 
     def explain(self, targets: Sequence[str] | None = None, profile: Profile = "final") -> list[ExplainRow]:
         """Per step of the selected videos: hit, or miss and which input changed, or pending behind a miss."""

@@ -287,6 +287,42 @@ class TelemetryReporter:
             _report_to_sentry(ev)
 
 
+    def carrier(self, step_id: str) -> dict[str, str]:
+        """W3C trace context of a step's open span (or the build's), to send with the step to a worker."""
+        from opentelemetry import propagate, trace
+
+        with self._lock:
+            span = self._steps.get(step_id) or self._build
+        out: dict[str, str] = {}
+        if span is not None:
+            propagate.inject(out, context=trace.set_span_in_context(span))
+        return out
+
+
+def worker_span(kind: str, step_id: str, carrier: Mapping[str, str] | None, provider: Any = None):
+    """A worker's span for one step, a child of the coordinator's step span (context from `carrier`)."""
+    from opentelemetry import propagate
+
+    ctx = propagate.extract(dict(carrier or {}))
+    return tracer(provider).start_as_current_span(f"worker {kind}", context=ctx,
+                                                  attributes={"showrunner.step": step_id, "showrunner.kind": kind})
+
+
+def record_worker_step(kind: str, result: str, seconds: float = 0.0, **fields: Any) -> None:
+    """A worker's metrics and log line for one step (it runs steps outside an Engine, so no events)."""
+    m = metrics()
+    m.steps.labels(kind=kind, result=result).inc()
+    if result == "executed":
+        m.step_seconds.labels(kind=kind).observe(seconds)
+    from opentelemetry import trace
+
+    ids = trace_ids(trace.get_current_span())
+    level = logging.ERROR if result == "failed" else logging.INFO
+    detail = str(fields.pop("detail", "") or "")
+    log.log(level, f"{result}: {detail.splitlines()[0] if detail.strip() else kind}",
+            extra={"event": result, "kind": kind, "seconds": round(seconds, 3) if seconds else None, **fields, **ids})
+
+
 _reporter: TelemetryReporter | None = None
 _reporter_lock = threading.Lock()
 

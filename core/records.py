@@ -76,6 +76,19 @@ class SceneEntry(Record):
     segment: str | None = None  # the segment step id
 
 
+class QCSummary(Record):
+    """The verdict of a build's quality gate (its qc.json: findings, scores and thresholds in full).
+    qc.json is not part of the build digest: `digest` is how a reader knows it is the one this build wrote."""
+
+    verdict: str = ""  # auto-approve | flag | reject (core.qc.QCVerdict)
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+    digest: str = ""  # sha256 of qc.json
+    step: str = ""  # the qc.verdict step
+    key: str = ""
+
+
 class BuildManifest(Record):
     """What `doit build` placed in build/: assets with digests, provenance and the scene timeline.
     `build_digest` names the build; approvals and uploads refer to it."""
@@ -89,3 +102,4 @@ class BuildManifest(Record):
     scenes: list[SceneEntry] = Field(default_factory=list)
     duration_s: float | None = None
     script: dict[str, Any] | None = None  # provenance of a generated script lock
+    qc: QCSummary | None = None  # the quality gate's verdict (qc.json beside it, outside build_digest)

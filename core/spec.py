@@ -175,27 +175,161 @@ class Quality(Model):
 # filled in by the check that reads them; the defaults are what a careful editor would accept.
 
 class QCAudio(Model):
-    """Thresholds of the audio checks (qc.scene / qc.master)."""
+    """Thresholds of the audio checks (qc.scene / qc.master, docs/quality.md). Loudness and true-peak targets are
+    the brand's `quality:`; these say how far a build may miss them. Each check has a warning (flag for review)
+    and an error (reject) level."""
+
+    silence_s: float = Field(3.0, gt=0, le=60, description="a silence inside or between narrations longer than this "
+                                                           "is a warning (dead air)")
+    silence_error_s: float = Field(5.0, gt=0, le=120, description="... and longer than this an error")
+    silence_noise_db: float = Field(-50.0, ge=-90, le=-20,
+                                    description="below this level (dBFS) audio counts as silence")
+    pace_tolerance: float = Field(0.3, gt=0, le=2, description="words per minute off the voice's pace by more than "
+                                                               "this share (0.3 = 30%) is a warning")
+    pace_error_tolerance: float = Field(0.6, gt=0, le=5, description="... and by more than this share an error")
+    pace_min_words: int = Field(8, ge=1, le=1000, description="scenes with fewer words are not judged on pace")
+    loudness_tolerance_lu: float = Field(1.0, gt=0, le=20, description="integrated loudness off the brand's "
+                                                                       "quality.loudness_lufs by more than this")
+    loudness_error_lu: float = Field(3.0, gt=0, le=30, description="... and by more than this an error")
+    true_peak_tolerance_db: float = Field(0.3, ge=0, le=6, description="true peak over quality.true_peak_db by more "
+                                                                       "than this is a warning")
+    true_peak_error_db: float = Field(0.0, ge=-6, le=6,
+                                      description="a true peak above this (dBTP) is an error: players clip it")
+    clipping_runs: int = Field(0, ge=0, description="more runs of >= 3 full-scale samples in a scene's narration "
+                                                    "than this is a warning")
+    clipping_error_runs: int = Field(20, ge=0, description="... and more than this an error")
+    music_ratio_db: float = Field(-15.0, ge=-60, le=20, description="music under speech louder than this, relative "
+                                                                   "to the speech (dB), is a warning")
+    music_error_ratio_db: float = Field(-8.0, ge=-60, le=20, description="... and louder than this an error")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QCAudio":
+        _warn_before_error(self, ("silence_s", "silence_error_s"), ("pace_tolerance", "pace_error_tolerance"),
+                           ("loudness_tolerance_lu", "loudness_error_lu"), ("clipping_runs", "clipping_error_runs"),
+                           ("music_ratio_db", "music_error_ratio_db"))
+        return self
 
 
 class QCPicture(Model):
-    """Thresholds of the picture checks (qc.scene / qc.master)."""
+    """Thresholds of the picture checks (qc.scene / qc.master, docs/quality.md)."""
+
+    black_s: float = Field(0.5, gt=0, le=60, description="a black stretch at least this long is a warning")
+    black_error_s: float = Field(2.0, gt=0, le=600, description="... and at least this long an error")
+    black_pixel_threshold: float = Field(0.03, ge=0, le=1, description="a pixel darker than this (share of the luma "
+                                                                        "range above black) counts as black; low, so "
+                                                                        "dark slides and night skies are not black")
+    freeze_s: float = Field(2.0, gt=0, le=60, description="a frozen picture this long where motion was intended "
+                                                          "(clips, animated stills, avatars) is a warning")
+    freeze_error_s: float = Field(6.0, gt=0, le=600, description="... and this long an error")
+    freeze_noise_db: float = Field(-60.0, ge=-90, le=-10, description="frame differences below this count as frozen")
+    av_mismatch_s: float = Field(0.1, gt=0, le=60, description="audio and video streams differing in length by more "
+                                                               "than this is a warning")
+    av_mismatch_error_s: float = Field(0.5, gt=0, le=600, description="... and by more than this an error")
+    duration_tolerance_s: float = Field(0.2, gt=0, le=60, description="the video's length off the timeline's by "
+                                                                      "more than this is an error")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QCPicture":
+        _warn_before_error(self, ("black_s", "black_error_s"), ("freeze_s", "freeze_error_s"),
+                           ("av_mismatch_s", "av_mismatch_error_s"))
+        return self
 
 
 class QCCaptions(Model):
-    """Thresholds of the caption checks."""
+    """Thresholds of the caption checks (qc.captions, docs/quality.md)."""
+
+    max_line_chars: int = Field(42, ge=10, le=200, description="longest caption line, horizontal formats")
+    max_line_chars_vertical: int = Field(32, ge=10, le=200, description="longest caption line, vertical formats")
+    max_lines: int = Field(2, ge=1, le=10, description="most lines in one caption")
+    min_coverage: float = Field(0.98, ge=0, le=1, description="share of the narration's words the captions must "
+                                                              "carry (below: warning)")
+    min_coverage_error: float = Field(0.9, ge=0, le=1, description="... below this share: error")
+    timing_tolerance_s: float = Field(0.5, gt=0, le=10, description="a sentence's captions starting or ending "
+                                                                    "further than this from the spoken sentence")
+    timing_error_s: float = Field(1.5, gt=0, le=60, description="... further than this: error")
+    max_chars_per_s: float = Field(25.0, gt=0, le=100, description="reading speed above this (characters a second "
+                                                                    "on screen) is a warning")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QCCaptions":
+        _warn_before_error(self, ("timing_tolerance_s", "timing_error_s"))
+        if self.min_coverage_error > self.min_coverage:
+            raise ValueError(f"min_coverage_error ({self.min_coverage_error:g}) is above min_coverage "
+                             f"({self.min_coverage:g}); the error level must be the stricter one")
+        return self
+
+
+def _warn_before_error(m: Model, *pairs: tuple[str, str]) -> None:
+    """A warning threshold beyond its error threshold would make the warning unreachable: say so at load time."""
+    for warn, error in pairs:
+        if getattr(m, warn) > getattr(m, error):
+            raise ValueError(f"{warn} ({getattr(m, warn):g}) is beyond {error} ({getattr(m, error):g}); the warning "
+                             "level must come before the error level")
 
 
 class QCText(Model):
-    """Thresholds of the on-screen text checks (slides, thumbnail)."""
+    """Thresholds of the on-screen text checks (slides, thumbnail; qc.text, docs/quality.md). Sizes are in
+    pixels of a 1080p frame: a font size is scaled by 1080 / the frame's short side, so one threshold serves
+    1920x1080, 1080x1920 and 4K alike."""
+
+    tolerance_px: float = Field(2.0, ge=0, le=50, description="text may run this far (px at 1080p) out of its box "
+                                                              "before it counts as overflowing (antialiasing)")
+    min_px: float = Field(20.0, gt=0, le=200, description="smallest font size on a slide, px at 1080p (a warning below)")
+    min_contrast: float = Field(4.5, ge=1, le=21, description="WCAG AA contrast of normal text against what is "
+                                                              "behind it (a warning below)")
+    min_contrast_large: float = Field(3.0, ge=1, le=21, description="WCAG AA contrast of large text")
+    large_px: float = Field(48.0, gt=0, description="text this big (px at 1080p) is large: WCAG's 24 px doubled, "
+                                                     "since a video frame is seen smaller than a page")
+    large_bold_px: float = Field(37.0, gt=0, description="bold (700+) text this big is large (WCAG's 18.7 px doubled)")
+    reject_contrast: float = Field(1.5, ge=1, le=21, description="below this contrast text is an error, not a warning")
+    thumbnail_max_words: int = Field(6, ge=1, le=50, description="more words on the thumbnail are a warning")
+    thumbnail_min_cap_px: float = Field(12.0, gt=0, le=100, description="cap height of the thumbnail's words, px, "
+                                                                        "when the thumbnail is shown 320 px wide")
+
+
+QCSeverity = Literal["info", "warning", "error"]
 
 
 class QCScript(Model):
-    """Thresholds of the script and metadata checks."""
+    """Thresholds of the script and metadata checks (renderers/qc_script.py, docs/quality.md).
+
+    Over a YouTube limit is an error by default: metadata.json is cut to fit, so the upload would carry a
+    clipped title or description that nobody wrote. `None` switches a limit off."""
+
+    title_max_chars: int = Field(100, ge=1, le=100, description="longest title (YouTube's limit: 100 characters)")
+    description_max_bytes: int = Field(5000, ge=1, le=5000, description="longest description, UTF-8 bytes "
+                                                                         "(YouTube's limit: 5000)")
+    tags_max_chars: int = Field(500, ge=1, le=500, description="all tags together, counted YouTube's way "
+                                                               "(YouTube's limit: 500)")
+    limits_severity: QCSeverity = Field("error", description="severity of a title, description or tags over its "
+                                                             "limit, or a title with < or >")
+    banned_phrase_severity: QCSeverity = Field("error", description="severity of a brand banned phrase in the "
+                                                                    "narration, title or description")
+    chapters_severity: QCSeverity = Field("warning", description="severity of `chapter:` marks YouTube would not "
+                                                                 "show (first at 0:00, at least 3, each >= 10 s)")
+    reading_grade_warn: float | None = Field(12.0, gt=0, le=30, description="Flesch-Kincaid grade of the "
+                                                                            "narration above which a build is flagged")
+    reading_grade_error: float | None = Field(None, gt=0, le=30, description="grade above which it is rejected")
+    hook_max_s: float | None = Field(20.0, gt=0, le=600, description="longest first-scene narration (the hook), "
+                                                                     "seconds, before a flag")
+    hook_max_words: int | None = Field(60, ge=1, le=2000, description="most words in the first scene's narration")
+    hook_severity: QCSeverity = "warning"
 
 
 class QCPolicy(Model):
-    """Thresholds of the policy checks (similarity to earlier videos, disclosure)."""
+    """Thresholds of the policy checks (renderers/qc_policy.py): similarity to the brand's other videos,
+    the AI-content disclosure, the made-for-kids declaration."""
+
+    similarity_warn: float | None = Field(0.9, gt=0, le=1, description="cosine similarity (all-MiniLM-L6-v2) of the "
+                                                                       "narration to another video of the brand above "
+                                                                       "which a build is flagged")
+    similarity_error: float | None = Field(0.98, gt=0, le=1, description="similarity above which it is rejected "
+                                                                         "(a near copy)")
+    disclosure_severity: QCSeverity = Field("error", description="severity of synthetic media (TTS voice, generated "
+                                                                 "pictures or video, an avatar) uploaded while "
+                                                                 "channel.synthetic_media is false")
+    made_for_kids_severity: QCSeverity = Field("warning", description="severity of a brand that does not declare "
+                                                                      "channel.made_for_kids explicitly")
 
 
 class QC(Model):
@@ -207,6 +341,58 @@ class QC(Model):
     text: QCText = Field(default_factory=QCText)
     script: QCScript = Field(default_factory=QCScript)
     policy: QCPolicy = Field(default_factory=QCPolicy)
+
+
+# --------------------------------------------------------------- variants ----
+# Arms the learning loop (`doit learn`, publish/learn.py) chooses between, one dimension at a time. A brand (or a
+# recipe, which wins per dimension) declares them; `doit learn` writes the chosen arm of each dimension into a new
+# video's `variant:` block, so the build reads it from the spec like any other setting and stays reproducible.
+# What an arm's `value` means depends on the dimension (compiler/resolve.py applies it):
+VARIANT_DIMENSIONS: dict[str, str] = {
+    "voice": "a voice name from the brand's `voices` (the video's narration voice)",
+    "template": "a slide template in recipes/templates/slide/ (the video's default slide template)",
+    "thumbnail_template": "a thumbnail template in recipes/templates/thumbnail/",
+    "title_style": "an instruction for the script writer about the title, e.g. 'Phrase the title as a question.'",
+    "prompt_template": "a folder in recipes/prompts/ whose prompt templates (create.md.j2, system.md.j2, ...) replace "
+                       "the default ones of the same name when the script is generated ('default': the default prompts)",
+}
+VariantDimension = Literal["voice", "template", "thumbnail_template", "title_style", "prompt_template"]
+
+
+class Arm(Model):
+    """One arm of a variant dimension: a name (what reports and `variant:` say) and the value it sets. A plain
+    string is shorthand for an arm whose name and value are that string (`voice: [joe, robot]`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra=lambda s, _: _or_name(s))
+
+    name: str = Field(pattern=NAME_PATTERN, description="the arm's name (letters, digits, '_' and '-')")
+    value: str = Field(min_length=1, description="what the arm sets: " + "; ".join(
+        f"{d}: {what}" for d, what in VARIANT_DIMENSIONS.items()))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"name": v, "value": v} if isinstance(v, str) else v
+
+
+def _or_name(schema: dict) -> None:
+    """The JSON Schema of an arm also takes the shorthand: a plain name (editors must not flag `[joe, robot]`)."""
+    obj = {k: schema.pop(k) for k in ("type", "properties", "required", "additionalProperties") if k in schema}
+    schema["anyOf"] = [{"type": "string", "pattern": NAME_PATTERN}, obj]
+
+
+def _arms_valid(v: dict[str, list[Arm]]) -> dict[str, list[Arm]]:
+    for dim, arms in v.items():
+        if len(arms) < 2:
+            raise ValueError(f"variants.{dim} needs at least two arms to choose between (it has {len(arms)})")
+        names = [a.name for a in arms]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"variants.{dim}: arm name(s) {', '.join(dup)} appear twice; names must be unique")
+    return v
+
+
+Variants = Annotated[dict[VariantDimension, list[Arm]], AfterValidator(_arms_valid)]
 
 
 Corner = Literal["bottom_right", "bottom_left", "top_right", "top_left"]
@@ -372,7 +558,14 @@ class Brand(Model):
     description_footer: str = ""
     music: Music | None = None
     quality: Quality = Field(default_factory=Quality)
+    encoder: Literal["x264", "nvenc", "videotoolbox"] = Field(
+        "x264", description="video encoder of the final render: x264 (software, identical bytes on every machine) or, "
+                            "opt-in for speed, a hardware encoder (nvenc on NVIDIA, videotoolbox on a Mac); hardware "
+                            "output differs by machine, so it gets its own cache keys and runs only where it works")
     qc: QC = Field(default_factory=QC, description="the quality gate: thresholds, sampling for review, autopublish")
+    variants: Variants = Field(default_factory=dict, description="arms `doit learn` assigns to new videos, per "
+                                                                 "dimension (voice, template, thumbnail_template, "
+                                                                 "title_style, prompt_template)")
     images: Images | None = Field(None, description="text-to-image model and fallback for genimage scenes")
     video_model: VideoModel | None = Field(None, description="image-to-video model for `animate: true`")
     avatar: Avatar | None = Field(None, description="HeyGen presenter for avatar scenes")
@@ -415,6 +608,8 @@ class Recipe(Model):
     formats: list[str] = Field(default_factory=lambda: ["long"])
     thumbnail_template: TemplateName | None = Field(None, description="thumbnail template in recipes/templates/thumbnail/")
     defaults: Style = Field(default_factory=Style)
+    variants: Variants = Field(default_factory=dict, description="arms per dimension for this recipe's videos "
+                                                                 "(replace the brand's arms of that dimension)")
 
     @field_validator("formats")
     @classmethod
@@ -619,6 +814,9 @@ class Video(Style):
     research: list[str] = Field(default_factory=list,
                                 description="local text/markdown files with facts and sources for script generation")
     target_length: float | None = Field(None, gt=0, le=36000, description="length to aim for when generating, seconds")
+    variant: dict[VariantDimension, str] = Field(
+        default_factory=dict, description="the arm of each variant dimension this video uses, by name: written by "
+                                          "`doit learn` (Thompson sampling), or set by hand to fix it")
     llm: VideoLlm | None = Field(None, description="override fields of the brand's `llm:` for this video "
                                                    "(not base_url or api_key_env: those are brand or machine settings)")
 

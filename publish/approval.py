@@ -42,6 +42,7 @@ SOURCES = {
     "snippet.defaultAudioLanguage": "metadata.json language or channel.language",
     "status.privacyStatus": "channel.privacy",
     "status.schedule": "channel.schedule",
+    "status.publishAt": "the publish time chosen at publish time (Schedule, --publish-at)",
     "status.selfDeclaredMadeForKids": "channel.made_for_kids",
     "status.containsSyntheticMedia": "channel.synthetic_media",
     "playlists": "channel.playlists",
@@ -140,10 +141,25 @@ def require_approval(ledger: Ledger, unit: str, publish_state: dict) -> Decision
                           "that approval does not cover what would be sent now", unit=unit,
                           hint=f"check build/{unit.replace('@', '/')}/ and the `channel:` settings in "
                                f"brands/{brand}.yaml, then approve again: {_approve_command(unit)}")
+    changed = changed_fields(decision.publish_state, publish_state)
+    if [name for name, _, _ in changed] == ["status.publishAt"]:
+        _, approved_at, asked_at = changed[0]
+        covered = f"publishAt {approved_at}" if approved_at else f"the schedule rule ({_schedule_of(decision)})"
+        asked = f"publishAt {asked_at}" if asked_at else "no explicit publishAt (the schedule rule)"
+        raise NotApproved(f"not approved: {when} to publish at {covered}, not at {asked}; the approval covers the "
+                          "publish time too", unit=unit,
+                          hint="publish at the approved time, or approve this time: in the studio, Schedule and then "
+                               f"'Approve this time'; or {_approve_command(unit)}"
+                               + (f" --publish-at {asked_at}" if asked_at else ""))
     changes = describe_changes(decision.publish_state, publish_state)
     raise NotApproved(f"not approved: what would be sent changed since {when}: {changes}", unit=unit,
                       hint=f"check the new settings (brands/{brand}.yaml `channel:`, build/{unit.replace('@', '/')}/"
                            f"metadata.json), then approve them: {_approve_command(unit)}")
+
+
+def _schedule_of(decision: Decision) -> str:
+    schedule = ((decision.publish_state or {}).get("status") or {}).get("schedule")
+    return f"channel.schedule {schedule}" if schedule else "no schedule: publish now"
 
 
 def _flatten(value, prefix: str = "") -> dict[str, object]:

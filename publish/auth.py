@@ -14,6 +14,7 @@ import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Mapping
 
 from core import settings
 
@@ -46,16 +47,27 @@ def _quiet(names: tuple[str, ...]):
             lg.setLevel(level)
 
 
-def config_dir() -> Path:
-    return settings.config_dir()
+# Every function that finds a file (the config folder, the client secrets) takes the caller's environment
+# (`Settings.env`), so a caller that loaded Settings with its own env (the studio, tests, a second project in one
+# process) is obeyed; None means this process's os.environ. Endpoint overrides for the fakes
+# (SHOWRUNNER_TOKEN_URI here, the API roots in youtube.py) stay process-wide.
+Env = Mapping[str, str] | None
 
 
-def token_path(brand: str) -> Path:
-    return config_dir() / "tokens" / f"{brand}.json"
+def _env(env: Env) -> Mapping[str, str]:
+    return os.environ if env is None else env
 
 
-def client_secrets_path() -> Path:
-    return Path(os.environ.get("SHOWRUNNER_CLIENT_SECRETS") or config_dir() / "client_secret.json").expanduser()
+def config_dir(env: Env = None) -> Path:
+    return settings.config_dir(env)
+
+
+def token_path(brand: str, env: Env = None) -> Path:
+    return config_dir(env) / "tokens" / f"{brand}.json"
+
+
+def client_secrets_path(env: Env = None) -> Path:
+    return Path(_env(env).get("SHOWRUNNER_CLIENT_SECRETS") or config_dir(env) / "client_secret.json").expanduser()
 
 
 def ensure_outside(path: Path, root: Path | None, what: str) -> None:
@@ -79,8 +91,9 @@ def write_private(path: Path, data: bytes) -> None:
     atomic_write_bytes(path, data, mode=0o600)
 
 
-def save_token(brand: str, credentials, *, channel_id: str, channel_title: str, root: Path | None = None) -> Path:
-    path = token_path(brand)
+def save_token(brand: str, credentials, *, channel_id: str, channel_title: str, root: Path | None = None,
+               env: Env = None) -> Path:
+    path = token_path(brand, env)
     ensure_outside(path, root, "the token file")
     info = json.loads(credentials.to_json())
     info.update({"brand": brand, "channel_id": channel_id, "channel_title": channel_title,
@@ -89,8 +102,8 @@ def save_token(brand: str, credentials, *, channel_id: str, channel_title: str, 
     return path
 
 
-def load_token_info(brand: str) -> dict:
-    path = token_path(brand)
+def load_token_info(brand: str, env: Env = None) -> dict:
+    path = token_path(brand, env)
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -122,29 +135,29 @@ def credentials_from_info(info: dict):
     return creds
 
 
-def save_if_rotated(brand: str, credentials, info: dict) -> None:
+def save_if_rotated(brand: str, credentials, info: dict, env: Env = None) -> None:
     """Persist whatever Google handed back on refresh (a rotated refresh token must not be lost)."""
     if credentials.token == info.get("token") and credentials.refresh_token == info.get("refresh_token"):
         return
     fresh = json.loads(credentials.to_json())
     merged = {**info, **fresh}
-    write_private(token_path(brand), json.dumps(merged, indent=2, sort_keys=True).encode())
+    write_private(token_path(brand, env), json.dumps(merged, indent=2, sort_keys=True).encode())
     info.update(merged)
 
 
-def project_of(info: dict) -> str:
+def project_of(info: dict, env: Env = None) -> str:
     """The Google Cloud project whose quota the calls spend: the OAuth client id's project number."""
-    if os.environ.get("SHOWRUNNER_CLOUD_PROJECT"):
-        return os.environ["SHOWRUNNER_CLOUD_PROJECT"]
+    if _env(env).get("SHOWRUNNER_CLOUD_PROJECT"):
+        return _env(env)["SHOWRUNNER_CLOUD_PROJECT"]
     client_id = str(info.get("client_id") or "")
     head = client_id.split("-", 1)[0]
     return head if head.isdigit() else (client_id.split(".", 1)[0] or "default")
 
 
 def run_flow(*, open_browser: bool = True, host: str = "localhost", port: int = 0, root: Path | None = None,
-             timeout_s: int | None = 600):
+             timeout_s: int | None = 600, env: Env = None):
     """The installed-app flow with offline access and the account chooser; returns Credentials."""
-    secrets = client_secrets_path()
+    secrets = client_secrets_path(env)
     ensure_outside(secrets, root, "the OAuth client file")
     if not secrets.is_file():
         raise ConfigError(f"no OAuth client file at {secrets}",

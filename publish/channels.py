@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from core.events import Event, Reporter
 
@@ -62,8 +62,9 @@ class Channels:
     """Brand -> channel settings and brand -> verified client, for one run; `save_tokens()` ends it."""
 
     def __init__(self, root: Path, ledger: Ledger, *, reporter: Reporter | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow):
+                 clock: Callable[[], dt.datetime] = utcnow, env: Mapping[str, str] | None = None):
         self.root = root.resolve()
+        self.env = env  # where tokens and OAuth settings are found (Settings.env); None: os.environ
         self.ledger = ledger
         self.reporter = reporter or LinePrinter()
         self.clock = clock
@@ -75,6 +76,10 @@ class Channels:
 
     def channel_of(self, brand: str):
         """The brand spec's `channel:` settings (id, privacy, schedule, playlists, ...)."""
+        return self.brand_of(brand).channel
+
+    def brand_of(self, brand: str):
+        """The brand spec (core.spec.Brand): `channel:` for uploads, `qc:` for the quality gate."""
         if self._project is None:
             from compiler.load import load_project
 
@@ -85,16 +90,16 @@ class Channels:
             if key in project.errors:
                 raise ConfigError(f"{key} has errors:\n{project.errors[key].render()}")
             raise ConfigError(f"unknown brand '{brand}': there is no {key}")
-        return project.brands[brand].model.channel
+        return project.brands[brand].model
 
     def client_for(self, brand: str, channel) -> Client:
         """Credentials of the brand, checked against the brand's channel before anything is uploaded."""
         if brand in self._clients:
             return self._clients[brand]
-        info = auth.load_token_info(brand)
+        info = auth.load_token_info(brand, self.env)
         check_authorised_channel(brand, channel, info)
         client = Client(brand, auth.credentials_from_info(info),
-                        QuotaBook(self.ledger, auth.project_of(info), clock=self.clock),
+                        QuotaBook(self.ledger, auth.project_of(info, self.env), clock=self.clock),
                         out=lines_to(self.reporter, brand, "retry"))
         self._token_info[brand] = info
         self._credentials[brand] = client.credentials  # saved at the end even if the check below fails
@@ -119,6 +124,6 @@ class Channels:
     def save_tokens(self) -> None:
         """Persist refreshed or rotated tokens (a rotated refresh token must never be lost); close connections."""
         for brand, credentials in self._credentials.items():
-            auth.save_if_rotated(brand, credentials, self._token_info[brand])
+            auth.save_if_rotated(brand, credentials, self._token_info[brand], self.env)
         for client in self._all_clients:
             client.close()

@@ -5,6 +5,7 @@ around the current directory, and SHOWRUNNER_DB_URL or the SQLite ledger in its 
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from .errors import ChannelMismatch, ConfigError, PublishError
 from .ledger import Ledger
 from .models import Hold
 from .plan import ApiCall, approval_state
-from .publisher import Outcome, Publisher, PublishOptions
+from .models import utcnow
+from .publisher import Outcome, Publisher, PublishOptions, check_publish_at
+from .qcstore import record_feedback
 from .units import discover, load_unit
 
 Out = Callable[[str], None]
@@ -53,11 +56,12 @@ def publish(units: list[str] | None = None, dry_run: bool = False, replace: bool
             root: Path | str | None = None, db_url: str | None = None, out: Out = print,
             chunk: int | None = None) -> PublishReport:
     """Publish every approved unit (or the named ones). Safe to repeat and to interrupt."""
-    root = _root(root)
+    settings = Settings.load(root)
+    root = settings.root
     ledger = Ledger.open(db_url, root=root)
     try:
         options = PublishOptions(dry_run=dry_run, replace=replace, chunk=chunk, retry_failed=bool(units))
-        publisher = Publisher(root, ledger, options=options, out=out)
+        publisher = Publisher(root, ledger, options=options, out=out, env=settings.env)
         report = PublishReport(publisher.run(units))
         out(f"publish: {report.summary()}")
         for line in publisher.quota_summaries():
@@ -68,15 +72,19 @@ def publish(units: list[str] | None = None, dry_run: bool = False, replace: bool
 
 
 def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *,
-            root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> Decision:
+            root: Path | str | None = None, db_url: str | None = None, out: Out = print,
+            publish_at: dt.datetime | None = None) -> Decision:
     """Record a review decision for the unit's current build (what build/ holds right now) together
-    with everything publishing would send for it under the brand's current `channel:` settings."""
+    with everything publishing would send for it under the brand's current `channel:` settings; with
+    `publish_at`, also that explicit publish time (a publish with another time is then refused)."""
     root = _root(root)
     built = load_unit(root, unit)
+    if publish_at is not None:
+        publish_at = check_publish_at(publish_at, utcnow())
     ledger = Ledger.open(db_url, root=root)
     try:
         try:
-            state = approval_state(built, Channels(root, ledger).channel_of(built.brand))
+            state = approval_state(built, Channels(root, ledger).channel_of(built.brand), publish_at=publish_at)
         except PublishError:
             if approved:
                 raise  # what cannot be published cannot be approved; the message says why
@@ -86,6 +94,9 @@ def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *
                                 publish_state=state)
         except ValueError as exc:
             raise ConfigError(str(exc), unit=unit) from None
+        # the decision with the QC scores of this build, for `doit calibrate` (free text only: no reason codes)
+        record_feedback(ledger, unit, built.brand, built.build_digest, decision="approve" if approved else "reject",
+                        reasons=[])
         verb = "approved" if approved else "rejected"
         out(f"{unit}: build {d.build_digest[:12]} {verb} by {d.reviewer}" + (f" ({d.reason})" if d.reason else ""))
         if approved and state is not None:
@@ -94,7 +105,9 @@ def approve(unit: str, reviewer: str, reason: str = "", approved: bool = True, *
                 f"{st['schedule'] or 'none'}, made for kids {str(st['selfDeclaredMadeForKids']).lower()}, "
                 f"AI-content disclosure {str(st['containsSyntheticMedia']).lower()}, playlists "
                 f"{', '.join(state['playlists']) or 'none'}, category {state['snippet']['categoryId']}, "
-                f"language {state['snippet']['defaultLanguage']} (publish digest {d.publish_digest[:12]})")
+                f"language {state['snippet']['defaultLanguage']}"
+                + (f", publishAt {st['publishAt']}" if st.get("publishAt") else "")
+                + f" (publish digest {d.publish_digest[:12]})")
         return d
     finally:
         ledger.close()
@@ -106,16 +119,17 @@ def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = Non
     from .quota import QuotaBook
     from .youtube import Client
 
-    root = _root(root)
+    settings = Settings.load(root)
+    root, env = settings.root, settings.env
     ledger = Ledger.open(db_url, root=root)
     try:
-        channel = Channels(root, ledger).channel_of(brand)
-        oauth.ensure_outside(oauth.token_path(brand), root, "the token file")  # before the browser opens
+        channel = Channels(root, ledger, env=env).channel_of(brand)
+        oauth.ensure_outside(oauth.token_path(brand, env), root, "the token file")  # before the browser opens
         out(f"auth {brand}: a browser opens; choose the account, then the channel of brand '{brand}'"
             + (f" ({channel.id})" if channel.id else ""))
-        creds = oauth.run_flow(open_browser=open_browser, host=host, root=root)
+        creds = oauth.run_flow(open_browser=open_browser, host=host, root=root, env=env)
         info = json.loads(creds.to_json())
-        client = Client(brand, creds, QuotaBook(ledger, oauth.project_of(info)), out=out)
+        client = Client(brand, creds, QuotaBook(ledger, oauth.project_of(info, env)), out=out)
         try:
             items = client.execute(ApiCall("channels.list", {"part": "id,snippet", "mine": True})).get("items") or []
         finally:
@@ -129,7 +143,7 @@ def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = Non
                                   "nothing was saved",
                                   hint=f"run `doit auth:{brand}` again and pick '{brand}''s channel in Google's "
                                        "chooser (brand accounts appear after the Google account)")
-        path = oauth.save_token(brand, creds, channel_id=got, channel_title=title, root=root)
+        path = oauth.save_token(brand, creds, channel_id=got, channel_title=title, root=root, env=env)
         with ledger.session() as s:
             hold = s.get(Hold, f"auth:{brand}")
             if hold is not None:
@@ -144,13 +158,14 @@ def auth(brand: str, *, root: Path | str | None = None, db_url: str | None = Non
 
 def auth_status(*, root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> dict[str, str]:
     """Which brands are authorised, as which channel, and which need `doit auth:<brand>` again."""
-    root = _root(root)
+    settings = Settings.load(root)
+    root = settings.root
     ledger = Ledger.open(db_url, root=root)
     try:
         status: dict[str, str] = {}
         for path in sorted((root / "brands").glob("*.yaml")):
             brand = path.stem
-            token = oauth.token_path(brand)
+            token = oauth.token_path(brand, settings.env)
             with ledger.session() as s:
                 hold = s.get(Hold, f"auth:{brand}")
             if hold is not None:
@@ -184,3 +199,69 @@ def analytics(units: list[str] | None = None, *, root: Path | str | None = None,
 
 def units(root: Path | str | None = None) -> list[str]:
     return discover(_root(root))
+
+
+def calibrate(brand: str | None = None, *, as_json: bool = False, diff_out: Path | str | None = None,
+              root: Path | str | None = None, db_url: str | None = None, out: Out = print) -> list:
+    """Fit each brand's QC thresholds to the stored human decisions; print the result and the proposed diff
+    (also written to build/.calibrate/<brand>.diff, or `diff_out` for a single brand). The spec is never changed."""
+    from .calibrate import calibrate as fit_brand, dumps, propose_diff, render
+    from .qcstore import feedback
+
+    root = _root(root)
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        records = feedback(ledger, brand)
+    finally:
+        ledger.close()
+    brands = [brand] if brand else sorted({r.brand for r in records})
+    if brand and not (root / "brands" / f"{brand}.yaml").is_file():
+        raise ConfigError(f"no brand '{brand}' (brands/{brand}.yaml does not exist)")
+    if diff_out and len(brands) != 1:
+        raise ConfigError("--out needs --brand: one diff file per brand")
+    cals = []
+    for b in brands:
+        cal = fit_brand(b, [r for r in records if r.brand == b])
+        if (root / "brands" / f"{b}.yaml").is_file():
+            cal = propose_diff(cal, root, out=Path(diff_out) if diff_out else None)
+        else:
+            cal.problem = f"brands/{b}.yaml does not exist any more: no diff"
+        cals.append(cal)
+    if as_json:
+        out(dumps(cals))
+    else:
+        for cal in cals:
+            out(render(cal))
+        if not cals:
+            out("no human decisions recorded yet: review builds in the studio or with doit approve first")
+    return cals
+
+
+def learn(brand: str | None = None, *, dry_run: bool = False, as_json: bool = False, root: Path | str | None = None,
+          db_url: str | None = None, out: Out = print) -> list:
+    """Assign variant arms to new videos (written into their specs unless `dry_run`), report each arm's reward,
+    the scenes where viewers leave, and proposals as diffs (build/.learn/<brand>/, never applied)."""
+    from compiler.load import load_project
+    from .learn import dumps, learn as learn_brand, render, write_outputs
+
+    root = _root(root)
+    project = load_project(root)
+    if brand and brand not in project.brands:
+        raise ConfigError(f"no brand '{brand}' (brands: {', '.join(sorted(project.brands)) or 'none'})")
+    ledger = Ledger.open(db_url, root=root)
+    try:
+        reports = [learn_brand(root, ledger, b, write=not dry_run, project=project)
+                   for b in ([brand] if brand else sorted(project.brands))]
+    finally:
+        ledger.close()
+    for r in reports:
+        if not dry_run:
+            write_outputs(root, r)
+    if as_json:
+        out(dumps(reports))
+    else:
+        for r in reports:
+            render(r, out)
+        if dry_run:
+            out("dry run: no spec was changed")
+    return reports

@@ -51,6 +51,12 @@ class NotApproved(PublishError):
     kind = "approval"
 
 
+class QCRejected(PublishError):
+    """The build's quality gate (qc.json) rejected it: it never publishes, whatever a person approved."""
+
+    kind = "qc"
+
+
 class VideoChanged(PublishError):
     """The video file differs from the one already on YouTube; YouTube cannot swap a video's file."""
 

@@ -128,9 +128,15 @@ def publish_digest(state: dict) -> str:
     return hashlib.sha256(canonical(state).encode()).hexdigest()
 
 
-def approval_state(unit: BuildUnit, channel) -> dict:
-    """What a reviewer approves for the unit's current build under the brand's current channel settings."""
-    return desired_state(unit, channel, publish_at=None).approval_state()
+def approval_state(unit: BuildUnit, channel, publish_at: dt.datetime | None = None) -> dict:
+    """What a reviewer approves for the unit's current build under the brand's current channel settings; with
+    `publish_at`, the explicit publish time chosen for it (the studio's Schedule, `--publish-at`) as
+    `status.publishAt`, so an approval covers that exact time and no other. Without one the state has no such
+    field, so approvals recorded before it existed keep their digest."""
+    state = desired_state(unit, channel, publish_at=None).approval_state()
+    if publish_at is not None:
+        state["status"]["publishAt"] = rfc3339(publish_at)
+    return state
 
 
 def _check_text(key: str, name: str, value: Any, *, max_chars: int | None = None, max_bytes: int | None = None,

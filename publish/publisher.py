@@ -18,21 +18,22 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from core.events import Event, EventType, Reporter
 
 from .approval import require_approval, require_approved_build
 from .channels import Channels
 from .dryrun import DryRun
-from .errors import (AUDIT_FORM, ApiError, ChannelMismatch, ConfigError, NotApproved, OnHold, PublishError, QuotaExceeded,
-                     QuotaRefused, SessionExpired, ThumbnailForbidden, UploadLimitExceeded, VideoChanged,
+from .errors import (AUDIT_FORM, ApiError, ChannelMismatch, ConfigError, NotApproved, OnHold, PublishError, QCRejected,
+                     QuotaExceeded, QuotaRefused, SessionExpired, ThumbnailForbidden, UploadLimitExceeded, VideoChanged,
                      locked_private_warning)
 from .ledger import Ledger, LockLease
 from .models import PublishedVideo, PublishRecord, utcnow
 from .plan import (ApiCall, Desired, PlannedStep, StepState, approval_state, canonical, captions_update_call,
                    desired_state, insert_call, merge_update, new_video_steps, plan_converge, verify_call)
 from .printer import LinePrinter
+from .qcgate import qc_gate
 from .quota import estimate, until_reset
 from .repository import parse_time, transaction
 from .schedule import next_slot, parse_schedule, rfc3339
@@ -40,7 +41,7 @@ from .units import BuildUnit, discover, load_unit
 from .youtube import MIB, Client, chunk_size
 from .youtube import session_json as session_of
 
-REFUSED = (QuotaRefused, VideoChanged, OnHold, ChannelMismatch)
+REFUSED = (QuotaRefused, VideoChanged, OnHold, ChannelMismatch, QCRejected)
 STEP_NAMES = {"metadata": "the metadata update (title, description, tags, settings)", "thumbnail": "the thumbnail",
               "captions": "the captions"}
 
@@ -110,13 +111,14 @@ class Publisher:
 
     def __init__(self, root: Path, ledger: Ledger, *, options: PublishOptions | None = None,
                  out: Callable[[str], None] = print, reporter: Reporter | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow):
+                 clock: Callable[[], dt.datetime] = utcnow, env: Mapping[str, str] | None = None):
         self.root = root.resolve()
         self.ledger = ledger
         self.options = options or PublishOptions()
         self.reporter = reporter or LinePrinter(out)
         self.clock = clock
-        self.channels = Channels(self.root, ledger, reporter=self.reporter, clock=clock)
+        # tokens and OAuth settings come from the caller's Settings.env (None: this process's os.environ)
+        self.channels = Channels(self.root, ledger, reporter=self.reporter, clock=clock, env=env)
 
     def _emit(self, unit: str, detail: str, type_: EventType = "publish", **kw) -> None:
         self.reporter.emit(Event(type=type_, step=unit, video=unit, detail=detail, **kw))
@@ -165,15 +167,31 @@ class Publisher:
 
     def publish_unit(self, key: str) -> Outcome:
         unit = load_unit(self.root, key)
-        channel = self.channels.channel_of(unit.brand)
-        # The build first (an unapproved unit is skipped whatever its metadata says), then everything
-        # that would be sent, brand settings included: the approval must cover exactly that.
-        require_approved_build(self.ledger, key, unit.build_digest)
-        require_approval(self.ledger, key, approval_state(unit, channel))
+        brand = self.channels.brand_of(unit.brand)
+        channel = brand.channel
+        # The quality gate first: a rejected build never publishes; an auto-approved one skips the human
+        # approval where the brand opts in (publish/qcgate.py). Otherwise the build (an unapproved unit is
+        # skipped whatever its metadata says), then everything that would be sent, brand settings included:
+        # the approval must cover exactly that.
+        gate = qc_gate(self.ledger, unit, brand.qc)
+        publish_at = None
+        if self.options.publish_at is not None:
+            publish_at = check_publish_at(self.options.publish_at, self.clock())
+        if not gate.autopublish:
+            require_approved_build(self.ledger, key, unit.build_digest)
+            # an explicit publishAt is part of what is approved: an approval of another time (or of the schedule
+            # rule) does not cover it
+            require_approval(self.ledger, key, approval_state(unit, channel, publish_at=publish_at))
+        outcome = self._publish_approved(unit, channel, publish_at)
+        if gate.note and outcome.status in ("published", "updated", "dry-run"):
+            outcome.warnings.append(gate.note)
+        return outcome
+
+    def _publish_approved(self, unit: BuildUnit, channel, publish_at) -> Outcome:
+        key = unit.key
         live, pending = self._state(key)
         video_sha = unit.digests["video.mp4"]
-        if self.options.publish_at is not None:
-            check_publish_at(self.options.publish_at, self.clock())
+        if publish_at is not None:
             if live is not None and live.video_sha256 == video_sha:
                 raise ConfigError(f"{key} is already on YouTube (https://youtu.be/{live.youtube_video_id}): a "
                                   "publishAt applies to a new upload only", hint="publish without a schedule")

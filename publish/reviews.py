@@ -18,6 +18,7 @@ from core.qc import REASON_CODES, REASONS, reason_label  # noqa: F401  (re-expor
 from .approval import record_decision
 from .ledger import Ledger
 from .models import Approval, Review
+from .qcstore import record_feedback
 
 Verdict = Literal["approve", "request-changes", "reject"]
 VERDICTS: tuple[str, ...] = ("approve", "request-changes", "reject")
@@ -59,7 +60,8 @@ def describe(verdict: str, reasons: list[str], scene_index: int | None, timecode
 def record_review(ledger: Ledger, unit: str, build_digest: str, *, verdict: str, reviewer: str,
                   reasons: list[str] = (), scene_index: int | None = None, timecode_s: float | None = None,
                   note: str = "", publish_state: dict | None = None) -> ReviewRecord:
-    """Validate, record the gate's decision (approve / reject / request changes), then the review itself."""
+    """Validate, record the gate's decision (approve / reject / request changes), then the review itself, then the
+    feedback record (the decision with the QC scores of this build: what `doit calibrate` learns from)."""
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict '{verdict}' (one of {', '.join(VERDICTS)})")
     bad = [r for r in reasons if r not in REASON_CODES]
@@ -79,7 +81,14 @@ def record_review(ledger: Ledger, unit: str, build_digest: str, *, verdict: str,
                      approval_id=approval_id)
         s.add(row)
         s.flush()
-        return _record(row)
+        rec = _record(row)
+    record_feedback(ledger, unit, brand_of(unit), build_digest, decision=verdict, reasons=reasons, review_id=rec.id)
+    return rec
+
+
+def brand_of(unit: str) -> str:
+    """The brand of a unit key ("<brand>/<slug>" or "<brand>/<slug>@<format>")."""
+    return unit.split("/", 1)[0]
 
 
 def review_history(ledger: Ledger, unit: str) -> list[ReviewRecord]:

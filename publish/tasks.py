@@ -10,6 +10,8 @@ action runs. Every task runs every time (`uptodate: [False]`); the ledger decide
     doit auth:<brand>                   OAuth consent for the brand's channel
     doit approve --unit U --reviewer R [--reason T] [--reject]
     doit analytics [--unit U]
+    doit calibrate [--brand B] [--json] [--out FILE]
+    doit learn [--brand B] [--json] [-n/--dry-run]
 """
 from __future__ import annotations
 
@@ -64,14 +66,22 @@ def _auth_status():
     return True
 
 
-def _approve(unit: str, reviewer: str, reason: str, reject: bool):
+def _approve(unit: str, reviewer: str, reason: str, reject: bool, publish_at: str = ""):
+    import datetime as dt
+
     from . import cli
     from .errors import PublishError
 
     if not unit:
         return _failed("say which unit: doit approve --unit <brand>/<slug> --reviewer <name>")
+    at = None
+    if publish_at:
+        try:
+            at = dt.datetime.fromisoformat(publish_at.replace("Z", "+00:00"))
+        except ValueError:
+            return _failed(f"--publish-at {publish_at!r} is not an RFC 3339 time (e.g. 2026-12-01T15:00:00Z)")
     try:
-        cli.approve(unit, reviewer, reason, approved=not reject)
+        cli.approve(unit, reviewer, reason, approved=not reject, publish_at=at)
     except PublishError as exc:
         return _failed(exc.render())
     return True
@@ -116,6 +126,8 @@ def task_approve():
         {"name": "reviewer", "long": "reviewer", "short": "r", "default": user, "help": "who reviewed it"},
         {"name": "reason", "long": "reason", "default": "", "help": "why (required for --reject)"},
         {"name": "reject", "long": "reject", "type": bool, "default": False, "help": "record a rejection"},
+        {"name": "publish_at", "long": "publish-at", "default": "",
+         "help": "approve this explicit publish time too (RFC 3339, UTC offset required)"},
     ]}
 
 
@@ -123,4 +135,46 @@ def task_analytics():
     """Pull YouTube Analytics for published videos into the ledger (daily numbers, retention by scene)."""
     return {"actions": [(_analytics,)], "uptodate": [False], "verbosity": 2, "params": [
         {"name": "unit", "long": "unit", "short": "u", "default": "", "help": "only this unit"},
+    ]}
+
+
+def _calibrate(brand: str, as_json: bool, out: str):
+    from . import cli
+    from .errors import PublishError
+
+    try:
+        cli.calibrate(brand or None, as_json=as_json, diff_out=out or None)
+    except PublishError as exc:
+        return _failed(exc.render())
+    return True
+
+
+def task_calibrate():
+    """Fit the brand's QC thresholds to the human review decisions; print agreement and a proposed spec diff."""
+    return {"actions": [(_calibrate,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "brand", "long": "brand", "short": "b", "default": "", "help": "only this brand"},
+        {"name": "as_json", "long": "json", "type": bool, "default": False, "help": "print JSON"},
+        {"name": "out", "long": "out", "default": "",
+         "help": "write the diff here (default build/.calibrate/<brand>.diff; needs --brand)"},
+    ]}
+
+
+def _learn(brand: str, as_json: bool, dry_run: bool):
+    from . import cli
+    from .errors import PublishError
+
+    try:
+        cli.learn(brand or None, dry_run=dry_run, as_json=as_json)
+    except PublishError as exc:
+        return _failed(exc.render())
+    return True
+
+
+def task_learn():
+    """Assign variant arms to new videos (Thompson sampling over rewards), report arms, retention notes, proposals."""
+    return {"actions": [(_learn,)], "uptodate": [False], "verbosity": 2, "params": [
+        {"name": "brand", "long": "brand", "short": "b", "default": "", "help": "only this brand"},
+        {"name": "as_json", "long": "json", "type": bool, "default": False, "help": "print JSON"},
+        {"name": "dry_run", "long": "dry-run", "short": "n", "type": bool, "default": False,
+         "help": "change no spec; only print what would be assigned"},
     ]}

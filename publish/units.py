@@ -3,7 +3,8 @@
 `build/<brand>/<slug>/` holds the first format of a video and is the unit `<brand>/<slug>`;
 `build/<brand>/<slug>/<format>/` holds any further format as the unit `<brand>/<slug>@<format>`.
 Reading a unit verifies the files against manifest.json, so a half-written or hand-edited
-build is refused instead of uploaded.
+build is refused instead of uploaded. qc.json (the quality gate's report, outside the build digest)
+is verified against the manifest's `qc` summary when it is read (`BuildUnit.qc`, the publish gate).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from core.qc import QCReport
 from core.records import BuildManifest, SceneEntry
 from core.store import file_digest
 
@@ -53,6 +55,25 @@ class BuildUnit:
     @property
     def scenes(self) -> list[SceneEntry]:
         return list(self.manifest.scenes)
+
+    @property
+    def qc(self) -> QCReport | None:
+        """The build's QC report, or None for a build made before QC existed. qc.json is outside the build
+        digest; it must be the one manifest.json names (BuildError otherwise), so a half-written or hand-edited
+        report never decides what publishes."""
+        if self.manifest.qc is None:
+            return None
+        path = self.dir / "qc.json"
+        try:
+            got = file_digest(path)
+        except FileNotFoundError:
+            raise BuildError(f"qc.json is missing in {self.dir} (manifest.json has a QC verdict)", unit=self.key,
+                             hint="rebuild with doit build, or re-judge with doit qc") from None
+        if got != self.manifest.qc.digest:
+            raise BuildError(f"qc.json does not match manifest.json (sha256 {got[:12]}, manifest says "
+                             f"{self.manifest.qc.digest[:12]})", unit=self.key,
+                             hint="the QC report was modified; re-judge with doit qc (or rebuild with doit build)")
+        return QCReport.model_validate_json(path.read_text(encoding="utf-8"))
 
 
 def parse_key(key: str) -> tuple[str, str, str | None]:

@@ -33,6 +33,16 @@ REGISTRY: dict[str, str] = {
     "remotion.clip": "remotion_clip:RemotionClip",
     "transition.ffmpeg": "transition_ffmpeg:FfmpegTransition",
     "audio.preview": "audio_preview:PreviewAudio",
+    "audio.final": "audio_final:FinalAudio",
+    "qc.text": "qc_text:TextQC",
+    "qc.scene": "qc_scene:SceneQC",
+    "qc.master": "qc_master:MasterQC",
+    "qc.captions": "qc_captions:CaptionsQC",
+    # quality gate (issue 11): script embedding, script/metadata and policy checks, the verdict
+    "embed.minilm": "embed_minilm:ScriptEmbedding",
+    "qc.script": "qc_script:ScriptQC",
+    "qc.policy": "qc_policy:PolicyQC",
+    "qc.verdict": "qc_verdict:QCVerdict",
 }
 
 _loaded: dict[str, type[Renderer]] = {}

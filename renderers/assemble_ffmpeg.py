@@ -14,6 +14,8 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from core.errors import StepError
@@ -34,7 +36,8 @@ def measure_loudness(path: Path) -> dict:
 
 
 def run_metered(args: list[str], what: str) -> dict:
-    """Run ffmpeg whose filters end in `ebur128=peak=true`: filter and meter in one pass (saves a decode)."""
+    """Run ffmpeg whose filters end in `ebur128` (`=peak=true` when the true peak is wanted): filter and meter in one
+    pass (saves a decode)."""
     proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"] + args,
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -119,8 +122,11 @@ def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[C
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
     version = 3
-    inputs = ("videos", "audios")
-    optional_inputs = ("music", "transitions")
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
+    inputs = ("videos",)
+    # `audios` (the segments' padded narration, mixed here) or `audio` (the finished soundtrack of audio.final,
+    # which the final plan renders beside the segments' video encodes; then this step only cuts and muxes)
+    optional_inputs = ("audios", "audio", "music", "transitions")
     outputs = ("video.mp4",)
 
     class Params(ProfileParams):
@@ -131,8 +137,8 @@ class FfmpegAssemble(Renderer):
         music_duck_db: float = 10.0
         audio_bitrate: str = "192k"
         crossfades: list[Crossfade] = Field(default_factory=list, description="boundaries replaced by `transitions`")
-        premixed: bool = Field(False, description="preview only: `audios` are audio.preview pieces (each scene mixed "
-                               "and metered on its own), joined and levelled by one gain from their stored loudness")
+        premixed: Literal[0, 2] = Field(0, description="preview only: `audios` are audio.preview pieces, each scene "
+                                        "mixed, levelled and encoded on its own (2: FLAC in MP4), joined by stream copy")
 
         @model_serializer(mode="wrap")
         def _final_is_implicit(self, handler):  # as ProfileParams: defaults that did not exist before stay out
@@ -158,7 +164,14 @@ class FfmpegAssemble(Renderer):
             video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
                                                                  p.crossfades, ctx.input_facts.get("videos") or [], s),
                                                     s / "videos.txt"))
-            audio, facts, gain, total = self._audio(ctx)
+            if ctx.inputs.get("audio") is not None:
+                audio, made = ctx.inputs["audio"], dict(ctx.input_facts.get("audio") or {})
+                facts = {k: made.get(k) for k in ("integrated_lufs", "true_peak_dbtp")}
+                gain, total = made["gain_db"], made["duration_s"]
+            elif ctx.inputs.get("audios"):
+                audio, facts, gain, total = self._audio(ctx)
+            else:
+                raise StepError("the assembly needs the scenes' audio (`audios`) or a finished soundtrack (`audio`)")
             vlist = video.result()
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
                     "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
@@ -170,109 +183,152 @@ class FfmpegAssemble(Renderer):
         return facts
 
     def _premixed(self, ctx: Context) -> dict:
-        """The preview's assembly from per-scene pieces (audio_preview.py): O(1) audio work besides the encode.
-        The loudness comes from the pieces' stored measurements (`merged_loudness`), so nothing meters the whole
-        soundtrack. The pieces are joined (concat demuxer), given that gain and a sample-peak limiter and encoded
-        to 24 kHz mono AAC while the video is cut; then both are muxed by stream copy."""
+        """The preview's assembly from finished per-scene pieces (audio_preview.py: each scene mixed, levelled and
+        encoded to FLAC in MP4 on its own): the pieces and the segments are joined by stream copy in one mux, so
+        nothing is decoded or encoded and the cost does not grow with what did not change. FLAC has no encoder
+        priming, so the joined track is sample-exact; its STREAMINFO (copied from the first piece) is then marked
+        "length and checksum unknown" so no player trusts the first piece's values for the whole track."""
         p, s = ctx.params, ctx.scratch
         pieces = ctx.inputs["audios"]
         facts_in = ctx.input_facts.get("audios") or []
         if len(facts_in) != len(pieces) or not all("duration_s" in f for f in facts_in):
             raise StepError("the preview assembly needs the audio.preview pieces' facts (duration, loudness)")
-        measured = merged_loudness(facts_in)
-        if measured is None:
-            raise StepError("the narration is silent; cannot normalise loudness")
-        # mono, metered as the final does dual-mono stereo (BS.1770 reads mono 3.01 dB lower; a player puts it on
-        # both speakers)
-        gain = p.loudness_lufs - (measured + 3.0103)
         total = sum(f["duration_s"] for f in facts_in)
-        alist, audio = concat_list(pieces, s / "audios.txt"), s / "audio.m4a"
-        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
-        chain = f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1"
-        # the crossfade cuts (stream copy) run while the audio is encoded; the same commands either way
-        with ThreadPoolExecutor(1, thread_name_prefix="assemble-video") as pool:
-            video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
-                                                                 p.crossfades, ctx.input_facts.get("videos") or [], s),
-                                                    s / "videos.txt"))
-            run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(alist), "-af", chain, "-ac", "1", "-ar", "24000",
-                        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-map_metadata", "-1", "-fflags", "+bitexact",
-                        "-flags:a", "+bitexact", str(audio)], what="encoding the preview audio", progress=ctx.progress,
-                       total_s=total)
-            vlist = video.result()
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-                    "-c", "copy", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
-                    str(ctx.out("video.mp4"))], what="muxing the preview")
-        return {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True, "premixed": True,
-                "estimated_lufs": round(measured + 3.0103, 2), "gain_db": round(gain, 2), "duration_s": round(total, 4),
-                "segments": len(ctx.inputs["videos"]), "crossfades": len(p.crossfades)}
+        vlist = concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [], p.crossfades,
+                                         ctx.input_facts.get("videos") or [], s), s / "videos.txt")
+        muxed = s / "video.mp4"
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-f", "concat", "-safe", "0",
+                    "-i", str(concat_list(pieces, s / "audios.txt")), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+                    "-strict", "experimental", "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    str(muxed)], what="joining the preview")
+        ctx.out("video.mp4").write_bytes(flac_length_unknown(muxed.read_bytes()))
+        # each piece sits at the target on its own (audio_preview.py); what the whole reads, from their energies
+        levelled = [{"duration_s": f["duration_s"], "integrated_lufs": None if f.get("integrated_lufs") is None
+                     else f["integrated_lufs"] + f.get("gain_db", 0.0)} for f in facts_in]
+        estimate = merged_loudness(levelled)
+        return {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True, "premixed": p.premixed,
+                "estimated_lufs": None if estimate is None else round(estimate + 3.0103, 2),
+                "duration_s": round(total, 4), "segments": len(ctx.inputs["videos"]), "crossfades": len(p.crossfades)}
 
     def _audio(self, ctx: Context) -> tuple[Path, dict, float, float]:
-        """The soundtrack: narration joined, music ducked under it, levelled, encoded -> (audio.m4a, facts, gain,
-        seconds)."""
-        p = ctx.params
-        s = ctx.scratch
-        alist = concat_list(ctx.inputs["audios"], s / "audios.txt")
-        total = sum(_wav_seconds(a) for a in ctx.inputs["audios"])
-        music = ctx.inputs.get("music")
+        return soundtrack(ctx.inputs["audios"], ctx.inputs.get("music"), ctx.params, ctx.scratch, ctx.progress)
+
+
+def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
+               pads: list[tuple[int, int]] | None = None) -> tuple[Path, dict, float, float]:
+    """The soundtrack: the scenes' padded narration joined, music ducked under it, levelled, encoded -> (audio.m4a in
+    `s`, facts, gain, seconds). `p` carries loudness_lufs, true_peak_db, music_volume_db, music_duck_db,
+    audio_bitrate and profile (the assembly's params or audio.final's). With `pads` ((delay ms, samples) per scene)
+    `audios` are the raw narrations, padded inside the same ffmpeg by the segments' own filter (segment_ffmpeg.py),
+    to 16-bit mono as the segments write them: the same samples, without a file and a process per scene."""
+    if pads is None:
+        total = sum(_wav_seconds(a) for a in audios)
         # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
-        inputs = ["-f", "concat", "-safe", "0", "-i", str(alist)]
-        if music:
-            # duck: the music is compressed with the narration as side chain, then mixed under it
-            inputs += ["-stream_loop", "-1", "-i", str(music)]
-            graph = (f"[1:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,atrim=0:{total:.4f}[m];"
-                     f"[0:a]asplit=2[n][sc];"
-                     f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
-                     f"attack=15:release=350:makeup=1[md];"
-                     f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
-        else:
-            graph = "[0:a]anull[mix]"
-        # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a
-        # limiter at 4x oversampling (so it limits true peaks, not just samples). Gain is corrected
-        # on PCM, where a pass costs a fraction of a second; AAC is encoded once at the end (the
-        # expensive part), checked, and redone only if the encoder pushed a peak over the limit.
-        mix = s / "mix.wav"
-        if p.profile == "preview":
-            # mono, metered without the (4x oversampled) true-peak meter; BS.1770 weighs one channel 3.01 dB
-            # below the dual-mono stereo the final measures, and a player puts mono on both speakers
-            measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
-                                             "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
-            measured = None if measured is None else measured + 3.0103
-        else:
-            measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0,ebur128=peak=true[st]",
-                                             "-map", "[st]", "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
-        ctx.progress(0.2, "normalising loudness")
-        if measured is None or measured == float("-inf"):
-            raise StepError("the narration is silent; cannot normalise loudness")
-        gain = p.loudness_lufs - measured
-        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
-        levelled, audio = s / "levelled.wav", s / "audio.m4a"
-        if p.profile == "preview":
-            # one pass, about 1/5 of the final's audio work: the measured gain and a sample-peak limiter straight
-            # into mono AAC at 24 kHz. The level is the final's to within a fraction of a LU; the oversampled
-            # true-peak limiter and the loop that proves the level to 0.2 LU are left to the final.
-            chain = (f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1,"
-                     "aresample=24000")
-            run_ffmpeg(["-i", str(mix), "-af", chain, "-ac", "1", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k",
+        inputs = ["-f", "concat", "-safe", "0", "-i", str(concat_list(audios, s / "audios.txt"))]
+        narration, mi = "[0:a]anull[nar];", 1
+    else:
+        if len(pads) != len(audios):
+            raise StepError(f"{len(audios)} narrations but {len(pads)} paddings")
+        total = sum(n / 48000 for _, n in pads)
+        inputs = [x for a in audios for x in ("-i", str(a))]
+        narration = "".join(f"[{i}:a]aresample=48000,adelay={d}:all=1,apad=whole_len={n},atrim=end_sample={n},"
+                            f"aformat=sample_fmts=s16:channel_layouts=mono[p{i}];" for i, (d, n) in enumerate(pads))
+        narration += "".join(f"[p{i}]" for i in range(len(pads))) + f"concat=n={len(pads)}:v=0:a=1[nar];"
+        mi = len(audios)
+    if music:
+        # duck: the music is compressed with the narration as side chain, then mixed under it
+        inputs += ["-stream_loop", "-1", "-i", str(music)]
+        graph = (f"{narration}[{mi}:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,"
+                 f"atrim=0:{total:.4f}[m];"
+                 f"[nar]asplit=2[n][sc];"
+                 f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
+                 f"attack=15:release=350:makeup=1[md];"
+                 f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
+    else:
+        graph = f"{narration}[nar]anull[mix]"
+    # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a
+    # limiter at 4x oversampling (so it limits true peaks, not just samples). Gain is corrected
+    # on PCM, where a pass costs a fraction of a second; AAC is encoded once at the end (the
+    # expensive part), checked, and redone only if the encoder pushed a peak over the limit.
+    mix = s / "mix.wav"
+    if p.profile == "preview":
+        # mono, metered without the (4x oversampled) true-peak meter; BS.1770 weighs one channel 3.01 dB
+        # below the dual-mono stereo the final measures, and a player puts mono on both speakers
+        measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
+                                         "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
+        measured = None if measured is None else measured + 3.0103
+    else:
+        # integrated loudness only: the true peak that counts is the encoded file's (measure_loudness below), so
+        # the PCM passes skip ebur128's 4x-oversampled peak meter (about 0.45 s CPU per pass on 3 minutes; the
+        # meter passes samples through unchanged, so the output is byte-identical)
+        measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]pan=stereo|c0=c0|c1=c0,ebur128[st]",
+                                         "-map", "[st]", "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
+    progress(0.2, "normalising loudness")
+    if measured is None or measured == float("-inf"):
+        raise StepError("the narration is silent; cannot normalise loudness")
+    gain = p.loudness_lufs - measured
+    ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
+    levelled, audio = s / "levelled.wav", s / "audio.m4a"
+    if p.profile == "preview":
+        # one pass, about 1/5 of the final's audio work: the measured gain and a sample-peak limiter straight
+        # into mono AAC at 24 kHz. The level is the final's to within a fraction of a LU; the oversampled
+        # true-peak limiter and the loop that proves the level to 0.2 LU are left to the final.
+        chain = (f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1,"
+                 "aresample=24000")
+        run_ffmpeg(["-i", str(mix), "-af", chain, "-ac", "1", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k",
+                    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
+                   what="encoding audio", progress=progress, total_s=total)
+        facts = {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True}
+    for attempt in range(0 if p.profile == "preview" else 6):
+        chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
+                 f"level=disabled:asc=1,aresample=48000")
+        pcm = run_metered(["-i", str(mix), "-af", f"{chain},ebur128", "-c:a", "pcm_f32le", str(levelled)],
+                          "levelling audio")
+        miss = p.loudness_lufs - pcm["integrated_lufs"]
+        if abs(miss) <= 0.2 or attempt == 5:
+            run_ffmpeg(["-i", str(levelled), "-c:a", "aac", "-aac_coder", "fast", "-b:a", p.audio_bitrate,
                         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
-                       what="encoding audio", progress=ctx.progress, total_s=total)
-            facts = {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True}
-        for attempt in range(0 if p.profile == "preview" else 6):
-            chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
-                     f"level=disabled:asc=1,aresample=48000")
-            pcm = run_metered(["-i", str(mix), "-af", f"{chain},ebur128=peak=true", "-c:a", "pcm_f32le", str(levelled)],
-                              "levelling audio")
-            miss = p.loudness_lufs - pcm["integrated_lufs"]
-            if abs(miss) <= 0.2 or attempt == 5:
-                run_ffmpeg(["-i", str(levelled), "-c:a", "aac", "-aac_coder", "fast", "-b:a", p.audio_bitrate,
-                            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(audio)],
-                           what="encoding audio", progress=ctx.progress, total_s=total)
-                facts = measure_loudness(audio)
-                if facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db:
-                    break
-                ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
-            else:
-                gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
-        return audio, facts, gain, total
+                       what="encoding audio", progress=progress, total_s=total)
+            facts = measure_loudness(audio)
+            if facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db:
+                break
+            ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
+        else:
+            gain += miss * 1.5  # the limiter eats part of any gain; over-correct a little
+    return audio, facts, gain, total
+
+
+def flac_length_unknown(mp4: bytes) -> bytes:
+    """`mp4` with its FLAC track's STREAMINFO saying "frame sizes, total samples and MD5 unknown" (all zero, as
+    the FLAC format allows). A stream-copy join keeps the first piece's STREAMINFO, whose values describe that
+    piece alone. The box path is walked (moov/trak/mdia/minf/stbl/stsd/fLaC/dfLa), never searched for."""
+    data = bytearray(mp4)
+    skip = {b"stsd": 8, b"fLaC": 28}  # bytes before the children: version+count; the audio sample entry
+
+    def walk(start: int, end: int, path: tuple) -> bool:
+        at = start
+        while at + 8 <= end:
+            size, name = int.from_bytes(data[at:at + 4], "big"), bytes(data[at + 4:at + 8])
+            if size < 8 or at + size > end:
+                return False
+            if name == b"dfLa" and path[-1:] == (b"fLaC",):
+                info = at + 8 + 4 + 4  # box header, version+flags, metadata block header (STREAMINFO first)
+                if data[at + 12] & 0x7F != 0 or int.from_bytes(data[at + 13:at + 16], "big") != 34:
+                    return False
+                data[info + 4:info + 10] = bytes(6)  # min/max frame size
+                data[info + 13] &= 0xF0  # total samples: the low 36 bits of bytes 10..17
+                data[info + 14:info + 18] = bytes(4)
+                data[info + 18:info + 34] = bytes(16)  # MD5
+                return True
+            if name in (b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd", b"fLaC"):
+                if walk(at + 8 + skip.get(name, 0), at + size, path + (name,)):
+                    return True
+            at += size
+        return False
+
+    if not walk(0, len(data), ()):
+        raise StepError("the joined preview has no FLAC track header where one was expected")
+    return bytes(data)
 
 
 def _wav_seconds(path: Path) -> float:

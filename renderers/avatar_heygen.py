@@ -60,6 +60,7 @@ def words_seconds(text: str, wpm: float, speed: float) -> float:
 class HeyGenAvatar(Renderer):
     kind = "avatar.heygen"
     version = 1
+    needs = ("ffmpeg", "heygen")  # capabilities a render worker must have (compiler/remote routes by them)
     optional_inputs = ("audio",)
     outputs = ("clip.mp4",)
 

@@ -40,6 +40,45 @@ class ProfileParams(Params):
         return data
 
 
+# Video encoders: x264 (software, bit-exact on every machine: the default) or a hardware encoder, opt-in per brand
+# for speed. Hardware output differs between machines and drivers, so the encoder is in the step's params (key)
+# and steps that use one are routed only to machines where it works (capability "encoder:<ffmpeg name>").
+Encoder = Literal["x264", "nvenc", "videotoolbox"]
+HW_ENCODERS: dict[str, str] = {"nvenc": "h264_nvenc", "videotoolbox": "h264_videotoolbox"}
+
+
+class EncodeParams(ProfileParams):
+    """ProfileParams plus the video encoder; `encoder` is left out of the params while it is "x264", so every
+    existing key stays as it was and only an opted-in hardware encode gets a key of its own."""
+
+    encoder: Encoder = "x264"
+
+    @model_serializer(mode="wrap")
+    def _defaults_are_implicit(self, handler):
+        data = handler(self)
+        if isinstance(data, dict):
+            if self.profile == "final":
+                data.pop("profile", None)
+            if self.encoder == "x264":
+                data.pop("encoder", None)
+        return data
+
+
+class EncodingRenderer:
+    """Mix-in for renderers whose Params are EncodeParams: a hardware encoder is a need of the step."""
+
+    needs: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def needs_for(cls, params: dict | None) -> tuple[str, ...]:
+        enc = (params or {}).get("encoder", "x264")
+        return tuple(cls.needs) + ((f"encoder:{HW_ENCODERS[enc]}",) if enc in HW_ENCODERS else ())
+
+    @classmethod
+    def need_sets(cls) -> list[tuple[str, ...]]:
+        return [tuple(cls.needs)] + [tuple(cls.needs) + (f"encoder:{name}",) for name in HW_ENCODERS.values()]
+
+
 @dataclass
 class Context:
     params: Any
@@ -70,6 +109,21 @@ class Renderer:
     @classmethod
     def release(cls, resource: str) -> None:
         """Free `resource` (the next step that needs it starts it again)."""
+
+    # capabilities a machine needs to run this renderer ("ffmpeg", "chromium", "manim", "model:<folder>", ...:
+    # compiler/remote/capabilities.py); steps go only to render workers that have all of them. Not part of the key.
+    needs: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def needs_for(cls, params: dict | None) -> tuple[str, ...]:
+        """What a step with these (resolved) params needs; more than `needs` when a param picks a machine feature
+        (a hardware video encoder). Routing only: never part of the key."""
+        return tuple(cls.needs)
+
+    @classmethod
+    def need_sets(cls) -> list[tuple[str, ...]]:
+        """Every need-set `needs_for` can give (a worker consumes the queue of each set it satisfies)."""
+        return [tuple(cls.needs)]
 
     def tool_fingerprint(self) -> dict:
         return {}
@@ -120,6 +174,41 @@ def ffprobe(path: Path) -> dict:
     if out.returncode != 0:
         raise StepError(f"cannot read media file {path.name}: {out.stderr.strip()[-300:]}")
     return json.loads(out.stdout)
+
+
+@functools.lru_cache(maxsize=None)
+def hw_encoder_works(name: str) -> bool:
+    """Whether this machine's ffmpeg can really encode with `name` (listed is not enough: h264_nvenc is compiled
+    into Debian's ffmpeg whether or not there is an NVIDIA GPU): one small frame, encoded and thrown away."""
+    exe = shutil.which("ffmpeg")
+    if not exe:
+        return False
+    try:
+        proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                               "color=c=gray:s=256x256:r=30:d=0.1", "-frames:v", "2", "-pix_fmt", "yuv420p",
+                               "-c:v", name, "-f", "null", "-"], capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def video_encoder_args(fps: int, profile: str, encoder: str, software: list[str]) -> list[str]:
+    """ffmpeg arguments of the chosen encoder, with the stream layout every segment shares (so pieces join by
+    stream copy): `software` (the x264 arguments) unless a hardware encoder was chosen and works here."""
+    gop = ["-r", str(fps), "-g", str(fps * 2), "-fps_mode", "cfr"]
+    if encoder == "x264" or profile == "preview":
+        return software + gop
+    name = HW_ENCODERS[encoder]
+    if not hw_encoder_works(name):
+        raise StepError(f"this machine cannot encode with {name} (the brand's `encoder: {encoder}`)",
+                        hint="build on a machine that has it (render workers advertise encoder:<name>), or set "
+                             "`encoder: x264` in the brand spec")
+    common = ["-pix_fmt", "yuv420p", "-profile:v", "high", "-video_track_timescale", "90000", "-map_metadata", "-1",
+              "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+    if encoder == "nvenc":
+        return ["-c:v", name, "-preset", "p5", "-tune", "hq", "-rc", "vbr", "-cq", "21", "-b:v", "0", "-bf", "2",
+                "-strict_gop", "1", "-no-scenecut", "1"] + common + gop
+    return ["-c:v", name, "-q:v", "65", "-realtime", "0", "-allow_sw", "0", "-bf", "0"] + common + gop
 
 
 def stop_process(proc: subprocess.Popen) -> None:

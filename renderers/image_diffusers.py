@@ -18,6 +18,7 @@ from ._lib.diffusers_common import call_pipeline, cpu_generator, load_pipeline, 
 class DiffusersImage(Renderer):
     kind = "image.diffusers"
     version = 1
+    needs = ("torch",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("model",)
     outputs = ("image.png",)
 

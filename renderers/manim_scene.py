@@ -51,6 +51,7 @@ def manim_versions() -> dict:
 class ManimScene(Renderer):
     kind = "manim.scene"
     version = 1
+    needs = ("ffmpeg", "latex", "manim")  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("source", "timings")
     outputs = ("clip.mp4",)
 

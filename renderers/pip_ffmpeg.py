@@ -28,6 +28,7 @@ def _even(x: float) -> int:
 class PipCompose(Renderer):
     kind = "pip.ffmpeg"
     version = 1
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("avatar", "timings")
     optional_inputs = ("background",)
     outputs = ("clip.mp4",)

@@ -17,6 +17,7 @@ PROJECT = Path(__file__).resolve().parents[1] / "recipes" / "remotion"
 class RemotionBundle(Renderer):
     kind = "remotion.bundle"
     version = 1
+    needs = ("chromium", "node")  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("script", "sources")
     outputs = ("bundle.tar.gz",)
 

@@ -28,6 +28,7 @@ RESERVED = ("width", "height", "fps", "durationInFrames", "lead", "sentences", "
 class RemotionClip(Renderer):
     kind = "remotion.clip"
     version = 1
+    needs = ("chromium", "ffmpeg", "node")  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("bundle", "script", "timings")
     outputs = ("clip.mp4",)
 

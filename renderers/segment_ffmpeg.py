@@ -14,7 +14,8 @@ from pydantic import Field
 
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
-from .base import Context, ProfileParams, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
+from .base import (Context, EncodeParams, EncodingRenderer, Renderer, ffmpeg_version, ffprobe, run_ffmpeg,
+                   video_encoder_args)
 from ._lib.caption_text import ass_text, cues, wrap
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
@@ -28,8 +29,9 @@ X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_f
                 "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
 
 
-def x264_args(fps: int, profile: str = "final") -> list[str]:
-    return (X264_PREVIEW if profile == "preview" else X264) + ["-r", str(fps), "-g", str(fps * 2), "-fps_mode", "cfr"]
+def x264_args(fps: int, profile: str = "final", encoder: str = "x264") -> list[str]:
+    """The video encoder's arguments: x264 (the default; the preview always) or the brand's hardware encoder."""
+    return video_encoder_args(fps, profile, encoder, X264_PREVIEW if profile == "preview" else X264)
 
 
 def split_args(frames: int, head: int, tail: int) -> list[str]:
@@ -109,13 +111,14 @@ def check_clip(path: Path, start: float) -> None:
                         hint="give a start below the clip's length")
 
 
-class FfmpegSegment(Renderer):
+class FfmpegSegment(EncodingRenderer, Renderer):
     kind = "segment.ffmpeg"
     version = 4
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
 
-    class Params(ProfileParams):
+    class Params(EncodeParams):
         width: int
         height: int
         fps: int
@@ -169,8 +172,8 @@ class FfmpegSegment(Renderer):
             chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
         try:
-            run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)] + x264_args(p.fps, p.profile)
-                       + split_args(frames, p.split_head, p.split_tail)
+            run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)]
+                       + x264_args(p.fps, p.profile, p.encoder) + split_args(frames, p.split_head, p.split_tail)
                        + [str(ctx.out("video.mp4").absolute())], what="encoding the scene", progress=ctx.progress,
                        total_s=frames / p.fps, cwd=ctx.scratch)
         except Exception:

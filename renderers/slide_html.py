@@ -1,6 +1,8 @@
 """Slides: a Jinja2 HTML template styled by the brand, screenshotted by headless Chromium.
 
 User text is passed as data with autoescaping on; it can never become template code or live HTML.
+Text marked `data-fit` shrinks to fit its box; the facts (`text`) hold where every text element landed, how
+big and how legible it is (renderers/_lib/onscreen.py), which the `qc.text` step judges.
 """
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ def render_template(path: Path, **data) -> str:
 
 class HtmlSlide(Renderer):
     kind = "slide.html"
-    version = 2
+    version = 3  # 3: shrink-to-fit, text measured into the facts
+    needs = ("chromium",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("template",)
     optional_inputs = ("logo", "image")
     outputs = ("slide.png",)
@@ -68,5 +71,5 @@ class HtmlSlide(Renderer):
                                palette=p.palette, fonts=p.fonts, width=p.width, height=p.height, caption_safe=p.caption_safe,
                                portrait=p.height > p.width,
                                logo=data_uri(ctx.inputs.get("logo")), image=data_uri(ctx.inputs.get("image")))
-        render_html(html, ctx.out("slide.png"), p.width, p.height)
-        return {"width": p.width, "height": p.height}
+        text = render_html(html, ctx.out("slide.png"), p.width, p.height, measure=True, caption_safe=p.caption_safe)
+        return {"width": p.width, "height": p.height, "text": text}

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from core.errors import StepError
 
-from .base import Context, ProfileParams, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
+from .base import Context, EncodeParams, EncodingRenderer, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
 from .segment_ffmpeg import x264_args
 
 
@@ -31,13 +31,14 @@ def frame_count(path: Path, facts: dict | None) -> int:
     return int(video["nb_frames"])
 
 
-class FfmpegTransition(Renderer):
+class FfmpegTransition(EncodingRenderer, Renderer):
     kind = "transition.ffmpeg"
     version = 1
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("a", "b")
     outputs = ("video.mp4",)
 
-    class Params(ProfileParams):
+    class Params(EncodeParams):
         fps: int
         width: int
         height: int
@@ -63,7 +64,7 @@ class FfmpegTransition(Renderer):
                  f"[1:v]trim=end_frame={p.head},setpts=PTS-STARTPTS,tpad=start_mode=clone:start={p.tail}[b];"
                  f"[a][b]xfade=transition={p.style}:duration={n / p.fps:.6f}:offset=0,format=yuv420p[v]")
         run_ffmpeg(["-ss", f"{start:.6f}", "-i", str(a), "-i", str(b), "-filter_complex", graph, "-map", "[v]", "-an",
-                    "-frames:v", str(n)] + x264_args(p.fps, p.profile) + [str(ctx.out("video.mp4"))],
+                    "-frames:v", str(n)] + x264_args(p.fps, p.profile, p.encoder) + [str(ctx.out("video.mp4"))],
                    what="rendering a crossfade")
         got = frame_count(ctx.out("video.mp4"), None)
         if got != n:

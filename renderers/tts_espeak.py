@@ -25,6 +25,7 @@ def espeak_version() -> str:
 class EspeakTTS(Renderer):
     kind = "tts.espeak"
     version = 3
+    needs = ("espeak",)  # capabilities a render worker must have (compiler/remote routes by them)
     outputs = ("audio.wav", "timings.json")
 
     class Params(Params):

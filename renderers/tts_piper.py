@@ -165,6 +165,7 @@ def synthesize(voice, memo_key: tuple, sentence: str, syn):
 class PiperTTS(Renderer):
     kind = "tts.piper"
     version = 3
+    needs = ("piper",)  # capabilities a render worker must have (compiler/remote routes by them)
     optional_inputs = ("model",)
     outputs = ("audio.wav", "timings.json")
 

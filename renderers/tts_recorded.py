@@ -17,6 +17,7 @@ from ._lib.narration_common import finish_timings, split_sentences, wav_seconds
 class RecordedVoice(Renderer):
     kind = "tts.recorded"
     version = 2
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio",)
     outputs = ("audio.wav", "timings.json")
 

@@ -31,6 +31,7 @@ def cover(image, width: int, height: int):
 class DiffusersVideo(Renderer):
     kind = "video.diffusers"
     version = 1
+    needs = ("ffmpeg", "torch")  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("image", "model")
     outputs = ("clip.mp4",)
 

@@ -1,9 +1,9 @@
 """`create_app(settings)`: the studio's Litestar app (litestar-fullstack habits).
 
-One folder per area (`previews/`, `reviews/`, `publish/`) with controllers, schemas and services; the settings,
-store, ledger, a read-side Workspace, the state book, the build queue, the broker and the publish jobs come by
-dependency injection; the build worker and the file watcher start in the lifespan. Handlers enqueue builds and
-start jobs; they never render.
+One folder per area (`previews/`, `reviews/`, `publish/`, `analytics/`, `qc/`) with controllers, schemas and
+services; the settings, store, ledger, a read-side Workspace, the state book, the build queue, the broker, the
+publish jobs and the QC sync come by dependency injection; the build worker and the file watcher start in the
+lifespan. Handlers enqueue builds and start jobs; they never render.
 """
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from core.store import Store
 from publish.ledger import Ledger
 from .analytics.controllers import AnalyticsController, AnalyticsPages
 from .broker import Broker
+from .cas.controllers import CasController
+from .cas.machines import MachinesController
 from .media import DigestMemo, MediaController
 from .metrics import MetricsController, studio_registry
 from .pages import PageController
@@ -38,13 +40,16 @@ from .previews.views import read_manifest
 from .previews.watch import Watcher
 from .publish.controllers import PublishController
 from .publish.services import Jobs
+from .qc.controllers import QCController, QCPages
+from .qc.services import QCSync, brand_shares
 from .reviews.controllers import ReviewController
 from .security import (CSRF_FIELD, CSRF_HEADER, MUTATIONS, SECURITY_HEADERS, SESSION_COOKIE, Sessions, check_start,
-                       is_loopback, token_path)
+                       ensure_token, is_loopback, token_path, worker_token_path)
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 MAX_BODY = 1024 * 1024  # 1 MiB: reviews and publish requests are small JSON
 OPEN_PATHS = ("/login", "/static/")
+MACHINE_PATHS = ("/cas/", "/ac/")  # the shared store: worker token only (server/cas), never the session
 
 
 def session_id(request: Request) -> str | None:
@@ -53,6 +58,8 @@ def session_id(request: Request) -> str | None:
 
 async def _guard(request: Request) -> None:
     """Mutations need the session and the CSRF token (on 127.0.0.1 too); on a LAN host reads need the session."""
+    if request.url.path.startswith(MACHINE_PATHS):
+        return  # CasController's guard checks the bearer worker token; cookies mean nothing there
     sessions: Sessions = request.app.state.sessions
     sid = session_id(request)
     if request.method in MUTATIONS:
@@ -75,21 +82,34 @@ async def _security_headers(message: Message, scope: Scope) -> None:
 
 
 def create_app(settings: Settings, *, token: str | None = None, watch: bool = True, host: str = "127.0.0.1",
-               build_fn: BuildFn | None = None, scan: bool = True, ledger: Ledger | None = None) -> Litestar:
+               build_fn: BuildFn | None = None, scan: bool = True, ledger: Ledger | None = None,
+               worker_token: str | None = None) -> Litestar:
     """The studio app. `token`: the login token (default: read or create the token file, refusing a LAN host
-    without one); `watch`: start the file watcher; `build_fn`: what the worker calls (tests inject a fake)."""
+    without one); `watch`: start the file watcher; `build_fn`: what the worker calls (tests inject a fake);
+    `worker_token`: the render workers' bearer token for /cas and /ac (default: read or create its file)."""
     if token is None:
         token, _ = check_start(host, token_path(settings.env), settings.root)
+    if worker_token is None:
+        worker_token, _ = ensure_token(worker_token_path(settings.env))
     broker = Broker()
     book = StateBook(broker, state_dir=settings.cache / "studio" / "builds")
     store = Store(settings.cache)
     thumbs = SceneThumbs(settings.cache / "studio" / "thumbs", store)
-    queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn,
-                       on_built=lambda vid, profile: thumbs.want_scenes(
-                           read_manifest(settings.build, vid, preview=profile == "preview")))
     own_ledger = ledger is None
     ledger = ledger or Ledger.open(settings.db_url)
-    jobs = Jobs(settings.root, ledger, broker)
+    qc = QCSync(settings.root, ledger, broker)
+    queue = BuildQueue(settings, book, broker=broker, build_fn=build_fn,
+                       on_built=lambda vid, profile: thumbs.want_scenes(
+                           read_manifest(settings.build, vid, preview=profile == "preview")),
+                       on_landed=lambda vid: landed(vid))
+
+    def landed(vid: str | None) -> None:
+        """A final build landed (or the scan): store its QC, with the brand's sample share as it is now; the queue
+        changes even when the build brought no QC (the previous build's entry leaves it)."""
+        saved = qc.sync(video=vid, shares=brand_shares(queue.ws.project), force=True)
+        if vid is not None and not saved:
+            qc.announce([vid])
+    jobs = Jobs(settings.root, ledger, broker, env=settings.env)
     digests = DigestMemo()
     watcher = Watcher(settings.root, queue.notify_changes) if watch else None
 
@@ -116,13 +136,14 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
                       trim_blocks=True, lstrip_blocks=True)
     app = Litestar(
         route_handlers=[PageController, PreviewController, ReviewController, PublishController, MediaController,
-                        AnalyticsController, AnalyticsPages, MetricsController,
+                        AnalyticsController, AnalyticsPages, MetricsController, QCController, QCPages,
+                        CasController, MachinesController,
                         create_static_files_router(path="/static", directories=[WEB / "static"],
                                                    include_in_schema=False)],
         dependencies={
             "settings": const(settings), "store": const(store), "ledger": const(ledger), "book": const(book),
             "queue": const(queue), "broker": const(broker), "jobs": const(jobs), "digests": const(digests),
-            "thumbs": const(thumbs),
+            "thumbs": const(thumbs), "qc": const(qc),
             "build_root": const(settings.build),
             "workspace": Provide(lambda: Workspace(settings), sync_to_thread=False),
         },
@@ -135,11 +156,13 @@ def create_app(settings: Settings, *, token: str | None = None, watch: bool = Tr
         debug=False,
     )
     app.state.sessions = Sessions(token)
+    app.state.worker_token = worker_token
     app.state.reads_need_login = not is_loopback(host)
     app.state.queue = queue
     app.state.book = book
     app.state.broker = broker
     app.state.jobs = jobs
     app.state.thumbs = thumbs
+    app.state.qc = qc
     app.state.metrics_registry = studio_registry(app.state, ledger, settings.cache)
     return app

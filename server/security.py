@@ -47,6 +47,14 @@ def token_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / TOKEN_FILE
 
 
+def worker_token_path(env: Mapping[str, str] | None = None) -> Path:
+    """The render workers' bearer token for the shared store (/cas, /ac): its own secret, so a worker machine
+    never holds the studio's login token. Copy this file to each worker (or set SHOWRUNNER_WORKER_TOKEN there)."""
+    from core.remote_store import WORKER_TOKEN_FILE
+
+    return config_dir(env) / WORKER_TOKEN_FILE
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

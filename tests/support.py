@@ -69,3 +69,56 @@ def build_all(root: Path):
     """Build every video; returns (workspace, failures, executed step ids)."""
     s = session(root)
     return s, s.build().failed_steps, executed(s)
+
+
+class HttpCollector:
+    """A fake telemetry collector on 127.0.0.1 (OTLP/HTTP, Sentry envelopes): records every POST
+    as (path, content type, body), answers 200 `{}`. Use as a context manager."""
+
+    def __init__(self):
+        import gzip
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        bodies: list = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                bodies.append((self.path, self.headers.get("Content-Type"), body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *a):
+                pass
+
+        self.bodies = bodies
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def __enter__(self) -> "HttpCollector":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def spans(self) -> list:
+        """Every span in the OTLP/HTTP trace exports received so far."""
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        out = []
+        for path, _, body in self.bodies:
+            if path == "/v1/traces":
+                req = ExportTraceServiceRequest.FromString(body)
+                out += [s for rs in req.resource_spans for ss in rs.scope_spans for s in ss.spans]
+        return out

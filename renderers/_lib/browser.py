@@ -84,9 +84,12 @@ def _close() -> None:
         pass
 
 
-def render_html(html: str, out: Path, width: int, height: int, *, jpeg_quality: int | None = None) -> None:
-    """Screenshot `html` at exactly width x height. The page cannot reach the network."""
-    _thread.submit(_render, html, out, width, height, jpeg_quality).result()
+def render_html(html: str, out: Path, width: int, height: int, *, jpeg_quality: int | None = None,
+                measure: bool = False, caption_safe: float = 0.0) -> dict | None:
+    """Screenshot `html` at exactly width x height. The page cannot reach the network. Text marked `data-fit`
+    is shrunk to fit its box first (onscreen.py); with `measure`, returns the measurements of the text on
+    the page as screenshotted (onscreen.measure), else None."""
+    return _thread.submit(_render, html, out, width, height, jpeg_quality, measure, caption_safe).result()
 
 
 def _page(width: int, height: int):
@@ -103,15 +106,22 @@ def _page(width: int, height: int):
     return page
 
 
-def _render(html: str, out: Path, width: int, height: int, jpeg_quality: int | None) -> None:
+def _render(html: str, out: Path, width: int, height: int, jpeg_quality: int | None, measure: bool,
+            caption_safe: float) -> dict | None:
+    from . import onscreen
+
     page = _page(width, height)
     try:
         page.set_content(html, wait_until="load")
         page.evaluate("document.fonts.ready")
+        scales = onscreen.fit(page)
         if jpeg_quality:
             page.screenshot(path=str(out), type="jpeg", quality=jpeg_quality, full_page=False)
         else:
             page.screenshot(path=str(out), type="png", full_page=False)
+        if not measure:
+            return None
+        return {**onscreen.measure(page, caption_safe), "fit_scales": scales}
     except Exception:
         _state.pop("page", None)  # a crashed or hung page is not reused
         try:

@@ -12,6 +12,7 @@ from litestar.response.sse import ServerSentEventMessage
 from compiler.workspace import Workspace
 from core.settings import Settings
 from publish.ledger import Ledger
+from ..analytics.notes import add_retention_notes
 from ..broker import Broker
 from ..ids import video_id
 from . import views
@@ -46,7 +47,8 @@ class PreviewController(Controller):
         vid = video_id(brand, slug)
         if vid not in views.video_ids(book, settings.build):
             raise NotFoundException(f"no video {vid}")
-        return views.detail(vid, book, settings.build, ledger, workspace, thumbs)
+        return add_retention_notes(views.detail(vid, book, settings.build, ledger, workspace, thumbs),
+                                   settings.build, ledger, workspace)
 
     @post("/videos/{brand:str}/{slug:str}/build", status_code=202, sync_to_thread=False)
     def build(self, brand: str, slug: str, book: StateBook, queue: BuildQueue, settings: Settings) -> BuildAccepted:

@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ..qc.schemas import PublishGate, QCBadge, QCView
+
 BuildState = Literal["unknown", "not-built", "queued", "building", "built", "error", "failed", "pending"]
 
 
@@ -45,6 +47,7 @@ class VideoSummary(BaseModel):
     build: VideoState
     review: ReviewBadge = Field(default_factory=ReviewBadge)
     published: PublishBadge | None = None
+    qc: QCBadge | None = None  # the QC verdict of the build in build/, when it has a QC report
     badge: str = ""         # the one word the home page shows
     shown: Literal["final", "preview", ""] = ""  # which build the player shows: the preview while it is newer
     preview_label: str = ""  # e.g. "preview (540p)" when the preview is shown
@@ -61,6 +64,18 @@ class Overview(BaseModel):
     project_errors: dict[str, str] = Field(default_factory=dict)  # file -> rendered diagnostic
 
 
+class RetentionNote(BaseModel):
+    """What the audience did during a scene of the published video (the ledger's retention, mapped to scenes)."""
+    retention_start: float | None = None
+    retention_end: float | None = None
+    drop: float = Field(description="retention_start - retention_end, in watch ratio (0.12: 12 points lost)")
+    drop_per_s: float | None = None
+    weakest: bool = Field(False, description="one of the scenes that lose viewers fastest")
+    from_published: bool = Field(False, description="the build on disk is no longer the published one: the scene "
+                                                    "is the published version's scene with this index")
+    text: str = ""
+
+
 class SceneView(BaseModel):
     index: int
     start_s: float = 0.0
@@ -70,6 +85,7 @@ class SceneView(BaseModel):
     visual_kind: str = ""
     chapter: str | None = None
     thumb_url: str = ""      # a small JPEG frame of the scene (made once per video digest, off the request)
+    retention: RetentionNote | None = None  # published with analytics: the scene's retention drop
 
 
 class StepTiming(BaseModel):
@@ -147,6 +163,13 @@ class BuildLogView(BaseModel):
     log: list[str] = Field(default_factory=list)
 
 
+class UnitBuild(BaseModel):
+    """One format's build of the video: a publish unit that is reviewed (and QC-checked) on its own."""
+    unit: str                 # "<brand>/<slug>" (the first format) or "<brand>/<slug>@<format>"
+    format: str = ""
+    build_digest: str = ""
+
+
 class VideoDetail(BaseModel):
     summary: VideoSummary
     unit: str = ""                      # the publish unit of the first format
@@ -163,6 +186,10 @@ class VideoDetail(BaseModel):
     provenance: list[AssetProvenance] = Field(default_factory=list)
     spec: str = ""
     last_build: BuildLogView | None = None  # the studio's last build of this video (kept across restarts)
+    units: list[UnitBuild] = Field(default_factory=list)  # every format's build (reviews name one)
+    qc: QCView | None = None            # the final build's QC: verdict and findings (issue 11)
+    other_qc: list[QCView] = Field(default_factory=list)  # the QC of the further formats' builds
+    publish_gate: PublishGate = Field(default_factory=PublishGate)  # what the QC verdict means for publishing
 
 
 class BuildAccepted(BaseModel):

@@ -239,9 +239,13 @@ class QueueStats:
 class BuildQueue:
     def __init__(self, settings: Settings, book: StateBook, *, broker: Broker | None = None,
                  build_fn: BuildFn | None = None, reporter: Reporter | None = None,
-                 on_built: Callable[[str, str], None] | None = None, warm: bool | None = None) -> None:
+                 on_built: Callable[[str, str], None] | None = None, warm: bool | None = None,
+                 on_landed: Callable[[str | None], None] | None = None) -> None:
         self.settings = settings
         self.on_built = on_built  # (video, profile) after a good build, e.g. queue its scene thumbnails
+        # a final build landed in build/ (the video), or the scan saw what build/ holds (None): read its QC report,
+        # before the video's "built" state goes out, so a page that reloads on it sees the verdict
+        self.on_landed = on_landed
         self.warm = build_fn is None if warm is None else warm  # warm the real renderers (not a test's fake build)
         self.book = book
         self.broker = broker
@@ -379,6 +383,15 @@ class BuildQueue:
             buildable = [v for v in targets if v not in plan.errors]
             if buildable:
                 self.request(buildable, reason="save")
+        if scan:
+            self._landed(None)
+
+    def _landed(self, video: str | None) -> None:
+        if self.on_landed is not None:
+            try:
+                self.on_landed(video)
+            except Exception as exc:  # the build stands; the QC shows once it can be read
+                self.book.project_errors["qc"] = f"could not store the QC report: {exc!r}"
 
     def _warm_voices(self, plan) -> None:
         """Load the bundled Piper voices the project's narration uses, in the background, once: the first save's
@@ -440,6 +453,7 @@ class BuildQueue:
             elif status == "built":
                 if profile == "final":
                     mark_final_landed(self.settings.build, vid)
+                    self._landed(vid)
                 self.book.update(vid, state="built", error="", fraction=None, stale=bool(rest),
                                  build_digest=digest)
                 if self.on_built is not None:

@@ -16,8 +16,9 @@ from publish.repository import transaction
 from publish.reviews import review_history
 from publish.units import discover
 from .schemas import (BrandSummary, ExplainView, Overview, PublishBadge, ReviewBadge, SceneView, StepTiming,
-                      VideoDetail, VideoState, VideoSummary)
+                      UnitBuild, VideoDetail, VideoState, VideoSummary)
 from .provenance import asset_provenance, llm_price, short, video_cost
+from ..qc import services as qc_services
 from .services import StateBook
 from .thumbs import SceneThumbs
 
@@ -118,7 +119,9 @@ def badge(s: VideoSummary) -> str:
     return "built (out of date)" if b.stale else "built"
 
 
-def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | None) -> VideoSummary:
+def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | None,
+              qc_badges: dict | None = None) -> VideoSummary:
+    """`qc_badges`: (unit, digest) -> QC badge, fetched for many videos at once (else looked up here)."""
     brand, _, slug = video.partition("/")
     m = read_manifest(build_root, video)
     shown = shown_build(build_root, video)
@@ -136,6 +139,8 @@ def summarize(video: str, state: VideoState, build_root: Path, ledger: Ledger | 
     if ledger is not None and m is not None:
         s.review = _review_badge(ledger, video, m.build_digest)
         s.published = _published(ledger, video)
+        s.qc = (qc_badges.get((video, m.build_digest)) if qc_badges is not None
+                else qc_services.badge(ledger, video, m.build_digest))
     s.badge = badge(s)
     return s
 
@@ -149,13 +154,22 @@ def video_ids(book: StateBook, build_root: Path) -> list[str]:
 def overview(book: StateBook, build_root: Path, ledger: Ledger | None, brand_names: dict[str, str]) -> Overview:
     states = book.all()
     brands: dict[str, BrandSummary] = {}
-    for vid in video_ids(book, build_root):
+    ids = video_ids(book, build_root)
+    qc_badges = qc_services.badges(ledger, ids) if ledger is not None else None
+    for vid in ids:
         brand = vid.partition("/")[0]
         bs = brands.setdefault(brand, BrandSummary(brand=brand, name=brand_names.get(brand, brand)))
-        bs.videos.append(summarize(vid, states.get(vid, VideoState(video=vid)), build_root, ledger))
+        bs.videos.append(summarize(vid, states.get(vid, VideoState(video=vid)), build_root, ledger, qc_badges))
     for brand, name in brand_names.items():
         brands.setdefault(brand, BrandSummary(brand=brand, name=name))
     return Overview(brands=[brands[b] for b in sorted(brands)], project_errors=dict(book.project_errors))
+
+
+def _project(ws: Workspace | None):
+    try:
+        return ws.project if ws is not None else None
+    except Exception:  # a project that does not load: QC findings show without spec locations
+        return None
 
 
 def _price(ws: Workspace | None, video: str) -> tuple[float, float]:
@@ -217,6 +231,23 @@ def detail(video: str, book: StateBook, build_root: Path, ledger: Ledger | None,
         d.formats = sorted(k.partition("@")[2] or (final.format or "") for k in discover(build_root.parent)
                            if k.partition("@")[0] == video)
     d.last_build = book.last_build(video)
+    if final is not None:
+        for unit in sorted((k for k in discover(build_root.parent) if k.partition("@")[0] == video),
+                           key=lambda k: ("@" in k, k)):
+            um = final if unit == video else read_manifest(build_root, qc_services.unit_folder(unit))
+            if um is not None:
+                d.units.append(UnitBuild(unit=unit, format=unit.partition("@")[2] or str(um.format or ""),
+                                         build_digest=um.build_digest))
+    if ledger is not None and final is not None:
+        project = _project(ws)
+        d.qc = qc_services.qc_view(ledger, video, final.build_digest, list(final.scenes), project)
+        for u in d.units[1:]:
+            um = read_manifest(build_root, qc_services.unit_folder(u.unit))
+            other = qc_services.qc_view(ledger, u.unit, u.build_digest, list(um.scenes) if um else [], project)
+            if other is not None:
+                d.other_qc.append(other)
+        d.publish_gate = qc_services.publish_gate(d.qc, qc_services.brand_autopublish(project,
+                                                                                      video.partition("/")[0]))
     if ws is not None and state.state != "error":
         try:
             d.explain = [ExplainView(**r.model_dump())

@@ -23,7 +23,7 @@ class PublishController(Controller):
         the scheduled upload (private until then), which a Schedule then needs."""
         unit = unit_key(video_id(brand, slug), data.format)
         at = services.parse_publish_at(data.publish_at)
-        out = services.dry_run(settings.root, ledger, unit, replace=data.replace, publish_at=at)
+        out = services.dry_run(settings.root, ledger, unit, replace=data.replace, publish_at=at, env=settings.env)
         if at is not None and out.status == "dry-run":
             jobs.shown(unit, at)
         return out

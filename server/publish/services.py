@@ -9,6 +9,7 @@ import datetime as dt
 import secrets
 import threading
 from pathlib import Path
+from typing import Mapping
 
 from litestar.exceptions import ClientException
 
@@ -40,14 +41,23 @@ def parse_publish_at(text: str | None, now: dt.datetime | None = None) -> dt.dat
         raise ClientException(f"publish_at: {exc.message}") from None
 
 
+def without_outcome(lines: list[str], outcome: Outcome) -> list[str]:
+    """The run's lines less the outcome's own closing line when the outcome's message is shown beside them (a
+    refusal or a "not approved" would otherwise be said twice, once in the lines and once as the message)."""
+    if not outcome.message:
+        return lines
+    return [ln for ln in lines if ln != outcome.line]
+
+
 def dry_run(root: Path, ledger: Ledger, unit: str, *, replace: bool = False,
-            publish_at: dt.datetime | None = None) -> DryRunOut:
+            publish_at: dt.datetime | None = None, env: Mapping[str, str] | None = None) -> DryRunOut:
     events = ListReporter()
     publisher = Publisher(root, ledger, options=PublishOptions(dry_run=True, replace=replace, publish_at=publish_at),
-                          reporter=events)
+                          reporter=events, env=env)
     outcome = publisher.run([unit])[0]
     return DryRunOut(unit=unit, status=outcome.status, message=outcome.message if outcome.status != "dry-run" else "",
-                     lines=[_line(e) for e in events.events if e.detail and e.type != "progress"],
+                     lines=without_outcome([_line(e) for e in events.events if e.detail and e.type != "progress"],
+                                           outcome),
                      calls=outcome.calls, warnings=outcome.warnings,
                      publish_at=rfc3339(publish_at) if publish_at else "")
 
@@ -67,7 +77,7 @@ class Jobs:
     """Publish jobs (one per unit at a time; the ledger's lease guards against other processes)."""
 
     def __init__(self, root: Path, ledger: Ledger, broker: Broker | None = None,
-                 publisher_factory=None) -> None:
+                 publisher_factory=None, env: Mapping[str, str] | None = None) -> None:
         self.root, self.ledger, self.broker = root, ledger, broker
         self._jobs: dict[str, JobOut] = {}
         self._threads: dict[str, threading.Thread] = {}
@@ -75,7 +85,8 @@ class Jobs:
         self._shown: set[tuple[str, str]] = set()  # (unit, publishAt) pairs a dry run has shown
         self.publisher_factory = publisher_factory or (
             lambda reporter, replace, publish_at=None: Publisher(
-                root, ledger, options=PublishOptions(replace=replace, publish_at=publish_at), reporter=reporter))
+                root, ledger, options=PublishOptions(replace=replace, publish_at=publish_at), reporter=reporter,
+                env=env))
 
     def shown(self, unit: str, publish_at: dt.datetime) -> None:
         """A dry run showed this publishAt for the unit: a Schedule with it may start."""
@@ -128,6 +139,7 @@ class Jobs:
             publisher = factory(Fanout(*sinks), replace, publish_at) if publish_at else factory(Fanout(*sinks), replace)
             outcome: Outcome = publisher.run([job.unit])[0]
             job.status, job.video_id, job.message = outcome.status, outcome.video_id, outcome.message
+            job.lines[:] = without_outcome(job.lines, outcome)
             job.url = f"https://youtu.be/{outcome.video_id}" if outcome.video_id else ""
             job.state = "failed" if outcome.failed or outcome.status == "not-approved" else "done"
         except Exception as exc:  # a bug must not take the server down; the job says what happened

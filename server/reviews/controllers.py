@@ -11,6 +11,7 @@ from publish.ledger import Ledger
 from publish.reviews import REASON_CODES, reason_label
 from ..ids import video_id
 from ..previews.services import read_build_digest
+from ..qc.services import QCSync
 from . import services
 from .schemas import ReasonOut, ReviewIn, ReviewOut
 
@@ -25,12 +26,16 @@ class ReviewController(Controller):
         return [ReasonOut(code=c, label=reason_label(c)) for c in REASON_CODES]
 
     @post("/videos/{brand:str}/{slug:str}/reviews", status_code=201, sync_to_thread=True)
-    def review(self, brand: str, slug: str, data: ReviewIn, settings: Settings, ledger: Ledger) -> ReviewOut:
-        """Approve, request changes or reject the build in build/ (the one the reviewer watched)."""
+    def review(self, brand: str, slug: str, data: ReviewIn, settings: Settings, ledger: Ledger,
+               qc: QCSync) -> ReviewOut:
+        """Approve, request changes or reject the build in build/ (the one the reviewer watched); a reviewed build
+        leaves the review queue."""
         try:
-            return services.submit(settings.root, ledger, video_id(brand, slug), data)
+            out = services.submit(settings.root, ledger, video_id(brand, slug), data)
         except services.ReviewConflict as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from None
+        qc.announce([out.unit])
+        return out
 
     @get("/videos/{brand:str}/{slug:str}/reviews", sync_to_thread=True)
     def history(self, brand: str, slug: str, settings: Settings, ledger: Ledger,

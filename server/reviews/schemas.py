@@ -20,6 +20,9 @@ class ReviewIn(BaseModel):
     note: str = Field(default="", max_length=4000)
     format: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_-]+$",
                                description="a further format's unit (<brand>/<slug>@<format>)")
+    publish_at: str | None = Field(default=None, max_length=40,
+                                   description="approve: also this explicit publish time (RFC 3339, at least 10 "
+                                               "minutes ahead); a Schedule for another time is then refused")
 
 
 class ReviewOut(BaseModel):

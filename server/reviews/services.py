@@ -1,12 +1,16 @@
 """Reviews through the publish services: the studio writes the records `doit approve` writes."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+
+from litestar.exceptions import ClientException
 
 from publish.channels import Channels
 from publish.errors import PublishError
 from publish.ledger import Ledger
 from publish.plan import approval_state
+from publish.publisher import check_publish_at
 from publish.reviews import ReviewRecord, record_review, review_history
 from publish.units import load_unit
 from .schemas import ReviewIn, ReviewOut
@@ -27,6 +31,16 @@ def out(rec: ReviewRecord, current_digest: str = "") -> ReviewOut:
                      current=bool(current_digest) and rec.build_digest == current_digest)
 
 
+def approved_time(text: str) -> dt.datetime:
+    """The review's explicit publish time as aware UTC (the publisher's own check); 400 when it is not one."""
+    try:
+        return check_publish_at(dt.datetime.fromisoformat(text.replace("Z", "+00:00")), dt.datetime.now(dt.timezone.utc))
+    except ValueError:
+        raise ClientException(f"publish_at: {text!r} is not an RFC 3339 time") from None
+    except PublishError as exc:
+        raise ClientException(f"publish_at: {exc.message}") from None
+
+
 def submit(root: Path, ledger: Ledger, video: str, data: ReviewIn) -> ReviewOut:
     unit = unit_key(video, data.format)
     try:
@@ -37,9 +51,10 @@ def submit(root: Path, ledger: Ledger, video: str, data: ReviewIn) -> ReviewOut:
         raise ReviewConflict(f"{unit}: the build changed while you watched (now {built.build_digest[:12]}, "
                              f"you reviewed {data.build_digest[:12]}): reload and review the new build")
     state = None
+    at = approved_time(data.publish_at) if data.publish_at and data.verdict == "approve" else None
     if data.verdict == "approve":
         try:
-            state = approval_state(built, Channels(root, ledger).channel_of(built.brand))
+            state = approval_state(built, Channels(root, ledger).channel_of(built.brand), publish_at=at)
         except PublishError as exc:  # what cannot be published cannot be approved
             raise ReviewConflict(exc.render()) from None
     try:

@@ -18,7 +18,7 @@ from renderers.assemble_ffmpeg import measure_loudness
 from renderers.base import ffprobe
 
 OUT_FILES = {"video.mp4", "thumbnail.jpg", "captions.srt", "captions.vtt", "metadata.json", "manifest.json",
-             "narration.txt", "slides.txt", "images.txt", "clips.txt", "manim.txt", "remotion.txt"}
+             "narration.txt", "slides.txt", "images.txt", "clips.txt", "manim.txt", "remotion.txt", "qc.json"}
 
 
 @pytest.fixture(scope="module")
@@ -113,12 +113,18 @@ def test_editing_one_narration_reruns_only_what_depends_on_it(copy_of_built):
     assert rows["test/alpha/narration/00"].status == "hit"
     assert rows["test/alpha/tiny/segment/01"].status == "pending"
     assert rows["test/beta/tiny/assemble"].status == "hit"
-    assert {r.step for r in session(root).explain(["test/beta"])} == {k for k in rows if k.startswith("test/beta/")}
+    # beta's steps, and the brand's narration embeddings its similarity check reads (issue 11)
+    assert {r.step for r in session(root).explain(["test/beta"])} == {
+        k for k in rows if k.startswith(("test/beta/", "test/_qc/embed/"))}
     s, failed, executed = build_all(root)
     assert failed == {}
-    assert set(executed) == {"test/alpha/narration/01", "test/alpha/tiny/segment/01", "test/alpha/tiny/timeline",
-                             "test/alpha/tiny/captions", "test/alpha/tiny/assemble", "test/alpha/tiny/metadata",
-                             "test/alpha/scriptfiles"}
+    qc = {e for e in executed if "/qc/" in e or "/_qc/" in e}
+    assert set(executed) - qc == {"test/alpha/narration/01", "test/alpha/tiny/segment/01", "test/alpha/tiny/timeline",
+                                  "test/alpha/tiny/captions", "test/alpha/tiny/audio", "test/alpha/tiny/assemble",
+                                  "test/alpha/tiny/metadata", "test/alpha/scriptfiles"}
+    # QC re-judges alpha, and beta's similarity to alpha; beta's own narration is not embedded again
+    assert {"test/_qc/embed/alpha", "test/alpha/tiny/qc/script", "test/alpha/tiny/qc/policy",
+            "test/beta/tiny/qc/policy"} <= qc and "test/_qc/embed/beta" not in qc
     assert "The second scene shows a picture now." in (root / "build/test/alpha/captions.srt").read_text()
 
 
@@ -142,8 +148,10 @@ def test_doit_build_and_uptodate(copy_of_built):
     assert res.returncode == 0, res.stderr
     # up to date: nothing ran; one summary line per video, not a line per task
     lines = res.stdout.splitlines()
-    assert lines[0] == "build: 25 step(s) for 2 video(s)" and lines[1:3] == ["built    test/alpha", "built    test/beta"]
-    assert lines[3].startswith("2 video(s) built; 0 step(s) ran, 25 cached, in ") and len(lines) == 4, res.stdout
+    # 27 steps make the two videos, 19 judge them (issue 11: a qc.scene per scene, qc.master, qc.captions,
+    # qc.text, qc.script, qc.policy and qc.verdict per video, and the brand's 2 narration embeddings)
+    assert lines[0] == "build: 46 step(s) for 2 video(s)" and lines[1:3] == ["built    test/alpha", "built    test/beta"]
+    assert lines[3].startswith("2 video(s) built; 0 step(s) ran, 46 cached, in ") and len(lines) == 4, res.stdout
     res = subprocess.run(cmd + ["-v", "2", "build:test/beta"], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "step(s) for 1 video(s)" in res.stdout and "built    test/beta" in res.stdout

@@ -25,7 +25,10 @@ def test_plan_shape(mini):
     assert [f.format for f in vp.formats] == ["tiny"] and vp.formats[0].dir == "build/test/alpha"
     seg = s.plan().steps["test/alpha/tiny/segment/00"]
     assert seg.deps() == ["test/alpha/narration/00", "test/alpha/tiny/slide/00"]
-    assert s.plan().steps["test/alpha/tiny/assemble"].deps() == [f"test/alpha/tiny/segment/{i:02d}" for i in range(3)]
+    assert sorted(s.plan().steps["test/alpha/tiny/assemble"].deps()) == sorted(
+        [f"test/alpha/tiny/segment/{i:02d}" for i in range(3)] + ["test/alpha/tiny/audio"])
+    # the soundtrack is made from the narration, beside the segments (audio_final.py), not after them
+    assert sorted(s.plan().steps["test/alpha/tiny/audio"].deps()) == [f"test/alpha/narration/{i:02d}" for i in range(3)]
     assert s.plan().steps["test/alpha/narration/00"].kind == "tts.espeak"
     # an image scene feeds the source file straight into its segment
     assert s.plan().steps["test/alpha/tiny/segment/01"].inputs["visual"].file == "videos/test/media/pic.png"

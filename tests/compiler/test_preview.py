@@ -52,9 +52,16 @@ def test_preview_plan_ids_and_shared_narration(mini):
     assert preview.steps["test/both/preview/tiny/assemble"].params["profile"] == "preview"
     # the preview's soundtrack is mixed per scene (an edit re-mixes one scene) and joined by the assembly
     asm = preview.steps["test/both/preview/tiny/assemble"]
-    assert asm.params["premixed"] is True
+    assert asm.params["premixed"] == 2
     assert [r.step for r in asm.inputs["audios"]] == ["test/both/preview/tiny/audio/00", "test/both/preview/tiny/audio/01"]
-    assert preview.steps["test/both/preview/tiny/audio/01"].kind == "audio.preview"
+    piece = preview.steps["test/both/preview/tiny/audio/01"]
+    assert piece.kind == "audio.preview" and [r.output for r in asm.inputs["audios"]] == ["audio.mp4"] * 2
+    # a piece reads the narration (not the segment), so it renders beside the segment's video encode, padded
+    # to the same frames with the segment's own pad and lead
+    seg1 = preview.steps["test/both/preview/tiny/segment/01"]
+    assert piece.inputs["audio"] == seg1.inputs["audio"] and piece.inputs["timings"] == seg1.inputs["timings"]
+    assert (piece.params["pad"], piece.params["lead"], piece.params["fps"]) == (seg1.params["pad"], seg1.params["lead"],
+                                                                                 seg1.params["fps"])
     assert not any(st.kind == "audio.preview" or "premixed" in st.params for st in final.steps.values())
     assert not any("profile" in st.params for st in final.steps.values())
 

@@ -37,7 +37,8 @@ def test_editing_one_narration_changes_only_that_key(mini):
     alpha.write_text(alpha.read_text().replace("Second scene shows a picture.", "Second scene shows a photo."))
     _, after = keys(mini)
     changed = {k for k in before if before[k] != after.get(k)}
-    assert changed == {"test/alpha/narration/01", "test/alpha/scriptfiles"}
+    # (and the narration's embedding, which the brand's similarity checks read)
+    assert changed == {"test/alpha/narration/01", "test/alpha/scriptfiles", "test/_qc/embed/alpha"}
 
 
 def test_slide_title_changes_slide_not_narration(mini):

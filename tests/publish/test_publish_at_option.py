@@ -21,7 +21,7 @@ def test_publish_at_is_shown_by_the_dry_run_and_sent(world):
     at = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).replace(minute=7, second=0, microsecond=0)
     world.build()
     assert run(world, dry_run=True, publish_at=at).status == "not-approved"  # the gate comes first
-    world.approve()
+    world.approve(publish_at=at)  # the approval covers the publish time (test_publish_env_and_gates.py)
     dry = run(world, dry_run=True, publish_at=at)
     assert dry.status == "dry-run", dry.message
     stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -32,6 +32,8 @@ def test_publish_at_is_shown_by_the_dry_run_and_sent(world):
     assert out.status == "published", out.message
     (v,) = world.videos()
     assert v["status"]["publishAt"] == stamp and v["status"]["privacyStatus"] == "private"
+    assert run(world, dry_run=True, publish_at=at + dt.timedelta(days=1)).status == "not-approved"  # not this time
+    world.approve(publish_at=at + dt.timedelta(days=1))
     again = run(world, dry_run=True, publish_at=at + dt.timedelta(days=1))
     assert again.status == "failed" and "new upload only" in again.message
 

@@ -33,7 +33,7 @@ def test_task_dicts(world, monkeypatch):
     names = [t["basename"] for t in task_publish()]
     assert names == ["publish", "publish:cosmos/dark-sky", "publish:cosmos/dark-sky@short"]
     assert [t["basename"] for t in task_auth()] == ["auth", "auth:cosmos", "auth:garden"]
-    assert {p["name"] for p in task_approve()["params"]} == {"unit", "reviewer", "reason", "reject"}
+    assert {p["name"] for p in task_approve()["params"]} == {"unit", "reviewer", "reason", "reject", "publish_at"}
     assert [p["name"] for p in task_analytics()["params"]] == ["unit"]
     for t in list(task_publish()) + list(task_auth()) + [task_approve(), task_analytics()]:
         assert t["uptodate"] == [False] and t["verbosity"] == 2

@@ -158,6 +158,8 @@ def test_studio_end_to_end(built, tmp_path, youtube):
             # the preview plays (currentTime advances); the final replaces it when it lands, still no reload
             page.evaluate("const v = document.getElementById('player'); v.muted = true; v.play().catch(() => {})")
             wait_js(page, "document.getElementById('player').currentTime > 0.5", 20_000)
+            # and its sound (FLAC in MP4, joined per scene) is decoded, not just the picture
+            wait_js(page, "document.getElementById('player').webkitAudioDecodedByteCount > 0", 20_000)
             wait_js(page, "document.querySelector('.videohead').dataset.shown === 'final' && "
                                    "document.getElementById('player').getAttribute('src').startsWith('/files/test/')",
                                    WAIT_MS)

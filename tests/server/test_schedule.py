@@ -8,9 +8,10 @@ import json
 from studio_support import login
 
 
-def approve(c, root, h):
+def approve(c, root, h, publish_at=None):
     digest = json.loads((root / "build" / "test" / "beta" / "manifest.json").read_text())["build_digest"]
-    r = c.post("/api/videos/test/beta/reviews", json={"verdict": "approve", "build_digest": digest}, headers=h)
+    body = {"verdict": "approve", "build_digest": digest, **({"publish_at": publish_at} if publish_at else {})}
+    r = c.post("/api/videos/test/beta/reviews", json=body, headers=h)
     assert r.status_code == 201, r.text
 
 
@@ -28,6 +29,12 @@ def test_schedule_needs_a_future_time_and_a_dry_run_first(make_client, built):
     local = at.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat()  # any offset; converted to UTC
     stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert c.post(pub, json={"publish_at": stamp}, headers=h).status_code == 409  # no dry run shown yet
+    # the approval above covers publishing by the schedule rule, not this time: the dry run says so, once
+    r = c.post(dry, json={"publish_at": local}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "not-approved", r.text
+    assert "publish time" in r.json()["message"] and "--publish-at" in r.json()["message"]
+    assert c.post(pub, json={"publish_at": stamp}, headers=h).status_code == 409  # still no dry run shown
+    approve(c, built, h, publish_at=local)  # the studio's "Approve this time"
     r = c.post(dry, json={"publish_at": local}, headers=h)
     assert r.status_code == 200, r.text
     out = r.json()

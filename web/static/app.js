@@ -66,6 +66,12 @@
       b.append(el("span", "t", fmtTime(sc.start_s)), el("span", "kind", sc.visual_kind || ""));
       if (sc.chapter) b.append(el("span", "chapter", sc.chapter));
       b.append(el("span", "narr", sc.narration || sc.title || ""));
+      if (sc.retention) {
+        const n = el("span", "rnote", sc.retention.text);
+        if (sc.retention.weakest) n.classList.add("weak");
+        if (sc.retention.drop > 0.0005) n.classList.add("lost");
+        b.append(n);
+      }
       const li = el("li"); li.append(b); return li;
     }));
   }
@@ -106,6 +112,12 @@
       const a = pub.querySelector("a"); a.href = s.published.url; a.textContent = s.published.url;
     }
     renderLastBuild(d.last_build);
+    applyQC(d);
+    const unitSel = document.querySelector('select[name="unit"]');
+    if (unitSel) Array.from(unitSel.options).forEach((o) => {
+      const u = (d.units || []).find((x) => (x.unit.split("@")[1] || "") === o.value);
+      if (u) o.dataset.digest = u.build_digest;
+    });
     const dur = document.getElementById("duration");
     if (dur && s.duration_s !== null) dur.textContent = fmtTime(s.duration_s);
     const bd = document.getElementById("build-digest");
@@ -138,6 +150,71 @@
       }));
       sel.options[0].value = ""; sel.value = keep;
     }
+  }
+
+  // ---- QC: the section (server-rendered fragment) and what the verdict means for publishing
+  const qcBox = document.getElementById("qc");
+  async function refreshQC() {
+    if (!qcBox || !current) return;
+    try {
+      const res = await fetch("/videos/" + current + "/qc-section", { credentials: "same-origin" });
+      if (res.ok) qcBox.innerHTML = await res.text();
+    } catch (e) { /* the next event retries */ }
+  }
+  function applyQC(d) {
+    const gate = document.getElementById("qc-gate");
+    const g = d.publish_gate || { state: "none", message: "", reasons: [] };
+    if (gate) {
+      gate.hidden = g.state === "none";
+      gate.className = "gate gate-" + g.state;
+      gate.dataset.state = g.state;
+      document.getElementById("qc-gate-msg").textContent = g.message;
+      document.getElementById("qc-gate-reasons").replaceChildren(...g.reasons.map((r) => el("span", "chip", r)));
+    }
+    const actions = document.getElementById("publish-actions");
+    if (actions) actions.hidden = g.state === "rejected";
+    const qb = document.getElementById("qc-badge");
+    if (qb) {
+      qb.hidden = !d.qc;
+      qb.className = "badge qc qc-" + (d.qc ? d.qc.verdict : "");
+      qb.textContent = d.qc ? "QC " + d.qc.label : "";
+    }
+    const digest = d.qc ? d.qc.build_digest : "";
+    if (qcBox && qcBox.dataset.qcDigest !== digest) {
+      qcBox.dataset.qcDigest = digest;
+      qcBox.dataset.verdict = d.qc ? d.qc.verdict : "";
+      refreshQC();
+    }
+  }
+  if (qcBox) qcBox.addEventListener("click", (ev) => {
+    const b = ev.target.closest(".qc-seek");
+    if (!b || !player || player.hidden || b.dataset.t === "") return;
+    player.currentTime = parseFloat(b.dataset.t); player.play().catch(() => {});
+    const sel = document.querySelector('select[name="scene_index"]');
+    if (sel && b.dataset.scene !== undefined) sel.value = b.dataset.scene;
+  });
+
+  // ---- the review queue: its count in the nav everywhere, its list on /queue
+  const queueList = document.getElementById("queue-list");
+  let queueFetch = null, queueAgain = false;
+  async function refreshQueue() {
+    if (!queueList) return;
+    if (queueFetch) { queueAgain = true; return; }
+    queueFetch = (async () => {
+      try {
+        const res = await fetch("/queue/items", { credentials: "same-origin" });
+        if (res.ok) queueList.innerHTML = await res.text();
+      } catch (e) { /* the next event retries */ }
+    })();
+    await queueFetch;
+    queueFetch = null;
+    if (queueAgain) { queueAgain = false; refreshQueue(); }
+  }
+  function applyQueue(q) {
+    const c = document.getElementById("queue-count");
+    if (c) { c.textContent = String(q.count); c.classList.toggle("zero", !q.count); }
+    refreshQueue();
+    if (current && q.units && q.units.some((u) => u.split("@")[0] === current)) refreshQC();
   }
 
   let refreshing = null, again = false;
@@ -179,6 +256,7 @@
         location.reload();
       }
     });
+    es.addEventListener("queue", (ev) => applyQueue(JSON.parse(ev.data)));
     es.addEventListener("job", (ev) => {
       const job = JSON.parse(ev.data);
       const out = document.getElementById("publish-out");
@@ -239,11 +317,13 @@
       const verdict = ev.submitter ? ev.submitter.value : "request-changes";
       const msg = document.getElementById("review-msg");
       const f = form.elements;
+      const unit = f.unit ? f.unit.options[f.unit.selectedIndex] : null;  // a further format's build
       const body = {
-        verdict, build_digest: head.dataset.digest, reviewer: f.reviewer.value,
+        verdict, build_digest: unit && unit.value ? unit.dataset.digest : head.dataset.digest, reviewer: f.reviewer.value,
         reasons: Array.from(form.querySelectorAll('input[name="reasons"]:checked')).map((c) => c.value),
         note: f.note.value,
       };
+      if (unit && unit.value) body.format = unit.value;
       if (f.scene_index.value !== "") body.scene_index = parseInt(f.scene_index.value, 10);
       if (f.timecode_s.value !== "") body.timecode_s = parseFloat(f.timecode_s.value);
       msg.className = "msg"; msg.textContent = "saving…";
@@ -261,7 +341,7 @@
     out.hidden = false; out.textContent = "asking…";
     try {
       const r = await api("POST", path("/publish/dry-run"), {});
-      out.textContent = (r.message ? r.status + ": " + r.message + "\n\n" : "") + r.lines.join("\n") +
+      out.textContent = (r.message ? r.message + "\n\n" : "") + r.lines.join("\n") +
         (r.calls.length ? "\n\n" + JSON.stringify(r.calls, null, 2) : "");
     } catch (e) { out.textContent = e.message; }
   }));
@@ -274,16 +354,21 @@
   // Schedule: the dry run with the chosen publishAt first (exactly what will be sent), then Confirm
   const at = document.getElementById("publish-at");
   const confirmBtn = document.querySelector('[data-action="schedule-confirm"]');
+  // an approval covers the publish time too: a time nobody approved is refused, and can be approved here
+  const approveAtBtn = document.querySelector('[data-action="schedule-approve"]');
+  let askedAt = null;
   const smsg = document.getElementById("schedule-msg");
   let shownAt = null;
   function pad(n) { return String(n).padStart(2, "0"); }
   if (at) {
     const soon = new Date(Date.now() + 15 * 60 * 1000);
     at.min = soon.getFullYear() + "-" + pad(soon.getMonth() + 1) + "-" + pad(soon.getDate()) + "T" + pad(soon.getHours()) + ":" + pad(soon.getMinutes());
-    at.addEventListener("input", () => { shownAt = null; if (confirmBtn) confirmBtn.hidden = true; });
+    at.addEventListener("input", () => {
+      shownAt = null; if (confirmBtn) confirmBtn.hidden = true; if (approveAtBtn) approveAtBtn.hidden = true;
+    });
   }
   document.querySelectorAll('[data-action="schedule"]').forEach((b) => b.addEventListener("click", async () => {
-    smsg.className = "msg"; confirmBtn.hidden = true; shownAt = null;
+    smsg.className = "msg"; confirmBtn.hidden = true; shownAt = null; approveAtBtn.hidden = true;
     const when = at.value ? new Date(at.value) : null;  // datetime-local: the browser's local time
     if (!when || isNaN(when.getTime())) { smsg.className = "msg err"; smsg.textContent = "pick a date and time first"; return; }
     if (when.getTime() < Date.now() + 10 * 60 * 1000) { smsg.className = "msg err"; smsg.textContent = "pick a time at least 10 minutes from now"; return; }
@@ -291,14 +376,26 @@
     out.hidden = false; out.textContent = "asking…";
     try {
       const r = await api("POST", path("/publish/dry-run"), { publish_at: utc });
-      out.textContent = (r.message ? r.status + ": " + r.message + "\n\n" : "") + r.lines.join("\n") +
+      out.textContent = (r.message ? r.message + "\n\n" : "") + r.lines.join("\n") +
         (r.calls.length ? "\n\n" + JSON.stringify(r.calls, null, 2) : "");
       if (r.status === "dry-run") {
         shownAt = r.publish_at; confirmBtn.hidden = false;
         smsg.textContent = "private until " + when.toLocaleString() + " (" + r.publish_at + "), then public: check the dry run, then confirm";
+      } else if (r.status === "not-approved" && /publishAt|publish time/.test(r.message)) {
+        askedAt = utc; approveAtBtn.hidden = false;
+        smsg.className = "msg err"; smsg.textContent = "this publish time is not approved yet: approve it, then Schedule again";
       } else { smsg.className = "msg err"; smsg.textContent = r.status + ": cannot schedule (see above)"; }
     } catch (e) { out.textContent = e.message; smsg.className = "msg err"; smsg.textContent = e.message; }
   }));
+  if (approveAtBtn) approveAtBtn.addEventListener("click", async () => {
+    if (!askedAt) return;
+    const reviewer = form && form.elements.reviewer.value ? form.elements.reviewer.value : "studio";
+    try {
+      await api("POST", path("/reviews"), { verdict: "approve", build_digest: head.dataset.digest, reviewer,
+                                           note: "approved to go public at " + askedAt, publish_at: askedAt });
+      approveAtBtn.hidden = true; smsg.className = "msg"; smsg.textContent = "approved for " + askedAt + ": Schedule again to see the dry run";
+    } catch (e) { smsg.className = "msg err"; smsg.textContent = e.message; }
+  });
   if (confirmBtn) confirmBtn.addEventListener("click", async () => {
     if (!shownAt) return;
     out.hidden = false; out.textContent = "starting…";

@@ -1,0 +1,105 @@
+"""Shared by the media QC steps (qc.scene, qc.master, qc.captions): ffmpeg's detectors, parsed, and findings.
+
+The detectors run ffmpeg once per file with `-f null` and read the filters' log lines; a detection still open
+at the end of the file (ffmpeg prints no end for it) is closed at the file's duration.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from core.errors import StepError
+from core.qc import Finding, QCFindings, Severity
+
+_NUM = r"(-?[\d.]+(?:e-?\d+)?)"
+
+
+def _log(args: list[str], what: str) -> str:
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"] + args
+                          + ["-f", "null", "-"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
+        raise StepError(f"ffmpeg failed while {what}: {tail}")
+    return proc.stderr
+
+
+def _spans(starts: list[float], ends: list[float], duration: float) -> list[tuple[float, float]]:
+    """Pair starts with ends in order; an unmatched last start runs to the end of the file."""
+    spans = []
+    for i, s in enumerate(starts):
+        e = ends[i] if i < len(ends) else duration
+        spans.append((round(s, 3), round(max(s, e), 3)))
+    return spans
+
+
+def silences(wav: Path, noise_db: float, min_s: float, duration: float) -> list[tuple[float, float]]:
+    """Stretches of `wav` quieter than `noise_db` for at least `min_s` seconds: [(start, end)]."""
+    err = _log(["-i", str(wav), "-map", "0:a:0", "-af", f"silencedetect=noise={noise_db:g}dB:d={min_s:g}"],
+               "looking for silences")
+    return _spans([float(x) for x in re.findall(rf"silence_start: {_NUM}", err)],
+                  [float(x) for x in re.findall(rf"silence_end: {_NUM}", err)], duration)
+
+
+def pictures(video: Path, duration: float, fps: float, black_threshold: float, black_min_s: float,
+             freeze_noise_db: float | None = None, freeze_min_s: float = 2.0) -> tuple[list, list]:
+    """Black stretches (blackdetect: 98% of the pixels darker than `black_threshold`) and, when `freeze_noise_db`
+    is given, frozen stretches (freezedetect) of `video`, in one decode: ([(start, end)], [(start, end)])."""
+    chain = f"blackdetect=d={black_min_s:g}:pix_th={black_threshold:g}:pic_th=0.98"
+    if freeze_noise_db is not None:
+        chain += f",freezedetect=n={freeze_noise_db:g}dB:d={freeze_min_s:g}"
+    err = _log(["-i", str(video), "-map", "0:v:0", "-vf", chain], "looking for black and frozen frames")
+    black = []
+    for s, e in zip(re.findall(rf"black_start:{_NUM}", err), re.findall(rf"black_end:{_NUM}", err)):
+        s, e = float(s), float(e)
+        # blackdetect ends a stretch that lasts to the end at the last frame's time: one frame short
+        black.append((round(s, 3), round(duration if e >= duration - 1.5 / fps else e, 3)))
+    frozen = _spans([float(x) for x in re.findall(rf"freezedetect\.freeze_start: {_NUM}", err)],
+                    [float(x) for x in re.findall(rf"freezedetect\.freeze_end: {_NUM}", err)], duration)
+    return black, frozen
+
+
+def ebur128(path: Path) -> dict:
+    """Integrated loudness (LUFS) and true peak (dBTP) of the first audio stream, with ffmpeg's EBU R128 meter."""
+    err = _log(["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true"], "measuring loudness")
+    summary = err[err.rfind("Summary:"):]
+    i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    return {"integrated_lufs": float(i.group(1)) if i else None, "true_peak_dbtp": float(tp.group(1)) if tp else None}
+
+
+def pcm(path: Path, rate: int, channels: int = 1):
+    """Decode the first audio stream of `path` to float32 samples (numpy) at `rate`, mixed to `channels`."""
+    import numpy as np
+
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path), "-map", "0:a:0",
+                           "-ac", str(channels), "-ar", str(rate), "-f", "f32le", "-"], capture_output=True)
+    if proc.returncode != 0:
+        raise StepError(f"cannot decode the audio of {path.name}: {proc.stderr.decode(errors='replace')[-300:]}")
+    return np.frombuffer(proc.stdout, dtype=np.float32)
+
+
+def severity(value: float, warn: float, error: float, higher_is_worse: bool = True) -> Severity | None:
+    """None when `value` is within the warning threshold; else "warning" or "error"."""
+    if not higher_is_worse:
+        value, warn, error = -value, -warn, -error
+    if value > error:
+        return "error"
+    if value > warn:
+        return "warning"
+    return None
+
+
+def write_findings(out: Path, findings: list[Finding], scores: dict[str, float]) -> dict:
+    """findings.json (a QCFindings, sorted keys) and the step's facts (counts by severity)."""
+    data = QCFindings(findings=findings, scores={k: round(float(v), 4) for k, v in scores.items()})
+    out.write_text(json.dumps(data.to_json(), sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    return {"findings": len(findings), "errors": sum(f.severity == "error" for f in findings),
+            "warnings": sum(f.severity == "warning" for f in findings)}
+
+
+def mmss(t: float) -> str:
+    """A time as people read it in a player: 1:05.3."""
+    m, s = divmod(max(0.0, t), 60)
+    return f"{int(m)}:{s:04.1f}"

@@ -1,0 +1,46 @@
+"""The final soundtrack as its own step (audio.final, issue 12): padded from the narration exactly as the segments
+pad it, mixed, levelled and encoded by the assembly's own code, so the final video has the same bytes whether the
+assembly mixes the segments' audio itself or muxes audio.final's soundtrack."""
+from __future__ import annotations
+
+import subprocess
+
+from helpers import run_renderer
+from renderers.assemble_ffmpeg import FfmpegAssemble, measure_loudness
+from renderers.audio_final import FinalAudio, pad_narration
+from test_segment_assemble import segment
+
+
+def test_final_soundtrack_step_gives_the_same_video_bytes_as_the_assembly(tmp_path):
+    img = tmp_path / "img.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=navy:s=320x180:d=1", "-frames:v", "1",
+                    str(img)], check=True)
+    music = tmp_path / "music.ogg"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=200:d=3", "-c:a", "libvorbis", str(music)],
+                   check=True)
+    scenes = [("s1", [(1.2, True), (0.3, False)], 0.3), ("s2", [(0.9, True)], 0.5)]
+    segs = []
+    for name, pattern, pad in scenes:
+        out, facts, _ = segment(tmp_path, name, img, "image", pattern, pad=pad)
+        segs.append((out, facts))
+        # the step pads the narration to exactly the segment's samples
+        padded = tmp_path / f"{name}-padded.wav"
+        pad_narration(tmp_path / f"{name}.wav", tmp_path / f"{name}.json", pad, 0.2, 10, padded)
+        assert padded.read_bytes() == (out / "audio.wav").read_bytes()
+    level = {"loudness_lufs": -16.0, "true_peak_db": -1.0, "music_volume_db": -12, "music_duck_db": 12}
+    videos = [o / "video.mp4" for o, _ in segs]
+    old, old_facts = run_renderer(FfmpegAssemble, tmp_path, {"fps": 10, **level},
+                                  {"videos": videos, "audios": [o / "audio.wav" for o, _ in segs], "music": music},
+                                  name="old", input_facts={"videos": [f for _, f in segs]})
+    sound, sound_facts = run_renderer(FinalAudio, tmp_path, {"fps": 10, "pads": [0.3, 0.5], **level},
+                                      {"audios": [tmp_path / "s1.wav", tmp_path / "s2.wav"],
+                                       "timings": [tmp_path / "s1.json", tmp_path / "s2.json"], "music": music},
+                                      name="sound")
+    new, new_facts = run_renderer(FfmpegAssemble, tmp_path, {"fps": 10, **level},
+                                  {"videos": videos, "audio": sound / "audio.m4a"}, name="new",
+                                  input_facts={"videos": [f for _, f in segs], "audio": sound_facts})
+    assert (new / "video.mp4").read_bytes() == (old / "video.mp4").read_bytes()
+    assert new_facts == old_facts
+    got = measure_loudness(new / "video.mp4")
+    assert abs(got["integrated_lufs"] + 16.0) <= 0.5 and got["true_peak_dbtp"] <= -1.0
+    assert sound_facts["scenes"] == 2 and sound_facts["duration_s"] == sum(f["frames"] for _, f in segs) / 10
