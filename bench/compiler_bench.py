@@ -108,8 +108,7 @@ def bench_composition(quick: bool) -> None:
                 paths[name] = s.store.blob_path(s.store.get_manifest(k)["outputs"][ref.output]["digest"])
         scenes.append({"params": st.params, "frames": m["facts"]["frames"], **paths})
     out_dir = Path(tempfile.mkdtemp(prefix="bench-comp-"))
-    # audio enters the one-command graph through `amovie` sources: as extra inputs, ffmpeg 5.1 fails with
-    # "Error reinitializing filters" when the last audio input's first frame arrives
+    # audio enters the one-command graph through `amovie` sources (the video chains end in setsar=1: see below)
     music = out_dir / "music.flac"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(root / "brands/media/calm-pad.ogg"), "-ac", "2", str(music)],
                    check=True)
@@ -129,6 +128,11 @@ def bench_composition(quick: bool) -> None:
     shutil.rmtree(out_dir, ignore_errors=True)
 
 
+# the segments' x264 settings (renderers/segment_ffmpeg.py), threads left to x264 as a person would
+X264_SAME = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
+             "-level:v", "4.2", "-bf", "2", "-x264-params", "scenecut=0:open-gop=0", "-r", "30", "-g", "60"]
+
+
 def handwritten_ffmpeg(scenes: list[dict], music: Path, out: Path) -> None:
     """What a person would write: every asset into one filter graph, one encode, loudnorm in one pass."""
     from renderers.segment_ffmpeg import fit_filter, motion_filter
@@ -146,10 +150,12 @@ def handwritten_ffmpeg(scenes: list[dict], music: Path, out: Path) -> None:
         else:
             args += ["-stream_loop", "-1", "-t", f"{dur:.3f}", "-i", str(sc["visual"])]
             chain = f"fps={p['fps']}," + fit_filter(p["fit"], p["width"], p["height"])
-        vf.append(f"[{n}:v]{chain},format=yuv420p,trim=end_frame={frames},setpts=PTS-STARTPTS[v{i}]")
+        # every input normalised in its own chain to one shape (size, SAR, pixel format): Ken Burns' per-frame
+        # scale leaves a non-square SAR, and concat then fails with "Error reinitializing filters"
+        vf.append(f"[{n}:v]{chain},setsar=1,format=yuv420p,trim=end_frame={frames},setpts=PTS-STARTPTS[v{i}]")
         n += 1
         samples = frames * 48000 // p["fps"]
-        af.append(f"amovie=filename={sc['audio']},aresample=48000,adelay={int(LEAD_S * 1000)}:all=1,apad=whole_len={samples},"
+        af.append(f"amovie=filename={sc['audio']},aresample=48000,aformat=sample_fmts=fltp:channel_layouts=mono,adelay={int(LEAD_S * 1000)}:all=1,apad=whole_len={samples},"
                   f"atrim=end_sample={samples}[a{i}]")
     total = sum(sc["frames"] / sc["params"]["fps"] for sc in scenes)
     k = len(scenes)
@@ -160,8 +166,8 @@ def handwritten_ffmpeg(scenes: list[dict], music: Path, out: Path) -> None:
         "[m][sc]sidechaincompress=threshold=0.015:ratio=4:attack=15:release=350[md];" + \
         "[n1][md]amix=inputs=2:duration=first:normalize=0,loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[a]"
     subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"] + args +
-                   ["-filter_complex", graph, "-map", "[v]", "-map", "[a]", "-c:v", "libx264", "-preset", "veryfast",
-                    "-crf", "20", "-pix_fmt", "yuv420p", "-r", "30", "-c:a", "aac", "-b:a", "192k", "-ac", "2", str(out)],
+                   ["-filter_complex", graph, "-map", "[v]", "-map", "[a]"] + X264_SAME +
+                   ["-c:a", "aac", "-b:a", "192k", "-ac", "2", str(out)],
                    check=True)
 
 

@@ -7,6 +7,7 @@ Keys are computed at execution time from the *digests* of those inputs (see exec
 from __future__ import annotations
 
 import hashlib
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,7 +85,7 @@ class Compiler:
         script = lv.script
         assert script is not None
         vid = lv.id
-        before = set(plan.steps)
+        before = len(plan.steps)  # steps are only ever added: this video's new ones come after this many
         salt = video.salt
         narrations = []
         for i, scene in enumerate(script.scenes):
@@ -165,7 +166,7 @@ class Compiler:
             qc = compile_qc(self, prefix, fmt_name, fmt, script) if self.profile == "final" else None
             formats.append(FormatOutputs(format=fmt_name, dir=out_dir, files=files, scenes=segments, timeline=timeline,
                                          qc=qc))
-        steps = [s for s in plan.steps if s not in before]
+        steps = list(islice(plan.steps, before, None))
         generated = script.generated.model_dump(mode="json") if script.generated else None
         return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats, script=generated)
 

@@ -132,8 +132,10 @@ def embedding(c, vid: str, script: "Script") -> Ref:
     (`<brand>/_qc/embed/<slug>`, under the pseudo video `<brand>/_qc`; `_` is never in a slug): whichever video
     compiles first makes it, and a video that fails to compile or build never takes its siblings down with it."""
     brand, slug = vid.split("/", 1)
-    return out(make_step(c.plan, f"{brand}/_qc/embed/{slug}", f"{brand}/_qc", "embed.minilm",
-                         {"text": script_text(script)}), "embedding.json")
+    sid = f"{brand}/_qc/embed/{slug}"
+    if sid in c.plan.steps:  # made by an earlier video of the brand this compile: n videos ask for it n times
+        return out(sid, "embedding.json")
+    return out(make_step(c.plan, sid, f"{brand}/_qc", "embed.minilm", {"text": script_text(script)}), "embedding.json")
 
 
 def synthetic_sources(c, prefix: str, fmt_name: str) -> list[dict[str, Any]]:

@@ -31,12 +31,12 @@ class Step(BaseModel):
     outputs: list[str]
 
     def deps(self) -> list[str]:
-        out = []
+        out: dict[str, None] = {}  # ordered and O(1) membership: a brand's similarity check has an input per video
         for v in self.inputs.values():
             for r in (v if isinstance(v, list) else [v]):
-                if r.step and r.step not in out:
-                    out.append(r.step)
-        return out
+                if r.step:
+                    out.setdefault(r.step, None)
+        return list(out)
 
 
 class FormatOutputs(BaseModel):

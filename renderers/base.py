@@ -102,6 +102,14 @@ class Renderer:
     inputs: ClassVar[tuple[str, ...]] = ()
     optional_inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ()
+    # in-process resources shared by this kind's steps (e.g. "chromium"); the engine calls `release(name)` once no
+    # step left in a long build needs one, so an idle browser does not sit beside the video encodes
+    resources: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def release(cls, resource: str) -> None:
+        """Free `resource` (the next step that needs it starts it again)."""
+
     # capabilities a machine needs to run this renderer ("ffmpeg", "chromium", "manim", "model:<folder>", ...:
     # compiler/remote/capabilities.py); steps go only to render workers that have all of them. Not part of the key.
     needs: ClassVar[tuple[str, ...]] = ()

@@ -96,6 +96,21 @@ def ass_file(path: Path, sentences: list[dict], offset: float, w: int, h: int, f
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def check_clip(path: Path, start: float) -> None:
+    """Raise a clear StepError if the clip has no video stream or `start` is at or past its end. Run before the
+    encode only when start > 0, and after a failed encode: a probe per clip segment is a process start saved on
+    the common path."""
+    from core.errors import StepError
+
+    info = ffprobe(path)
+    if not any(s.get("codec_type") == "video" for s in info["streams"]):
+        raise StepError(f"clip {path.name} has no video stream")
+    length = float(info.get("format", {}).get("duration") or 0)
+    if length and start >= length:
+        raise StepError(f"clip {path.name} is {length:.2f} s long, so `start: {start:g}` is at or past its end",
+                        hint="give a start below the clip's length")
+
+
 class FfmpegSegment(EncodingRenderer, Renderer):
     kind = "segment.ffmpeg"
     version = 4
@@ -145,17 +160,8 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                 chain.append(motion_filter(p.motion, w, h, frames, p.fps))
             src = ["-framerate", str(p.fps), "-i", visual]
         else:
-            info = ffprobe(Path(visual))
-            if not any(s.get("codec_type") == "video" for s in info["streams"]):
-                from core.errors import StepError
-
-                raise StepError(f"clip {Path(visual).name} has no video stream")
-            length = float(info.get("format", {}).get("duration") or 0)
-            if length and p.start >= length:
-                from core.errors import StepError
-
-                raise StepError(f"clip {Path(visual).name} is {length:.2f} s long, so `start: {p.start:g}` is at or "
-                                "past its end", hint="give a start below the clip's length")
+            if p.start > 0:  # a start past the end must be caught before ffmpeg loops or waits on it
+                check_clip(Path(visual), p.start)
             src = (["-stream_loop", "-1"] if p.loop else []) + ["-ss", f"{p.start:.3f}", "-i", visual]
             chain = [f"fps={p.fps}", fit_filter(p.fit, w, h)]
         if p.burn_captions:
@@ -165,8 +171,13 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                      p.caption_color, p.caption_accent)
             chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
-        run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)] + x264_args(p.fps, p.profile, p.encoder)
-                   + split_args(frames, p.split_head, p.split_tail)
-                   + [str(ctx.out("video.mp4").absolute())], what="encoding the scene", progress=ctx.progress,
-                   total_s=frames / p.fps, cwd=ctx.scratch)
+        try:
+            run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)]
+                       + x264_args(p.fps, p.profile, p.encoder) + split_args(frames, p.split_head, p.split_tail)
+                       + [str(ctx.out("video.mp4").absolute())], what="encoding the scene", progress=ctx.progress,
+                       total_s=frames / p.fps, cwd=ctx.scratch)
+        except Exception:
+            if p.visual_type == "video":  # a clear reason (no video stream...) rather than ffmpeg's last lines
+                check_clip(Path(visual), p.start)
+            raise
         return {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}

@@ -13,6 +13,7 @@ from pydantic import Field
 from core.errors import StepError
 
 from .base import Context, Params, Renderer
+from ._lib import browser
 from ._lib.browser import chromium_version, data_uri, render_html
 
 
@@ -52,6 +53,12 @@ class HtmlSlide(Renderer):
         palette: dict[str, str]
         fonts: dict[str, str]
         caption_safe: float = Field(0.0, ge=0, le=0.6, description="bottom share of the frame kept free for captions")
+
+    resources = ("chromium",)
+
+    @classmethod
+    def release(cls, resource: str) -> None:
+        browser.close()
 
     def tool_fingerprint(self) -> dict:
         from importlib.metadata import version

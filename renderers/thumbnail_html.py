@@ -5,6 +5,7 @@ JPEG quality changes bytes, never the layout."""
 from __future__ import annotations
 
 from .base import Context, Params, Renderer
+from ._lib import browser
 from ._lib.browser import chromium_version, data_uri, render_html
 from .slide_html import render_template
 
@@ -26,6 +27,12 @@ class HtmlThumbnail(Renderer):
         fonts: dict[str, str]
         width: int = 1280
         height: int = 720
+
+    resources = ("chromium",)
+
+    @classmethod
+    def release(cls, resource: str) -> None:
+        browser.close()
 
     def tool_fingerprint(self) -> dict:
         return {"chromium": chromium_version()}

@@ -155,3 +155,16 @@ def test_clip_start_past_its_end_is_a_clear_step_error(tmp_path):
                     "yuv420p", str(clip)], check=True)
     with pytest.raises(StepError, match=r"clip clip.mp4 is 1.00 s long, so `start: 5` is at or past its end"):
         segment(tmp_path, "late", clip, "video", [(0.5, True)], start=5.0)
+
+
+def test_a_clip_without_video_is_a_clear_step_error(tmp_path):
+    """The clip is probed only when `start` > 0 or after a failed encode; the message stays the clear one."""
+    import pytest
+
+    from core.errors import StepError
+
+    clip = tmp_path / "sound.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", str(clip)],
+                   check=True)
+    with pytest.raises(StepError, match=r"clip sound.mp4 has no video stream"):
+        segment(tmp_path, "novideo", clip, "video", [(0.5, True)])

@@ -1,0 +1,129 @@
+"""The engine's scheduler on a synthetic plan: dependency order, failures skipping what is downstream, cached steps
+answered without running, and shared resources (Chromium) released once no step left in a long build needs them."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import renderers
+from compiler.execute import Engine
+from compiler.plan import Plan, make_step, out
+from core.errors import StepError
+from core.events import ListReporter
+from core.store import Store
+from renderers.base import Context, Params, Renderer
+
+RUNS: list[str] = []
+RELEASED: list[str] = []
+LOCK = threading.Lock()
+
+
+class Text(Renderer):
+    """Writes its text plus what its inputs hold; fails when asked to."""
+
+    kind = "test.text"
+    version = 1
+    optional_inputs = ("a", "b")
+    outputs = ("out.txt",)
+
+    class Params(Params):
+        text: str
+        fail: bool = False
+
+    def run(self, ctx: Context) -> dict:
+        with LOCK:
+            RUNS.append(ctx.step_id)
+        if ctx.params.fail:
+            raise StepError("asked to fail")
+        parts = [ctx.params.text] + [p.read_text() for p in (ctx.inputs.get("a"), ctx.inputs.get("b")) if p]
+        ctx.out("out.txt").write_text("|".join(parts))
+        return {}
+
+
+class Html(Text):
+    kind = "test.html"
+    resources = ("browser",)
+
+    @classmethod
+    def release(cls, resource: str) -> None:
+        with LOCK:
+            RELEASED.append(resource)
+
+
+@pytest.fixture(autouse=True)
+def fake_kinds(monkeypatch):
+    for cls in (Text, Html):
+        monkeypatch.setitem(renderers.REGISTRY, cls.kind, "unused:Unused")
+        monkeypatch.setitem(renderers._loaded, cls.kind, cls)
+    RUNS.clear()
+    RELEASED.clear()
+
+
+def chain_plan(n: int, html_first: int = 0, fail: int | None = None) -> Plan:
+    """n chains of two steps (i/src -> i/use) plus one step that joins every chain's end."""
+    plan = Plan()
+    ends = []
+    for i in range(n):
+        kind = "test.html" if i < html_first else "test.text"
+        src = make_step(plan, f"v/{i}/src", "v", kind, {"text": f"s{i}", "fail": i == fail})
+        ends.append(make_step(plan, f"v/{i}/use", "v", "test.text", {"text": f"u{i}"}, {"a": out(src, "out.txt")}))
+    join = ends[0]
+    for i, e in enumerate(ends[1:]):
+        join = make_step(plan, f"v/join/{i}", "v", "test.text", {"text": "j"}, {"a": out(join, "out.txt"),
+                                                                               "b": out(e, "out.txt")})
+    return plan
+
+
+def engine(tmp_path, plan: Plan) -> Engine:
+    return Engine(tmp_path, plan, Store(tmp_path / "cache"), reporter=ListReporter())
+
+
+def test_every_step_runs_once_after_its_inputs(tmp_path):
+    plan = chain_plan(30)
+    e = engine(tmp_path, plan)
+    assert e.build(list(plan.steps), jobs=2) == {}
+    assert sorted(RUNS) == sorted(plan.steps)
+    pos = {sid: i for i, sid in enumerate(RUNS)}
+    for sid, st in plan.steps.items():
+        assert all(pos[d] < pos[sid] for d in st.deps())
+    last = e.store.blob_path(e.manifest(e.key("v/join/28")[0])["outputs"]["out.txt"]["digest"]).read_text()
+    assert last.startswith("j|") and "u29|s29" in last
+
+
+def test_a_failure_skips_only_what_depends_on_it(tmp_path):
+    plan = chain_plan(6, fail=2)
+    e = engine(tmp_path, plan)
+    failed = e.build(list(plan.steps), jobs=2)
+    assert "asked to fail" in failed["v/2/src"]
+    skipped = {s for s, why in failed.items() if why.startswith("skipped")}
+    assert skipped == {"v/2/use"} | {f"v/join/{i}" for i in range(1, 5)}
+    assert all(e.is_done(s) for s in plan.steps if s not in failed)
+    kinds = [ev.type for ev in e.reporter.events if ev.step in skipped]
+    assert kinds == ["skipped"] * len(skipped)  # each skipped step is reported once
+
+
+def test_a_noop_build_runs_nothing_and_reads_each_manifest_once(tmp_path, monkeypatch):
+    plan = chain_plan(20)
+    assert engine(tmp_path, plan).build(list(plan.steps), jobs=2) == {}
+    RUNS.clear()
+    e = engine(tmp_path, plan)
+    reads = []
+    real = e.store.get_manifest
+    monkeypatch.setattr(e.store, "get_manifest", lambda key, **kw: reads.append(key) or real(key, **kw))
+    assert e.build(list(plan.steps), jobs=2) == {}
+    assert RUNS == []
+    assert {ev.type for ev in e.reporter.events} == {"hit"}
+    assert len(reads) == len(set(reads)) == len(plan.steps)
+
+
+def test_a_shared_resource_is_released_once_no_step_left_needs_it(tmp_path):
+    plan = chain_plan(12, html_first=3)  # 3 browser steps among 12 + 12 + 11 steps
+    assert engine(tmp_path, plan).build(list(plan.steps), jobs=2) == {}
+    assert RELEASED == ["browser"]
+
+
+def test_a_short_build_keeps_the_resource_warm(tmp_path):
+    plan = chain_plan(2, html_first=1)  # a studio edit's size: 5 steps
+    assert engine(tmp_path, plan).build(list(plan.steps), jobs=2) == {}
+    assert RELEASED == []
