@@ -138,6 +138,20 @@ def embedding(c, vid: str, script: "Script") -> Ref:
     return out(make_step(c.plan, sid, f"{brand}/_qc", "embed.minilm", {"text": script_text(script)}), "embedding.json")
 
 
+def embedding_index(c, brand: str, vid: str) -> Ref | None:
+    """The brand's `embed.index` step over every video of the brand with a script (made once per compile), or
+    None when this video has no sibling to compare with (no embedding, no model to load)."""
+    members = [(ovid, olv) for ovid, olv in sorted(c.project.videos.items())
+               if olv.brand == brand and olv.script is not None and not needs_script(olv)]
+    if not any(ovid != vid for ovid, _ in members):
+        return None
+    sid = f"{brand}/_qc/embed-index"
+    if sid not in c.plan.steps:
+        make_step(c.plan, sid, f"{brand}/_qc", "embed.index", {"videos": [ovid for ovid, _ in members]},
+                  {"embeddings": [embedding(c, ovid, olv.script) for ovid, olv in members]})
+    return out(sid, "index.json")
+
+
 def synthetic_sources(c, prefix: str, fmt_name: str) -> list[dict[str, Any]]:
     """What in this format's video and thumbnail is synthetic, by the renderers its steps use."""
     roots = [s for s in (f"{prefix}/assemble", f"{c.lv.id}/{fmt_name}/thumbnail") if s in c.plan.steps]
@@ -172,22 +186,16 @@ def script_checks(c, prefix: str, fmt_name: str, fmt: "FormatPreset", script: "S
         "banned_phrases": list(brand.banned_phrases), "scenes": scenes,
         "thresholds": brand.qc.script.model_dump(mode="json")},
         {"metadata": out(f"{prefix}/metadata", "metadata.json"), "timeline": out(f"{prefix}/timeline", "timeline.json")})
-    others: list[Ref] = []
-    names: list[str] = []
     compare = brand.qc.policy.similarity_warn is not None or brand.qc.policy.similarity_error is not None
-    for ovid, olv in sorted(c.project.videos.items()):
-        if not compare or ovid == vid or olv.brand != lv.brand or olv.script is None or needs_script(olv):
-            continue
-        others.append(embedding(c, ovid, olv.script))
-        names.append(ovid)
+    index = embedding_index(c, lv.brand, vid) if compare else None
     channel = brand.channel
     declared = "channel" in brand.model_fields_set and "made_for_kids" in channel.model_fields_set
     policy = make_step(c.plan, f"{prefix}/qc/policy", vid, "qc.policy", {
-        "others": names, "synthetic": synthetic_sources(c, prefix, fmt_name),
+        "video": vid, "synthetic": synthetic_sources(c, prefix, fmt_name),
         "synthetic_media": channel.synthetic_media, "made_for_kids": channel.made_for_kids,
         "made_for_kids_declared": declared, "thresholds": brand.qc.policy.model_dump(mode="json")},
         # nothing to compare with (the brand's only video, or the check is off): no embedding, no model to load
-        {"embedding": embedding(c, vid, script) if others else None, "others": others or None})
+        {"embedding": embedding(c, vid, script) if index else None, "index": index})
     return [out(checks, "findings.json"), out(policy, "findings.json")]
 
 

@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
     "audio.preview": "audio_preview:PreviewAudio",
     "audio.final": "audio_final:FinalAudio",
     "qc.text": "qc_text:TextQC",
+    "embed.index": "embed_index:EmbeddingIndex",
     "qc.scene": "qc_scene:SceneQC",
     "qc.master": "qc_master:MasterQC",
     "qc.captions": "qc_captions:CaptionsQC",

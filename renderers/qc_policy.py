@@ -1,6 +1,7 @@
 """Policy QC: repetition across the brand's videos, the AI-content disclosure, the made-for-kids declaration.
 
-- Similarity: the cosine of this video's narration embedding (embed.minilm) to each other video of the brand.
+- Similarity: the cosine of this video's narration embedding (embed.minilm) to each other video of the brand
+  (all of them in one `embed.index` file per brand).
   YouTube demonetises mass-produced, repetitive content; a near copy of another video is flagged, or rejected
   above the error threshold. Both videos of a similar pair are flagged: each may be the one to change.
 - Disclosure: a build that uses a synthetic voice, generated pictures or video, or an avatar (the compiler lists
@@ -22,20 +23,23 @@ from core.spec import QCPolicy
 from .base import Context, Params, Renderer
 
 
-def vector(path: Path) -> list[float]:
-    v = json.loads(Path(path).read_text())["vector"]
+def normalised(v: list[float]) -> list[float]:
     n = math.sqrt(sum(x * x for x in v)) or 1.0
     return [x / n for x in v]
 
 
+def vector(path: Path) -> list[float]:
+    return normalised(json.loads(Path(path).read_text())["vector"])
+
+
 class PolicyQC(Renderer):
     kind = "qc.policy"
-    version = 1
-    optional_inputs = ("embedding", "others")  # absent when there is nothing to compare with
+    version = 2
+    optional_inputs = ("embedding", "index")  # absent when there is nothing to compare with
     outputs = ("findings.json",)
 
     class Params(Params):
-        others: list[str] = []  # video ids, in the order of the `others` input
+        video: str = ""  # this video's id (left out of the comparison with the brand's index)
         synthetic: list[dict[str, Any]] = []  # {what, scene}: synthetic media this build uses
         synthetic_media: bool = True
         made_for_kids: bool = False
@@ -50,8 +54,10 @@ class PolicyQC(Renderer):
         sims = []
         if ctx.inputs.get("embedding") is not None:
             own = vector(ctx.inputs["embedding"])
-            for name, path in zip(p.others, ctx.inputs.get("others") or []):
-                sims.append((round(sum(a * b for a, b in zip(own, vector(path))), 4), name))
+            index = json.loads(Path(ctx.inputs["index"]).read_text())["vectors"] if ctx.inputs.get("index") else {}
+            for name, v in sorted(index.items()):
+                if name != p.video:
+                    sims.append((round(sum(a * b for a, b in zip(own, normalised(v))), 4), name))
         if sims:
             scores["policy.similarity_max"] = max(sims)[0]
         for sim, name in sorted(sims, reverse=True):

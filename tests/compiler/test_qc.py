@@ -111,9 +111,13 @@ def test_qc_steps_are_in_the_final_plan_only(mini):
     assert not any(st.kind.startswith(("qc.", "embed.")) for st in preview.steps.values())
     fo = final.videos["test/alpha"].formats[0]
     assert fo.qc is not None and fo.qc.step == "test/alpha/tiny/qc/verdict" and "qc.json" not in fo.files
-    # the similarity check reads the other videos' embeddings, each keyed by its narration
+    # the similarity check reads its own embedding and the brand's index of all of them, each keyed by its narration
     policy = final.steps["test/alpha/tiny/qc/policy"]
-    assert [r.step for r in policy.inputs["others"]] == ["test/_qc/embed/beta"]
+    assert policy.inputs["embedding"].step == "test/_qc/embed/alpha" and policy.params["video"] == "test/alpha"
+    assert policy.inputs["index"].step == "test/_qc/embed-index"
+    index = final.steps["test/_qc/embed-index"]
+    assert index.params["videos"] == ["test/alpha", "test/beta"]
+    assert [r.step for r in index.inputs["embeddings"]] == ["test/_qc/embed/alpha", "test/_qc/embed/beta"]
     assert final.steps["test/_qc/embed/beta"].params["text"] == "Beta has one slide.\n\nAnd a second slide to finish."
     # the mini videos use espeak (a synthetic voice): the disclosure check knows
     assert {"what": "a synthetic (TTS) voice", "scene": 0} in policy.params["synthetic"]

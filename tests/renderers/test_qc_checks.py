@@ -139,9 +139,10 @@ def vec(tmp_path: Path, name: str, v: list[float]) -> Path:
 def run_policy(tmp_path: Path, own: list[float], others: dict[str, list[float]], **params) -> QCFindings:
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    ctx = Context(params=PolicyQC.Params(others=list(others), **params),
-                  inputs={"embedding": vec(tmp_path, "own", own),
-                          "others": [vec(tmp_path, n.replace("/", "_"), v) for n, v in others.items()]},
+    index = tmp_path / "index.json"  # the brand's embed.index: every video, this one ("b/own") included
+    index.write_text(json.dumps({"vectors": {"b/own": own, **others}}))
+    ctx = Context(params=PolicyQC.Params(video="b/own", **params),
+                  inputs={"embedding": vec(tmp_path, "own", own), "index": index},
                   input_facts={}, out_dir=out, scratch=tmp_path, step_id="t/v/tiny/qc/policy")
     PolicyQC().run(ctx)
     return QCFindings.model_validate_json((out / "findings.json").read_text())
@@ -169,7 +170,7 @@ def test_disclosure_and_made_for_kids(tmp_path):
     assert run_policy(tmp_path, [1.0], {}, synthetic=synthetic, synthetic_media=True).findings == []
     out = tmp_path / "alone"
     out.mkdir()
-    alone = Context(params=PolicyQC.Params(), inputs={"embedding": None, "others": None}, input_facts={},
+    alone = Context(params=PolicyQC.Params(), inputs={"embedding": None, "index": None}, input_facts={},
                     out_dir=out, scratch=tmp_path, step_id="t/v/tiny/qc/policy")  # the brand's only video
     PolicyQC().run(alone)
     assert QCFindings.model_validate_json((out / "findings.json").read_text()).scores == {
