@@ -113,9 +113,9 @@ def test_editing_one_narration_reruns_only_what_depends_on_it(copy_of_built):
     assert rows["test/alpha/narration/00"].status == "hit"
     assert rows["test/alpha/tiny/segment/01"].status == "pending"
     assert rows["test/beta/tiny/assemble"].status == "hit"
-    # beta's steps, and the brand's narration embeddings its similarity check reads (issue 11)
+    # beta's steps, and the brand's narration embeddings and their index its similarity check reads (issue 11)
     assert {r.step for r in session(root).explain(["test/beta"])} == {
-        k for k in rows if k.startswith(("test/beta/", "test/_qc/embed/"))}
+        k for k in rows if k.startswith(("test/beta/", "test/_qc/embed/", "test/_qc/embed-index"))}
     s, failed, executed = build_all(root)
     assert failed == {}
     qc = {e for e in executed if "/qc/" in e or "/_qc/" in e}
@@ -123,7 +123,7 @@ def test_editing_one_narration_reruns_only_what_depends_on_it(copy_of_built):
                                   "test/alpha/tiny/captions", "test/alpha/tiny/audio", "test/alpha/tiny/assemble",
                                   "test/alpha/tiny/metadata", "test/alpha/scriptfiles"}
     # QC re-judges alpha, and beta's similarity to alpha; beta's own narration is not embedded again
-    assert {"test/_qc/embed/alpha", "test/alpha/tiny/qc/script", "test/alpha/tiny/qc/policy",
+    assert {"test/_qc/embed/alpha", "test/_qc/embed-index", "test/alpha/tiny/qc/script", "test/alpha/tiny/qc/policy",
             "test/beta/tiny/qc/policy"} <= qc and "test/_qc/embed/beta" not in qc
     assert "The second scene shows a picture now." in (root / "build/test/alpha/captions.srt").read_text()
 
