@@ -148,10 +148,10 @@ def test_doit_build_and_uptodate(copy_of_built):
     assert res.returncode == 0, res.stderr
     # up to date: nothing ran; one summary line per video, not a line per task
     lines = res.stdout.splitlines()
-    # 27 steps make the two videos, 19 judge them (issue 11: a qc.scene per scene, qc.master, qc.captions,
-    # qc.text, qc.script, qc.policy and qc.verdict per video, and the brand's 2 narration embeddings)
-    assert lines[0] == "build: 46 step(s) for 2 video(s)" and lines[1:3] == ["built    test/alpha", "built    test/beta"]
-    assert lines[3].startswith("2 video(s) built; 0 step(s) ran, 46 cached, in ") and len(lines) == 4, res.stdout
+    # 27 steps make the two videos, 20 judge them (issue 11: a qc.scene per scene, qc.master, qc.captions,
+    # qc.text, qc.script, qc.policy and qc.verdict per video, the brand's 2 narration embeddings and their index)
+    assert lines[0] == "build: 47 step(s) for 2 video(s)" and lines[1:3] == ["built    test/alpha", "built    test/beta"]
+    assert lines[3].startswith("2 video(s) built; 0 step(s) ran, 47 cached, in ") and len(lines) == 4, res.stdout
     res = subprocess.run(cmd + ["-v", "2", "build:test/beta"], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "step(s) for 1 video(s)" in res.stdout and "built    test/beta" in res.stdout
