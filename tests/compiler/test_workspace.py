@@ -51,9 +51,9 @@ def test_typed_results(mini):
     assert isinstance(gc, GcResult) and gc.refused == ["test/gamma"] and not gc.ok
     rows = ws.explain(["test/beta"])
     assert rows and all(isinstance(r, ExplainRow) for r in rows)
-    # beta's steps, and the narration embeddings of the brand's other videos its similarity check reads
+    # beta's steps, and the narration embeddings and their index its similarity check reads
     assert {r.status for r in rows} <= {"miss", "pending"}
-    assert all(r.step.startswith("test/beta/") or r.step.startswith("test/_qc/embed/") for r in rows)
+    assert all(r.step.startswith(("test/beta/", "test/_qc/embed/", "test/_qc/embed-index")) for r in rows)
     with pytest.raises(UnknownTarget):
         ws.explain(["tes"])
     with pytest.raises(UnknownTarget):
