@@ -7,6 +7,7 @@ lifespan. Handlers enqueue builds and start jobs; they never render.
 """
 from __future__ import annotations
 
+import hmac
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
@@ -71,7 +72,16 @@ async def _guard(request: Request) -> None:
         if not sessions.check_csrf(sid, given if isinstance(given, str) else None):
             raise PermissionDeniedException("missing or wrong CSRF token (send it as X-CSRF-Token)")
     elif request.app.state.reads_need_login and sid is None and not request.url.path.startswith(OPEN_PATHS):
+        if request.url.path.rstrip("/") == "/metrics" and _bearer_ok(request):
+            return  # Prometheus scrapes a LAN studio with the worker token (deploy/prometheus.yml)
         raise NotAuthorizedException("log in first: open the login link the studio printed when it started")
+
+
+def _bearer_ok(request: Request) -> bool:
+    expected: str | None = request.app.state.worker_token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and bool(given) and \
+        hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
 async def _security_headers(message: Message, scope: Scope) -> None:

@@ -200,3 +200,20 @@ def test_deploy_files_parse_and_the_dashboard_only_uses_metrics_we_export(mini, 
     used = {re.sub(r"_(total|bucket|count|sum)$", "", name) for p in dashboard["panels"] for t in p["targets"]
             for name in re.findall(r"showrunner_[a-z_]+", t["expr"])}
     assert used and used <= exported, used - exported
+
+
+def test_metrics_on_a_lan_host_need_a_login_or_the_worker_token(mini, tmp_path):
+    sys.path.insert(0, str(REPO / "tests" / "server"))
+    from litestar.testing import TestClient
+    from studio_support import TOKEN, FakeBuild, settings_for
+
+    from server.app import create_app
+
+    app = create_app(settings_for(mini, tmp_path), token=TOKEN, watch=False, build_fn=FakeBuild(), host="0.0.0.0",
+                     worker_token="w" * 43)
+    with TestClient(app) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer " + "x" * 43}).status_code == 401
+        r = client.get("/metrics", headers={"Authorization": "Bearer " + "w" * 43})
+        assert r.status_code == 200 and "showrunner_steps" in r.text
+        assert client.get("/", headers={"Authorization": "Bearer " + "w" * 43}).status_code == 401  # only /metrics
