@@ -18,22 +18,11 @@ from pathlib import Path
 from pydantic import Field
 
 from core.errors import StepError
-from core.timeline import LEAD_S, SAMPLE_RATE, frames_to_samples, scene_frames
+from core.timeline import LEAD_S, frames_to_samples, scene_frames
 
 from .assemble_ffmpeg import soundtrack
 from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
-
-
-def pad_narration(audio: Path, timings: Path, pad: float, lead: float, fps: int, out: Path) -> int:
-    """The scene's narration padded to the scene's frames as a file: segment_ffmpeg.py's filter, the same samples
-    (the step itself pads inside its one ffmpeg, `soundtrack(pads=...)`; the test compares both with a segment)."""
-    frames = scene_frames(json.loads(timings.read_text())["duration_s"], pad, fps, lead)
-    samples = frames_to_samples(frames, fps)
-    run_ffmpeg(["-i", str(audio), "-af",
-                f"aresample={SAMPLE_RATE},adelay={int(round(lead * 1000))}:all=1,apad=whole_len={samples},"
-                f"atrim=end_sample={samples}", "-ac", "1", "-c:a", "pcm_s16le", "-map_metadata", "-1",
-                "-fflags", "+bitexact", "-flags", "+bitexact", str(out)], what="padding narration")
-    return samples
+from .segment_ffmpeg import pad_narration  # noqa: F401  (the segments' padding: what this step's must equal)
 
 
 class FinalAudio(Renderer):

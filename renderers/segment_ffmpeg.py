@@ -34,6 +34,18 @@ def x264_args(fps: int, profile: str = "final", encoder: str = "x264") -> list[s
     return video_encoder_args(fps, profile, encoder, X264_PREVIEW if profile == "preview" else X264)
 
 
+def pad_narration(audio: Path, timings: Path, pad: float, lead: float, fps: int, out: Path) -> int:
+    """The scene's narration padded to the scene's exact frames (lead silence first), as 16-bit mono PCM; returns
+    the sample count. audio.final pads the same way inside its one ffmpeg (tests compare the two)."""
+    frames = scene_frames(json.loads(Path(timings).read_text())["duration_s"], pad, fps, lead)
+    samples = frames_to_samples(frames, fps)
+    run_ffmpeg(["-i", str(audio), "-af",
+                f"aresample={SAMPLE_RATE},adelay={int(round(lead * 1000))}:all=1,apad=whole_len={samples},"
+                f"atrim=end_sample={samples}", "-ac", "1", "-c:a", "pcm_s16le", "-map_metadata", "-1",
+                "-fflags", "+bitexact", "-flags", "+bitexact", str(out)], what="padding narration")
+    return samples
+
+
 def split_args(frames: int, head: int, tail: int) -> list[str]:
     """Force IDR frames where crossfades cut this segment, so assembly can cut it by stream copy."""
     if not head and not tail:
@@ -143,11 +155,8 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         p = ctx.params
         timings = json.loads(Path(ctx.inputs["timings"]).read_text())
         frames = scene_frames(timings["duration_s"], p.pad, p.fps, p.lead)
-        samples = frames_to_samples(frames, p.fps)
-        run_ffmpeg(["-i", str(ctx.inputs["audio"]), "-af",
-                    f"aresample={SAMPLE_RATE},adelay={int(round(p.lead * 1000))}:all=1,apad=whole_len={samples},"
-                    f"atrim=end_sample={samples}", "-ac", "1", "-c:a", "pcm_s16le", "-map_metadata", "-1",
-                    "-fflags", "+bitexact", "-flags", "+bitexact", str(ctx.out("audio.wav"))], what="padding narration")
+        samples = pad_narration(Path(ctx.inputs["audio"]), Path(ctx.inputs["timings"]), p.pad, p.lead, p.fps,
+                                ctx.out("audio.wav"))
         # absolute paths: with burned captions ffmpeg runs in the scratch folder (see below)
         w, h, visual = p.width, p.height, str(Path(ctx.inputs["visual"]).absolute())
         if p.visual_type == "image":
