@@ -21,7 +21,7 @@ from core.errors import StepError
 from core.timeline import LEAD_S, frames_to_samples, scene_frames
 
 from .assemble_ffmpeg import soundtrack
-from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
+from .base import Context, Params, Renderer, ffmpeg_version
 from .segment_ffmpeg import pad_narration  # noqa: F401  (the segments' padding: what this step's must equal)
 
 
