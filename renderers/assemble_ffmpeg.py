@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from core.errors import StepError
 
-from .base import Context, ProfileParams, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
+from .base import Context, ProfileParams, Renderer, ffmpeg_version, ffprobe, pad_filter, run_ffmpeg
 
 
 def concat_list(paths: list[Path], out: Path) -> Path:
@@ -231,8 +231,8 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
             raise StepError(f"{len(audios)} narrations but {len(pads)} paddings")
         total = sum(n / 48000 for _, n in pads)
         inputs = [x for a in audios for x in ("-i", str(a))]
-        narration = "".join(f"[{i}:a]aresample=48000,adelay={d}:all=1,apad=whole_len={n},atrim=end_sample={n},"
-                            f"aformat=sample_fmts=s16:channel_layouts=mono[p{i}];" for i, (d, n) in enumerate(pads))
+        narration = "".join(f"[{i}:a]{pad_filter(48000, d, n)},aformat=sample_fmts=s16:channel_layouts=mono[p{i}];"
+                            for i, (d, n) in enumerate(pads))
         narration += "".join(f"[p{i}]" for i in range(len(pads))) + f"concat=n={len(pads)}:v=0:a=1[nar];"
         mi = len(audios)
     if music:

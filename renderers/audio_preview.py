@@ -31,7 +31,7 @@ from core.errors import StepError
 from core.timeline import LEAD_S, frames_to_samples, scene_frames
 
 from .assemble_ffmpeg import run_metered
-from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, run_ffmpeg
+from .base import Context, Params, Renderer, ffmpeg_version, ffprobe, pad_filter, run_ffmpeg
 
 RATE = 24000  # the preview's audio rate
 FADE_S = 0.05
@@ -66,8 +66,7 @@ class PreviewAudio(Renderer):
         samples = frames_to_samples(frames, p.fps, RATE)
         seconds = samples / RATE
         # the segment's padding (segment_ffmpeg.py), at the preview's rate: the same frames, so the same length
-        pad = (f"aresample={RATE},aformat=channel_layouts=mono,adelay={int(round(p.lead * 1000))}:all=1,"
-               f"apad=whole_len={samples},atrim=end_sample={samples}")
+        pad = pad_filter(RATE, int(round(p.lead * 1000)), samples, mono=True)
         args = ["-i", str(ctx.inputs["audio"])]
         music = ctx.inputs.get("music")
         if music:

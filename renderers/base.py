@@ -211,6 +211,14 @@ def video_encoder_args(fps: int, profile: str, encoder: str, software: list[str]
     return ["-c:v", name, "-q:v", "65", "-realtime", "0", "-allow_sw", "0", "-bf", "0"] + common + gop
 
 
+def pad_filter(rate: int, delay_ms: int, samples: int, *, mono: bool = False) -> str:
+    """The ffmpeg filter that places a scene's narration in its scene: resampled, `delay_ms` of lead silence, padded
+    and cut to exactly `samples`. The segment, the final soundtrack and the preview piece all pad with it, so their
+    audio has the same length sample for sample."""
+    fmt = "aformat=channel_layouts=mono," if mono else ""
+    return f"aresample={rate},{fmt}adelay={delay_ms}:all=1,apad=whole_len={samples},atrim=end_sample={samples}"
+
+
 def stop_process(proc: subprocess.Popen) -> None:
     """Ask, then force (used by watchdogs on manim and node subprocesses)."""
     proc.terminate()

@@ -14,8 +14,8 @@ from pydantic import Field
 
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
-from .base import (Context, EncodeParams, EncodingRenderer, Renderer, ffmpeg_version, ffprobe, run_ffmpeg,
-                   video_encoder_args)
+from .base import (Context, EncodeParams, EncodingRenderer, Renderer, ffmpeg_version, ffprobe, pad_filter,
+                   run_ffmpeg, video_encoder_args)
 from ._lib.caption_text import ass_text, cues, wrap
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
@@ -39,9 +39,8 @@ def pad_narration(audio: Path, timings: Path, pad: float, lead: float, fps: int,
     the sample count. audio.final pads the same way inside its one ffmpeg (tests compare the two)."""
     frames = scene_frames(json.loads(Path(timings).read_text())["duration_s"], pad, fps, lead)
     samples = frames_to_samples(frames, fps)
-    run_ffmpeg(["-i", str(audio), "-af",
-                f"aresample={SAMPLE_RATE},adelay={int(round(lead * 1000))}:all=1,apad=whole_len={samples},"
-                f"atrim=end_sample={samples}", "-ac", "1", "-c:a", "pcm_s16le", "-map_metadata", "-1",
+    run_ffmpeg(["-i", str(audio), "-af", pad_filter(SAMPLE_RATE, int(round(lead * 1000)), samples), "-ac", "1",
+                "-c:a", "pcm_s16le", "-map_metadata", "-1",
                 "-fflags", "+bitexact", "-flags", "+bitexact", str(out)], what="padding narration")
     return samples
 
