@@ -10,7 +10,7 @@ from ._lib.caption_text import cues, srt_text, stamp, vtt_text, wrap
 
 class Captions(Renderer):
     kind = "captions.subtitles"
-    version = 2
+    version = 3
     inputs = ("timeline",)
     outputs = ("captions.srt", "captions.vtt")
 
@@ -21,7 +21,7 @@ class Captions(Renderer):
     def run(self, ctx: Context) -> dict:
         p = ctx.params
         tl = json.loads(Path(ctx.inputs["timeline"]).read_text())
-        items = cues([s for sc in tl["scenes"] for s in sc["sentences"]], p.max_chars)
+        items = cues([s for sc in tl["scenes"] for s in sc["sentences"]], p.max_chars, p.line_chars)
         srt, vtt = [], ["WEBVTT", ""]
         for n, c in enumerate(items, 1):
             lines = wrap(c["text"], p.line_chars)

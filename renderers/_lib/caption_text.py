@@ -6,8 +6,9 @@ import re
 WORD_JOINER = "\u2060"  # invisible, zero width (default-ignorable, so no tofu even where a font lacks it)
 
 
-def cues(sentences: list[dict], max_chars: int = 84) -> list[dict]:
-    """Split long sentences into balanced cues of at most `max_chars`, timed by length."""
+def cues(sentences: list[dict], max_chars: int = 84, line_chars: int | None = None, max_lines: int = 2) -> list[dict]:
+    """Split long sentences into balanced cues of at most `max_chars`, timed by length; with `line_chars`, also
+    so that each cue wraps to at most `max_lines` lines of that width (84 characters can take 3 lines of 42)."""
     import math
 
     out = []
@@ -24,7 +25,8 @@ def cues(sentences: list[dict], max_chars: int = 84) -> list[dict]:
                 else:
                     cur = f"{cur} {w}" if cur else w
             chunks.append(cur)
-            if all(len(c) <= max_chars for c in chunks) or n > len(words):
+            if all(len(c) <= max_chars and (line_chars is None or len(wrap(c, line_chars)) <= max_lines)
+                   for c in chunks) or n > len(words):
                 break
             n += 1
         span = s["end"] - s["start"]
