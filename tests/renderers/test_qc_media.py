@@ -288,15 +288,27 @@ def test_clean_captions_have_no_findings(tmp_path):
 
 
 def test_over_long_caption_lines_and_too_many_lines_are_caught(tmp_path):
-    three_lines = f"{'a' * 30} {'b' * 30} {'c' * 20}"  # 82 characters: one cue, wrapped at 42 into 3 lines
+    three_lines = f"{'a' * 30} {'b' * 30} {'c' * 20}"  # 82 characters: 3 lines at 42 as one cue
     tl = timeline(tmp_path / "tl.json", [3.0, 9.0], [[("A calm opening.", 0.2, 1.5)],
                                                      [(f"The word {LONG_WORD} is long.", 0.2, 3.8),
                                                       (three_lines, 4.0, 8.8)]])
-    qc = captions_qc(tmp_path, tl)
+
+    def third_line(srt: Path, vtt: Path):  # the renderer splits such a cue in two; a hand-edited file may not
+        out = []
+        for f in (srt, vtt):
+            text = f.read_text().replace(f"{'a' * 30}\n\n", f"{'a' * 30}\n{'b' * 30}\n{'c' * 20}\n\n", 1)
+            assert text != f.read_text()
+            out.append(f.with_name("three" + f.suffix))
+            out[-1].write_text(text)
+        return out[0], out[1]
+
+    qc = captions_qc(tmp_path, tl, "three", third_line)
     by = {f.check: f for f in qc.findings}
-    assert set(by) == {"captions.line_length", "captions.lines"}
+    # (the planted words also make that cue too fast to read and unlike the narration: found too)
+    assert {"captions.line_length", "captions.lines"} <= set(by)
     long = by["captions.line_length"]
-    assert long.scene == 1 and long.at_s == pytest.approx(3.2) and long.value == 45 and long.limit == 42
+    # the unbreakable word gets a cue of its own (3.665 s into the video), still one line too long
+    assert long.scene == 1 and long.at_s == pytest.approx(3.665) and long.value == 45 and long.limit == 42
     assert long.reason == "visual.text_overflow" and long.severity == "warning"
     assert by["captions.lines"].scene == 1 and by["captions.lines"].at_s == pytest.approx(7.0)
     assert by["captions.lines"].value == 3
