@@ -208,10 +208,20 @@ class Compiler:
         params.update(extra)
         # IDR frames where crossfades will cut this segment (its start and end boundaries)
         params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0],
-                       **self.encode, **self.video_encoder()})
+                       **self.encode, **self.video_encoder(), **self.measure_pictures()})
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})
+
+    def measure_pictures(self) -> dict[str, bool]:
+        """A final segment measures black and frozen stretches while it encodes, for its qc.scene (which then
+        decodes nothing), when the brand judges pictures at the thresholds the segment measures at."""
+        from renderers._lib.qc_media import PICTURE_BLACK_TH, PICTURE_FREEZE_DB
+
+        pic = self.brand.qc.picture
+        measure = (self.profile == "final" and pic.black_pixel_threshold == PICTURE_BLACK_TH
+                   and pic.freeze_noise_db == PICTURE_FREEZE_DB)
+        return {"pictures": True} if measure else {}
 
     # One method per visual kind: returns (the segment's visual input, extra segment params).
     # visual_type "image" is a still (gets motion), "video" a clip (trimmed/looped to the scene).

@@ -52,7 +52,7 @@ def clipping_runs(wav: Path) -> tuple[int, list[float]]:
 
 class SceneQC(Renderer):
     kind = "qc.scene"
-    version = 1
+    version = 2  # 2: black and frozen stretches from the segment's facts when it measured them (no decode)
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("video", "audio", "timings")
     outputs = ("findings.json",)
@@ -144,8 +144,7 @@ class SceneQC(Renderer):
                         f"{where[0]:.2f} s into the scene; lower the recording's level"))
 
         # black pictures anywhere; frozen pictures only where the visual was meant to move (one decode for both)
-        black, frozen = pictures(video, duration, _fps(video), p.black_pixel_threshold, min(p.black_s, 0.2),
-                                 p.freeze_noise_db if p.expect_motion else None, p.freeze_s)
+        black, frozen = self._pictures(ctx, video, duration)
         scores["picture.max_black_s"] = max((e - s for s, e in black), default=0.0)
         for s, e in black:
             sev = "error" if e - s >= p.black_error_s else "warning" if e - s >= p.black_s else None
@@ -168,6 +167,22 @@ class SceneQC(Renderer):
                     message=f"the moving picture stands still for {e - s:.1f} s, {s:.1f} s into the scene (a clip "
                             "shorter than the narration, or a stalled render)"))
         return write_findings(ctx.out("findings.json"), findings, scores)
+
+    @staticmethod
+    def _pictures(ctx: Context, video: Path, duration: float) -> tuple[list, list]:
+        """Black and frozen stretches: from the segment's facts when it measured them while encoding, at this
+        brand's pixel threshold and noise floor (no decode), else from a decode of the segment."""
+        p = ctx.params
+        black_min = min(p.black_s, 0.2)
+        seen = (ctx.input_facts.get("video") or {}).get("pictures")
+        if (isinstance(seen, dict) and seen.get("black_pixel_threshold") == p.black_pixel_threshold
+                and (not p.expect_motion or (seen.get("frozen") is not None
+                                             and seen.get("freeze_noise_db") == p.freeze_noise_db))):
+            black = [(s, e) for s, e in seen["black"] if e - s >= black_min - 1e-6]
+            frozen = [(s, e) for s, e in seen["frozen"] or [] if e - s >= p.freeze_s - 1e-6] if p.expect_motion else []
+            return black, frozen
+        return pictures(video, duration, _fps(video), p.black_pixel_threshold, black_min,
+                        p.freeze_noise_db if p.expect_motion else None, p.freeze_s)
 
 
 def _fps(video: Path) -> float:

@@ -10,13 +10,14 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
 from .base import (Context, EncodeParams, EncodingRenderer, Renderer, ffmpeg_version, ffprobe, pad_filter,
                    run_ffmpeg, video_encoder_args)
 from ._lib.caption_text import ass_text, cues, wrap
+from ._lib.qc_media import PICTURE_FILE, picture_detectors, read_pictures
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
         "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=2:scenecut=0:open-gop=0",
@@ -146,6 +147,20 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         caption_accent: str = "#ffcc00"
         split_head: int = Field(0, ge=0, description="frames a crossfade takes from the start (IDR forced after them)")
         split_tail: int = Field(0, ge=0, description="frames a crossfade takes from the end (IDR forced before them)")
+        pictures: bool = Field(False, description="final only: black and frozen stretches measured on the frames as "
+                                                  "they are encoded (facts `pictures`, read by qc.scene: no decode)")
+
+        @model_serializer(mode="wrap")
+        def _defaults_are_implicit(self, handler):  # EncodeParams' rule, and `pictures` absent while False
+            data = handler(self)
+            if isinstance(data, dict):
+                if self.profile == "final":
+                    data.pop("profile", None)
+                if self.encoder == "x264":
+                    data.pop("encoder", None)
+                if not self.pictures:
+                    data.pop("pictures", None)
+            return data
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
@@ -179,6 +194,8 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                      p.caption_color, p.caption_accent)
             chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
+        if p.pictures:  # detectors pass frames through unchanged: the same video bytes, no second decode by QC
+            chain += picture_detectors(freeze=p.visual_type == "video")
         try:
             run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)]
                        + x264_args(p.fps, p.profile, p.encoder) + split_args(frames, p.split_head, p.split_tail)
@@ -188,4 +205,8 @@ class FfmpegSegment(EncodingRenderer, Renderer):
             if p.visual_type == "video":  # a clear reason (no video stream...) rather than ffmpeg's last lines
                 check_clip(Path(visual), p.start)
             raise
-        return {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}
+        facts = {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}
+        if p.pictures:
+            facts["pictures"] = read_pictures(ctx.scratch / PICTURE_FILE, frames / p.fps,
+                                              freeze=p.visual_type == "video")
+        return facts

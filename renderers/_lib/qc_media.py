@@ -60,6 +60,48 @@ def pictures(video: Path, duration: float, fps: float, black_threshold: float, b
     return black, frozen
 
 
+# What a final segment measures while it encodes (segment_ffmpeg.py, `pictures`): black stretches at this pixel
+# threshold and frozen stretches at this noise floor, as short as the detectors see them (a black stretch from one
+# frame, a freeze from FREEZE_MIN_S), so qc.scene can apply any duration threshold without decoding the segment.
+# A brand with another pixel threshold or noise floor gets qc.scene's own decode (`pictures` above).
+PICTURE_BLACK_TH = 0.03
+PICTURE_FREEZE_DB = -60.0
+FREEZE_MIN_S = 0.1
+PICTURE_FILE = "pictures.txt"
+
+
+def picture_detectors(freeze: bool) -> list[str]:
+    """Filters appended to a segment's chain: they pass every frame through unchanged and write the black and frozen
+    stretches' starts and ends, as frame metadata, to PICTURE_FILE (a fixed name in the step's scratch folder, the
+    ffmpeg working directory: no path enters the filtergraph)."""
+    chain = [f"blackdetect=d=0:pix_th={PICTURE_BLACK_TH:g}:pic_th=0.98"]
+    if freeze:
+        chain.append(f"freezedetect=n={PICTURE_FREEZE_DB:g}dB:d={FREEZE_MIN_S:g}")
+    return chain + [f"metadata=mode=print:file={PICTURE_FILE}"]
+
+
+def read_pictures(path: Path, duration: float, freeze: bool) -> dict:
+    """The stretches in a PICTURE_FILE, as segment facts: {"black": [[s, e]], "frozen": [[s, e]] or None, and the
+    detectors' settings}. A stretch still open at the end of the scene ends at `duration`; frames past it (a clip
+    longer than the scene is read a few frames further than it is encoded) are ignored."""
+    text = path.read_text() if path.exists() else ""
+
+    def spans(start: str, end: str) -> list[list[float]]:
+        out: list[list[float]] = []
+        for key, value in re.findall(rf"lavfi\.({re.escape(start)}|{re.escape(end)})={_NUM}", text):
+            t = float(value)
+            if key == start:
+                if t < duration and (not out or out[-1][1] is not None):
+                    out.append([round(t, 3), None])
+            elif out and out[-1][1] is None:
+                out[-1][1] = round(min(t, duration), 3)
+        return [[s, duration if e is None else e] for s, e in out]
+
+    return {"black": spans("black_start", "black_end"),
+            "frozen": spans("freezedetect.freeze_start", "freezedetect.freeze_end") if freeze else None,
+            "black_pixel_threshold": PICTURE_BLACK_TH, "freeze_noise_db": PICTURE_FREEZE_DB}
+
+
 def ebur128(path: Path) -> dict:
     """Integrated loudness (LUFS) and true peak (dBTP) of the first audio stream, with ffmpeg's EBU R128 meter."""
     err = _log(["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true"], "measuring loudness")

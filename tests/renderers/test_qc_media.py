@@ -220,6 +220,26 @@ def test_master_checks_the_format_and_the_length_limit(tmp_path):
     assert by["picture.duration"].value == pytest.approx(2.0, abs=0.05)
     # the loudness targets: a quiet tone is far below -14 LUFS
     assert by["audio.loudness"].reason == "audio.loudness" and by["audio.loudness"].value < -14
+    measured = by["audio.loudness"].value
+
+    # a final assembly's facts carry its soundtrack's loudness as audio.final measured the encoded stream: read, not
+    # measured again (the same meter on the same samples)
+    from renderers import qc_master
+
+    def no_decode(path):
+        raise AssertionError("the soundtrack was measured again")
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(qc_master, "ebur128", no_decode)
+    try:
+        out, _ = run_renderer(MasterQC, tmp_path, {**MASTER, "width": 1920, "height": 1080, "fps": 30,
+                                                   "max_duration_s": 1.5},
+                              {"video": final, "timeline": tl, "scenes": [a]}, name="facts",
+                              input_facts={"video": {"integrated_lufs": measured, "true_peak_dbtp": 0.4}})
+    finally:
+        monkey.undo()
+    by = {f.check: f for f in findings_of(out).findings}
+    assert by["audio.loudness"].value == measured and by["audio.true_peak"].value == 0.4
 
 
 def test_master_finds_sound_and_picture_of_different_lengths(tmp_path):
@@ -339,3 +359,42 @@ def test_missing_and_mistimed_captions(tmp_path):
     qc = captions_qc(tmp_path, tl, "late", late)
     assert [(f.check, f.scene, f.severity) for f in qc.findings] == [("captions.timing", 0, "warning")]
     assert qc.findings[0].value == pytest.approx(1.0) and qc.findings[0].at_s == pytest.approx(0.2)
+
+
+def test_a_final_segment_measures_its_pictures_so_scene_qc_decodes_nothing(tmp_path, monkeypatch):
+    """segment.ffmpeg with `pictures` runs blackdetect and freezedetect on the frames it encodes (the same bytes as
+    without); qc.scene reads those stretches from the segment's facts and finds what its own decode finds."""
+    from renderers import qc_scene
+    from renderers.segment_ffmpeg import FfmpegSegment
+
+    clip = write_video(tmp_path / "clip.mp4", ("moving", 1.0), ("black", 1.5), ("moving", 1.0), ("still", 3.0))
+    audio = write_wav(tmp_path / "n.wav", hush(0.1), tone(6.0), hush(0.1))
+    tm = timings(tmp_path / "t.json", 6.2, [("A line over a clip with a black hole and a stall.", 0.1, 6.1)])
+    params = {"width": 320, "height": 180, "fps": 10, "visual_type": "video", "pad": 0.2, "lead": 0.2}
+    inputs = {"audio": audio, "timings": tm, "visual": clip}
+    plain, plain_facts = run_renderer(FfmpegSegment, tmp_path, params, inputs, name="plain")
+    seg, facts = run_renderer(FfmpegSegment, tmp_path, {**params, "pictures": True}, inputs, name="measured")
+    assert (seg / "video.mp4").read_bytes() == (plain / "video.mp4").read_bytes()  # detectors change no pixel
+    assert "pictures" not in plain_facts and "pictures" not in FfmpegSegment.Params(**params).model_dump()
+    pics = facts["pictures"]
+    assert pics["black_pixel_threshold"] == 0.03 and pics["freeze_noise_db"] == -60.0
+    assert [[round(s, 1), round(e, 1)] for s, e in pics["black"]] == [[1.0, 2.5]]
+    assert pics["frozen"][-1][0] == pytest.approx(3.5, abs=0.5) and pics["frozen"][-1][1] == pytest.approx(6.6)
+
+    decoded = scene_qc(tmp_path, seg / "audio.wav", seg / "video.mp4", tm, name="decoded", expect_motion=True)
+    calls = []
+    monkeypatch.setattr(qc_scene, "pictures", lambda *a, **k: calls.append(a) or ([], []))
+    out, _ = run_renderer(SceneQC, tmp_path, {"expect_motion": True},
+                          {"video": seg / "video.mp4", "audio": seg / "audio.wav", "timings": tm}, name="fromfacts",
+                          input_facts={"video": facts})
+    measured = findings_of(out)
+    assert not calls  # nothing decoded
+    assert [f.check for f in measured.findings] == [f.check for f in decoded.findings] == ["picture.black",
+                                                                                           "picture.freeze"]
+    for a, b in zip(measured.findings, decoded.findings):
+        assert a.at_s == pytest.approx(b.at_s, abs=0.25) and a.value == pytest.approx(b.value, abs=0.25)
+    # another noise floor than the segment measured at: qc.scene decodes, as before
+    run_renderer(SceneQC, tmp_path, {"expect_motion": True, "freeze_noise_db": -50.0},
+                 {"video": seg / "video.mp4", "audio": seg / "audio.wav", "timings": tm}, name="other",
+                 input_facts={"video": facts})
+    assert len(calls) == 1
