@@ -27,7 +27,7 @@ from .segment_ffmpeg import pad_narration  # noqa: F401  (the segments' padding:
 
 class FinalAudio(Renderer):
     kind = "audio.final"
-    version = 1
+    version = 2  # 2: mono until the encoder, AAC without the mid/side search
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audios", "timings")
     optional_inputs = ("music",)

@@ -104,7 +104,7 @@ def _lag(m, n, max_lag: int) -> int:
 
 class MasterQC(Renderer):
     kind = "qc.master"
-    version = 1
+    version = 2  # 2: loudness and true peak from the assembly's facts (the soundtrack as encoded) when it has them
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("video", "timeline", "scenes")
     optional_inputs = ("narrations",)
@@ -147,7 +147,7 @@ class MasterQC(Renderer):
         findings += self._scenes(scene_files, starts, scores, p)
         info = ffprobe(video)
         findings += self._format(info, tl, scores, p)
-        findings += self._loudness(video, scores, p)
+        findings += self._loudness(video, scores, p, ctx.input_facts.get("video") or {})
         narrations = ctx.inputs.get("narrations")
         if p.music and narrations:
             findings += self._music(video, list(narrations), ctx.scratch, scores, p)
@@ -265,8 +265,14 @@ class MasterQC(Renderer):
 
     # ---- loudness against the brand's targets ----
 
-    def _loudness(self, video: Path, scores: dict, p) -> list[Finding]:
-        m = ebur128(video)
+    def _loudness(self, video: Path, scores: dict, p, made: dict) -> list[Finding]:
+        # the final assembly copies the soundtrack's AAC stream as it was encoded, and audio.final measured that
+        # stream with this same meter (integrated loudness and 4x-oversampled true peak): its facts are this file's
+        # audio measured, so a second decode is spared; an assembly without them is measured here
+        if all(isinstance(made.get(k), (int, float)) for k in ("integrated_lufs", "true_peak_dbtp")):
+            m = {"integrated_lufs": made["integrated_lufs"], "true_peak_dbtp": made["true_peak_dbtp"]}
+        else:
+            m = ebur128(video)
         out: list[Finding] = []
         lufs, tp = m["integrated_lufs"], m["true_peak_dbtp"]
         if lufs is None or not math.isfinite(lufs):
