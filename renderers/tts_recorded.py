@@ -10,13 +10,18 @@ import subprocess
 
 from pydantic import Field
 
-from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
+from core.errors import StepError
+
+from .base import Context, Params, Renderer, ffmpeg_version
 from ._lib.narration_common import finish_timings, split_sentences, wav_seconds
+
+
+SILENCE = "silencedetect=noise=-40dB:d=0.15"
 
 
 class RecordedVoice(Renderer):
     kind = "tts.recorded"
-    version = 2
+    version = 2  # one ffmpeg pass since issue 12: the same samples and silences as the two passes before
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio",)
     outputs = ("audio.wav", "timings.json")
@@ -31,11 +36,18 @@ class RecordedVoice(Renderer):
     def run(self, ctx: Context) -> dict:
         p = ctx.params
         out = ctx.out("audio.wav")
-        run_ffmpeg(["-i", str(ctx.inputs["audio"]), "-vn", "-ac", "1", "-ar", str(p.sample_rate),
-                    "-c:a", "pcm_s16le", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags", "+bitexact", str(out)],
-                   what="reading the recorded narration")
+        # one pass: converted to the narration format and, on the way, its silences found (silencedetect passes the
+        # samples through; it sees them as they are written)
+        proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info", "-i",
+                               str(ctx.inputs["audio"]), "-vn", "-af",
+                               f"aformat=sample_rates={p.sample_rate}:channel_layouts=mono,{SILENCE}",
+                               "-ac", "1", "-ar", str(p.sample_rate), "-c:a", "pcm_s16le", "-map_metadata", "-1",
+                               "-fflags", "+bitexact", "-flags", "+bitexact", str(out)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
+            raise StepError(f"ffmpeg failed while reading the recorded narration: {tail}")
         duration, _, _ = wav_seconds(out)
-        lead, tail = _silence_edges(out, duration)
+        lead, tail = _silence_edges(proc.stderr, duration)
         sentences = split_sentences(p.text)
         weights = [max(1, len(s)) for s in sentences]
         span = max(0.1, duration - lead - tail)
@@ -47,11 +59,10 @@ class RecordedVoice(Renderer):
         return finish_timings(ctx, timed)
 
 
-def _silence_edges(path, duration: float) -> tuple[float, float]:
-    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af",
-                           "silencedetect=noise=-40dB:d=0.15", "-f", "null", "-"], capture_output=True, text=True)
-    starts = [float(x) for x in re.findall(r"silence_start: ([\d.]+)", proc.stderr)]
-    ends = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", proc.stderr)]
+def _silence_edges(log: str, duration: float) -> tuple[float, float]:
+    """Leading and trailing silence (seconds) from silencedetect's log lines."""
+    starts = [float(x) for x in re.findall(r"silence_start: ([\d.]+)", log)]
+    ends = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", log)]
     lead = ends[0] if starts and starts[0] <= 0.01 and ends else 0.0
     tail = duration - starts[-1] if starts and (not ends or len(starts) > len(ends)) else 0.0
     return min(lead, duration / 2), min(tail, duration / 2)
