@@ -14,7 +14,7 @@ from .base import Context, Params, Renderer
 
 class ScriptEmbedding(Renderer):
     kind = "embed.minilm"
-    version = 1
+    version = 2  # 2: the model run in numpy (style_embed.MiniLM), not through sentence-transformers
     outputs = ("embedding.json",)
 
     class Params(Params):
@@ -24,12 +24,6 @@ class ScriptEmbedding(Renderer):
         return style_embed.fingerprint()
 
     def run(self, ctx: Context) -> dict:
-        try:  # the weights' loading bar would break the build's live display
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-        except ImportError:
-            pass
         vec = style_embed.embed([ctx.params.text])[0]
         data = {"model": style_embed.MODEL_NAME, "dim": int(vec.shape[0]), "vector": [round(float(x), 6) for x in vec]}
         ctx.out("embedding.json").write_text(json.dumps(data, separators=(",", ":")))

