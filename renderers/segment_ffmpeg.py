@@ -17,7 +17,7 @@ from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 from .base import (Context, EncodeParams, EncodingRenderer, Renderer, ffmpeg_version, ffprobe, pad_filter,
                    run_ffmpeg, video_encoder_args)
 from ._lib.caption_text import ass_text, cues, wrap
-from ._lib.qc_media import PICTURE_FILE, picture_detectors, read_pictures
+from ._lib.qc_media import PICTURE_FILE, picture_branch, read_pictures
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
         "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=2:scenecut=0:open-gop=0",
@@ -194,10 +194,13 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                      p.caption_color, p.caption_accent)
             chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
-        if p.pictures:  # detectors pass frames through unchanged: the same video bytes, no second decode by QC
-            chain += picture_detectors(freeze=p.visual_type == "video")
+        if p.pictures:  # detectors on a branch of their own: the same video bytes, and no second decode by QC
+            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, p.visual_type == 'video')}",
+                     "-map", "[v]"]
+        else:
+            graph = ["-vf", ",".join(chain)]
         try:
-            run_ffmpeg(src + ["-an", "-vf", ",".join(chain), "-frames:v", str(frames)]
+            run_ffmpeg(src + ["-an"] + graph + ["-frames:v", str(frames)]
                        + x264_args(p.fps, p.profile, p.encoder) + split_args(frames, p.split_head, p.split_tail)
                        + [str(ctx.out("video.mp4").absolute())], what="encoding the scene", progress=ctx.progress,
                        total_s=frames / p.fps, cwd=ctx.scratch)

@@ -393,6 +393,14 @@ def test_a_final_segment_measures_its_pictures_so_scene_qc_decodes_nothing(tmp_p
                                                                                            "picture.freeze"]
     for a, b in zip(measured.findings, decoded.findings):
         assert a.at_s == pytest.approx(b.at_s, abs=0.25) and a.value == pytest.approx(b.value, abs=0.25)
+    # at 30 fps the detectors see every third frame: stretches are placed to 0.1 s, the video bytes unchanged
+    p30 = {**params, "fps": 30}
+    plain30, _ = run_renderer(FfmpegSegment, tmp_path, p30, inputs, name="plain30")
+    seg30, facts30 = run_renderer(FfmpegSegment, tmp_path, {**p30, "pictures": True}, inputs, name="measured30")
+    assert (seg30 / "video.mp4").read_bytes() == (plain30 / "video.mp4").read_bytes()
+    (black,) = facts30["pictures"]["black"]
+    assert black[0] == pytest.approx(1.0, abs=0.11) and black[1] == pytest.approx(2.5, abs=0.11)
+    assert facts30["pictures"]["frozen"][-1][1] == pytest.approx(6.6, abs=0.04)
     # another noise floor than the segment measured at: qc.scene decodes, as before
     run_renderer(SceneQC, tmp_path, {"expect_motion": True, "freeze_noise_db": -50.0},
                  {"video": seg / "video.mp4", "audio": seg / "audio.wav", "timings": tm}, name="other",
