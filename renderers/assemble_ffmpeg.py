@@ -35,6 +35,64 @@ def measure_loudness(path: Path) -> dict:
     return parse_loudness(proc.stderr)
 
 
+AAC_PRIMING = 1024  # samples of encoder delay ffmpeg's AAC encoder puts first (the MP4 edit list hides them)
+
+
+def encode_measured(pcm: Path, samples: int, out_name: str, bitrate: str, cwd: Path, progress=None,
+                    total_s: float | None = None, level: list[str] | None = None) -> tuple[dict, dict | None]:
+    """Encode mono PCM to dual-mono AAC in `cwd / out_name` and measure the encoded stream's integrated loudness and
+    true peak while it is encoded: the encoder's packets go, through ffmpeg's tee muxer, both into the MP4 and down
+    a pipe to a second ffmpeg that decodes and meters them, on another core, instead of a decode after the encode.
+    The meter drops the encoder's priming and padding as the MP4's edit list does, so it measures the `samples`
+    samples a player plays, exactly what a decode of the MP4 would measure (tested).
+
+    The PCM is the file `pcm`, or, with `level` (the filters of a levelling pass ending in `ebur128`), `pcm` levelled
+    by a third ffmpeg whose samples stream straight into the encoder: levelling, encoding and metering run at once.
+    Returns (the encoded stream's loudness, the levelling pass's loudness or None)."""
+    procs: list[subprocess.Popen] = []
+    if level is not None:
+        procs.append(subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(pcm),
+                                       "-af", ",".join(level), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        source = ["-f", "f32le", "-ar", "48000", "-ac", "1", "-i", "pipe:0"]
+    else:
+        source = ["-i", str(pcm)]
+    enc_cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+    if progress and total_s:
+        enc_cmd += ["-progress", "pipe:2", "-stats_period", "1"]
+    enc_cmd += source + ["-map", "0:a", "-af", "pan=stereo|c0=c0|c1=c0", "-c:a", "aac", "-aac_coder", "fast",
+                         "-aac_ms", "0", "-b:a", bitrate, "-map_metadata", "-1", "-fflags", "+bitexact",
+                         "-flags:a", "+bitexact+global_header", "-f", "tee", f"[f=mp4]{out_name}|[f=adts]pipe:1"]
+    procs.append(subprocess.Popen(enc_cmd, stdin=procs[0].stdout if procs else None, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, cwd=cwd))
+    procs.append(subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-f", "aac", "-i", "pipe:0", "-af",
+                                   f"atrim=start_sample={AAC_PRIMING}:end_sample={AAC_PRIMING + samples},"
+                                   "ebur128=peak=true", "-f", "null", "-"],
+                                  stdin=procs[-1].stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    for proc in procs[:-1]:
+        proc.stdout.close()  # the next process holds the read end: a writer sees a broken pipe if its reader dies
+    enc, logs = procs[-2], {}
+    with ThreadPoolExecutor(2, thread_name_prefix="ffmpeg-log") as pool:
+        others = {i: pool.submit(procs[i].stderr.read) for i in range(len(procs)) if procs[i] is not enc}
+        enc_log = []
+        for raw in enc.stderr:
+            line = raw.decode(errors="replace")
+            if line.startswith("out_time_us="):
+                try:
+                    progress(min(1.0, int(line.split("=", 1)[1]) / 1e6 / total_s), "encoding audio")
+                except (TypeError, ValueError):
+                    pass
+            elif "=" not in line or " " in line.split("=", 1)[0]:
+                enc_log.append(line)
+        logs = {i: f.result().decode(errors="replace") for i, f in others.items()}
+    logs[procs.index(enc)] = "".join(enc_log)
+    for i, (proc, what) in enumerate(zip(procs, (["levelling audio"] if level is not None else [])
+                                         + ["encoding audio", "measuring the encoded audio"])):
+        if proc.wait() != 0:
+            raise StepError(f"ffmpeg failed while {what}: " + "\n".join(logs[i].strip().splitlines()[-6:]))
+    return parse_loudness(logs[len(procs) - 1]), parse_loudness(logs[0]) if level is not None else None
+
+
 def run_metered(args: list[str], what: str, progress=None, total_s: float | None = None) -> dict:
     """Run ffmpeg whose filters end in `ebur128` (`=peak=true` when the true peak is wanted): filter and meter in one
     pass (saves a decode); with `progress` and `total_s`, report how far it is."""
@@ -283,25 +341,31 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
         return audio, {"integrated_lufs": None, "true_peak_dbtp": None, "preview": True}, gain, total
     # The final: gain and the oversampled limiter on the mono PCM, metered, until the loudness is within 0.2 LU of
     # the target (the limiter eats part of any gain; a miss is corrected, which a narration with strong peaks
-    # needs once); then one AAC encode of it as dual mono, and the encoded file's true peak checked (an overshoot is
-    # limited harder and encoded again). `-aac_ms 0`: the two channels are the same signal, and ffmpeg's mid/side
-    # search costs 2.5x the encode for the same signal-to-noise ratio (58.4 dB either way on a narration).
-    levelled = s / "levelled.wav"
+    # needs once: that second pass streams into the encoder, so levelling, encoding and metering overlap); one AAC
+    # encode as dual mono, whose true peak is measured while it is encoded (an overshoot is limited harder and
+    # encoded again). `-aac_ms 0`: the two channels are the same signal, and ffmpeg's mid/side search costs 2.5x
+    # the encode for the same signal-to-noise ratio (58.4 dB either way on a narration).
+    levelled, samples = s / "levelled.wav", int(round(total * 48000))
+
+    def chain() -> list[str]:
+        return [f"volume={gain:.3f}dB", "aresample=192000", f"alimiter=limit={ceiling:.5f}:attack=2:release=60:"
+                "level=disabled:asc=1", "aresample=48000", "ebur128"]
+
+    lufs = run_metered(["-i", str(mix), "-af", ",".join(chain()), "-c:a", "pcm_f32le", str(levelled)],
+                       "levelling audio")["integrated_lufs"]
+    encoded = None  # the encoded file's loudness, when the last levelling pass streamed into the encoder
     for attempt in range(6):
-        chain = (f"volume={gain:.3f}dB,aresample=192000,alimiter=limit={ceiling:.5f}:attack=2:release=60:"
-                 f"level=disabled:asc=1,aresample=48000,ebur128")
-        pcm = run_metered(["-i", str(mix), "-af", chain, "-c:a", "pcm_f32le", str(levelled)], "levelling audio")
-        miss = p.loudness_lufs - (pcm["integrated_lufs"] + 3.0103)
+        miss = p.loudness_lufs - (lufs + 3.0103)
         if abs(miss) <= 0.2 or attempt == 5:
-            run_ffmpeg(["-i", str(levelled), "-af", "pan=stereo|c0=c0|c1=c0", "-c:a", "aac", "-aac_coder", "fast",
-                        "-aac_ms", "0", "-b:a", p.audio_bitrate, "-map_metadata", "-1", "-fflags", "+bitexact",
-                        "-flags:a", "+bitexact", str(audio)], what="encoding audio", progress=progress, total_s=total)
-            facts = measure_loudness(audio)
-            if facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db:
+            facts = encoded or encode_measured(levelled, samples, audio.name, p.audio_bitrate, s, progress, total)[0]
+            if attempt == 5 or (facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] <= p.true_peak_db):
                 break
             ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
         else:
             gain += miss * 1.5
+        # the next pass is levelled, encoded and measured at once: nearly always the last
+        encoded, pcm = encode_measured(mix, samples, audio.name, p.audio_bitrate, s, progress, total, level=chain())
+        lufs = pcm["integrated_lufs"]
     return audio, facts, gain, total
 
 
