@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from core.errors import StepError
 
 from .base import Context, ProfileParams, Renderer, ffmpeg_version, ffprobe, pad_filter, run_ffmpeg
+from ._lib.qc_media import MUSIC_RATE, music_levels
 
 
 def concat_list(paths: list[Path], out: Path) -> Path:
@@ -236,6 +237,7 @@ class FfmpegAssemble(Renderer):
             if ctx.inputs.get("audio") is not None:
                 audio, made = ctx.inputs["audio"], dict(ctx.input_facts.get("audio") or {})
                 facts = {k: made.get(k) for k in ("integrated_lufs", "true_peak_dbtp")}
+                facts.update({k: made[k] for k in ("music_db", "gap_music_db") if k in made})
                 gain, total = made["gain_db"], made["duration_s"]
             elif ctx.inputs.get("audios"):
                 audio, facts, gain, total = self._audio(ctx)
@@ -304,15 +306,20 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
                             for i, (d, n) in enumerate(pads))
         narration += "".join(f"[p{i}]" for i in range(len(pads))) + f"concat=n={len(pads)}:v=0:a=1[nar];"
         mi = len(audios)
+    stems = int(bool(music) and p.profile == "final")
+    outputs: list[str] = []
     if music:
         # duck: the music is compressed with the narration as side chain, then mixed under it
         inputs += ["-stream_loop", "-1", "-i", str(music)]
         graph = (f"{narration}[{mi}:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,"
                  f"atrim=0:{total:.4f}[m];"
-                 f"[nar]asplit=2[n][sc];"
+                 f"[nar]asplit={2 + stems}[n][sc]{'[ns]' if stems else ''};"
                  f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
-                 f"attack=15:release=350:makeup=1[md];"
+                 f"attack=15:release=350:makeup=1{',asplit=2[md][ms]' if stems else '[md]'};"
                  f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
+        if stems:  # the two stems for the music check (qc_master.music_levels), as qc.master would hear them
+            graph += "".join(f";[{a}]aresample={MUSIC_RATE},highpass=f=100[{a}o]" for a in ("ns", "ms"))
+            outputs = [x for a in ("ns", "ms") for x in ("-map", f"[{a}o]", "-c:a", "pcm_f32le", str(s / f"{a}.wav"))]
     else:
         graph = f"{narration}[nar]anull[mix]"
     # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a limiter at 4x
@@ -321,7 +328,8 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
     # the limiter work on one channel: BS.1770 weighs dual-mono stereo 3.01 dB above its one channel.
     mix = s / "mix.wav"
     measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
-                                     "-c:a", "pcm_f32le", str(mix)], "mixing audio")["integrated_lufs"]
+                                     "-c:a", "pcm_f32le", str(mix)] + outputs, "mixing audio")["integrated_lufs"]
+    levels = music_levels(*(read_f32_wav(s / f"{a}.wav") for a in ("ns", "ms"))) if stems else None
     progress(0.2, "normalising loudness")
     if measured is None or measured == float("-inf"):
         raise StepError("the narration is silent; cannot normalise loudness")
@@ -366,7 +374,23 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
         # the next pass is levelled, encoded and measured at once: nearly always the last
         encoded, pcm = encode_measured(mix, samples, audio.name, p.audio_bitrate, s, progress, total, level=chain())
         lufs = pcm["integrated_lufs"]
+    if levels:
+        facts.update({k: round(v, 2) for k, v in levels.items()})
     return audio, facts, gain, total
+
+
+def read_f32_wav(path: Path):
+    """The samples of a mono 32-bit float WAV that ffmpeg wrote (numpy), found by the `data` chunk."""
+    import numpy as np
+
+    raw = path.read_bytes()
+    at = 12
+    while at + 8 <= len(raw):
+        size = int.from_bytes(raw[at + 4:at + 8], "little")
+        if raw[at:at + 4] == b"data":
+            return np.frombuffer(raw[at + 8:at + 8 + size], dtype="<f4")
+        at += 8 + size + (size & 1)
+    raise StepError(f"{path.name} has no audio data")
 
 
 def flac_length_unknown(mp4: bytes) -> bytes:

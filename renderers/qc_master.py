@@ -22,10 +22,8 @@ from pydantic import Field
 from core.qc import Finding, QCFindings
 
 from .base import Context, Params, Renderer, ffmpeg_version, ffprobe
-from ._lib.qc_media import ebur128, mmss, pcm, severity, write_findings
+from ._lib.qc_media import MUSIC_RATE, ebur128, mmss, music_levels, pcm, severity, write_findings
 
-MUSIC_RATE = 16000
-BLOCK_S = 0.4
 GAIN_S = 0.01
 
 
@@ -68,22 +66,9 @@ def music_ratio(final: Path, narrations: list[Path], scratch: Path) -> dict[str,
     rest = m[:k * g] - speech
     size = k * g
     gain = float(m @ n) / nn
-    b = int(BLOCK_S * MUSIC_RATE)
-    blocks = size // b
-    if blocks == 0:
-        return None
-    se = (speech[:blocks * b].reshape(blocks, b) ** 2).mean(axis=1)
-    re_ = (rest[:blocks * b].reshape(blocks, b) ** 2).mean(axis=1)
-    loud = float(np.percentile(se, 95))
-    if loud <= 0:
-        return None
-    talking = se > loud * 10 ** (-20 / 10)
-    quiet = se < loud * 10 ** (-50 / 10)
-    out = {"music_db": 10 * math.log10(max(float(re_[talking].sum()), 1e-20) / float(se[talking].sum())),
-           "gain": gain, "lag_ms": lag * 1000 / MUSIC_RATE}
-    if quiet.any():
-        speech_level = float(se[talking].mean())
-        out["gap_music_db"] = 10 * math.log10(max(float(re_[quiet].mean()), 1e-20) / speech_level)
+    out = music_levels(speech[:size], rest[:size])
+    if out is not None:
+        out.update({"gain": gain, "lag_ms": lag * 1000 / MUSIC_RATE})
     return out
 
 
@@ -104,7 +89,7 @@ def _lag(m, n, max_lag: int) -> int:
 
 class MasterQC(Renderer):
     kind = "qc.master"
-    version = 2  # 2: loudness and true peak from the assembly's facts (the soundtrack as encoded) when it has them
+    version = 2  # 2: loudness, true peak and music level from the assembly's facts (audio.final's) when it has them
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("video", "timeline", "scenes")
     optional_inputs = ("narrations",)
@@ -150,7 +135,7 @@ class MasterQC(Renderer):
         findings += self._loudness(video, scores, p, ctx.input_facts.get("video") or {})
         narrations = ctx.inputs.get("narrations")
         if p.music and narrations:
-            findings += self._music(video, list(narrations), ctx.scratch, scores, p)
+            findings += self._music(video, list(narrations), ctx.scratch, scores, p, ctx.input_facts.get("video") or {})
         findings.sort(key=lambda f: (f.at_s if f.at_s is not None else -1.0, f.check))
         return write_findings(ctx.out("findings.json"), findings, scores)
 
@@ -298,8 +283,13 @@ class MasterQC(Renderer):
 
     # ---- music under the narration ----
 
-    def _music(self, video: Path, narrations: list[Path], scratch: Path, scores: dict, p) -> list[Finding]:
-        r = music_ratio(video, narrations, scratch)
+    def _music(self, video: Path, narrations: list[Path], scratch: Path, scores: dict, p, made: dict) -> list[Finding]:
+        # audio.final measured its own stems (the narration and the ducked music, before they were mixed) and the
+        # assembly passes that on; otherwise the narration is taken out of the final mix here (a decode)
+        if isinstance(made.get("music_db"), (int, float)):
+            r = {k: made[k] for k in ("music_db", "gap_music_db") if isinstance(made.get(k), (int, float))}
+        else:
+            r = music_ratio(video, narrations, scratch)
         if r is None:
             return []
         scores["audio.music_under_speech_db"] = r["music_db"]

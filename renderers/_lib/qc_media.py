@@ -6,6 +6,7 @@ at the end of the file (ffmpeg prints no end for it) is closed at the file's dur
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 from pathlib import Path
@@ -104,6 +105,36 @@ def read_pictures(path: Path, duration: float, freeze: bool) -> dict:
     return {"black": spans("black_start", "black_end"),
             "frozen": spans("freezedetect.freeze_start", "freezedetect.freeze_end") if freeze else None,
             "black_pixel_threshold": PICTURE_BLACK_TH, "freeze_noise_db": PICTURE_FREEZE_DB}
+
+
+# The music check (qc.master; audio.final's stems): signals at MUSIC_RATE, energies per BLOCK_S block
+MUSIC_RATE = 16000
+BLOCK_S = 0.4
+
+
+def music_levels(speech, music) -> dict[str, float] | None:
+    """{"music_db": the music's energy re the speech's over the blocks where the voice talks, "gap_music_db": the
+    music in the pauses re the speech's level}, from the two signals (numpy, MUSIC_RATE, high-passed at 100 Hz) in
+    BLOCK_S blocks; None without speech. qc.master separates them from the final mix (qc_master.music_ratio);
+    audio.final, which mixes them, measures its own stems (assemble_ffmpeg.soundtrack)."""
+    import numpy as np
+
+    b = int(BLOCK_S * MUSIC_RATE)
+    blocks = min(len(speech), len(music)) // b
+    if blocks == 0:
+        return None
+    se = (np.asarray(speech[:blocks * b], dtype=np.float64).reshape(blocks, b) ** 2).mean(axis=1)
+    re_ = (np.asarray(music[:blocks * b], dtype=np.float64).reshape(blocks, b) ** 2).mean(axis=1)
+    loud = float(np.percentile(se, 95))
+    if loud <= 0:
+        return None
+    talking = se > loud * 10 ** (-20 / 10)
+    quiet = se < loud * 10 ** (-50 / 10)
+    out = {"music_db": 10 * math.log10(max(float(re_[talking].sum()), 1e-20) / float(se[talking].sum()))}
+    if quiet.any():
+        speech_level = float(se[talking].mean())
+        out["gap_music_db"] = 10 * math.log10(max(float(re_[quiet].mean()), 1e-20) / speech_level)
+    return out
 
 
 def ebur128(path: Path) -> dict:

@@ -44,3 +44,11 @@ def test_final_soundtrack_step_gives_the_same_video_bytes_as_the_assembly(tmp_pa
     got = measure_loudness(new / "video.mp4")
     assert abs(got["integrated_lufs"] + 16.0) <= 0.5 and got["true_peak_dbtp"] <= -1.0
     assert sound_facts["scenes"] == 2 and sound_facts["duration_s"] == sum(f["frames"] for _, f in segs) / 10
+    # the music check's numbers come with the soundtrack, from its own stems (the narration and the ducked music
+    # before they are mixed), and agree with qc.master separating them from the final mix (which also counts the
+    # AAC encoder's noise as music, so it reads a little higher: 1.8 dB on this 2-second pure tone)
+    from renderers.qc_master import music_ratio
+
+    decoded = music_ratio(new / "video.mp4", [o / "audio.wav" for o, _ in segs], tmp_path)
+    assert -2.5 < new_facts["music_db"] - decoded["music_db"] <= 0.1
+    assert sound_facts["music_db"] == new_facts["music_db"] and "gap_music_db" in sound_facts

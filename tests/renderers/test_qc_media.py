@@ -283,6 +283,13 @@ def test_master_measures_music_under_the_narration(tmp_path):
         else:
             assert measured == pytest.approx(-30.0, abs=3.0)
             assert music_findings == []
+    # a final assembly carries audio.final's own measurement of its stems: that is what is judged, nothing decoded
+    out, _ = run_renderer(MasterQC, tmp_path, {**MASTER, "music": True},
+                          {"video": final, "timeline": tl, "scenes": [a], "narrations": [n1, n2]}, name="stems",
+                          input_facts={"video": {"music_db": -5.0, "gap_music_db": -9.0}})
+    qc = findings_of(out)
+    assert qc.scores["audio.music_under_speech_db"] == -5.0 and qc.scores["audio.music_in_pauses_db"] == -9.0
+    assert [f.severity for f in qc.findings if f.check == "audio.music_level"] == ["error"]
 
 
 # ---------------------------------------------------------------- qc.captions --
