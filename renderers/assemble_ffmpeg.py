@@ -94,26 +94,15 @@ def encode_measured(pcm: Path, samples: int, out_name: str, bitrate: str, cwd: P
     return parse_loudness(logs[len(procs) - 1]), parse_loudness(logs[0]) if level is not None else None
 
 
-def run_metered(args: list[str], what: str, progress=None, total_s: float | None = None) -> dict:
+def run_metered(args: list[str], what: str) -> dict:
     """Run ffmpeg whose filters end in `ebur128` (`=peak=true` when the true peak is wanted): filter and meter in one
-    pass (saves a decode); with `progress` and `total_s`, report how far it is."""
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"]
-    if progress and total_s:
-        cmd += ["-progress", "pipe:1", "-stats_period", "1"]
-    proc = subprocess.Popen(cmd + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with ThreadPoolExecutor(1, thread_name_prefix="ffmpeg-log") as pool:
-        err = pool.submit(proc.stderr.read)  # read beside stdout: neither pipe may fill and stall ffmpeg
-        for line in proc.stdout:
-            if progress and total_s and line.startswith("out_time_us="):
-                try:
-                    progress(min(1.0, int(line.split("=", 1)[1]) / 1e6 / total_s), what)
-                except ValueError:
-                    pass
-        stderr = err.result()
-    if proc.wait() != 0:
-        tail = "\n".join(stderr.strip().splitlines()[-6:])
+    pass (saves a decode)."""
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"] + args,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
         raise StepError(f"ffmpeg failed while {what}: {tail}")
-    return parse_loudness(stderr)
+    return parse_loudness(proc.stderr)
 
 
 def parse_loudness(stderr: str) -> dict:
