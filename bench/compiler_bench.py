@@ -361,16 +361,22 @@ def main() -> int:
     a = ap.parse_args()
     for name in a.only or list(BENCHES):
         BENCHES[name](a.quick)
+    write_report(RESULTS, "compiler")
+    return 0
+
+
+def write_report(rows: list[dict], stem: str) -> None:
+    """bench/out/<stem>.json (the rows) and <stem>.md (a table of them, also printed): name, value and detail,
+    target, and pass/**miss** where the row has a target."""
     out = REPO / "bench/out"
     out.mkdir(exist_ok=True)
-    (out / "compiler.json").write_text(json.dumps(RESULTS, indent=2))
+    (out / f"{stem}.json").write_text(json.dumps(rows, indent=2))
     lines = ["| benchmark | result | target | |", "|---|---|---|---|"]
-    for r in RESULTS:
+    for r in rows:
         mark = "" if r["ok"] is None else ("pass" if r["ok"] else "**miss**")
         lines.append(f"| {r['name']} | {r['value']} {r['detail']} | {r['target']} | {mark} |")
-    (out / "compiler.md").write_text("\n".join(lines) + "\n")
+    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    return 0
 
 
 if __name__ == "__main__":

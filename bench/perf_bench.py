@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from compiler_bench import X264_SAME, project_copy  # noqa: E402
+from compiler_bench import X264_SAME, project_copy, write_report  # noqa: E402
 
 RESULTS: list[dict] = []
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -570,14 +570,7 @@ def main() -> int:
         kept = [r for r in json.loads((out / "perf.json").read_text()) if r["name"] not in {x["name"] for x in RESULTS}]
     except (FileNotFoundError, json.JSONDecodeError):
         kept = []
-    rows = kept + RESULTS
-    (out / "perf.json").write_text(json.dumps(rows, indent=2))
-    lines = ["| benchmark | result | target | |", "|---|---|---|---|"]
-    for r in rows:
-        mark = "" if r["ok"] is None else ("pass" if r["ok"] else "**miss**")
-        lines.append(f"| {r['name']} | {r['value']} {r['detail']} | {r['target']} | {mark} |")
-    (out / "perf.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(kept + RESULTS, "perf")
     return 0
 
 
