@@ -28,15 +28,21 @@ class ProfileParams(Params):
     """Params of a renderer with a cheaper `preview` mode (the studio's fast preview: x264 ultrafast, a single
     loudness pass). `profile` is left out of the resolved params while it is "final", so a final step's params,
     and with them its action key, are exactly those from before the field existed; a preview step carries
-    `"profile": "preview"` and so never shares a key (or a cache entry) with a final one."""
+    `"profile": "preview"` and so never shares a key (or a cache entry) with a final one.
 
+    The same rule serves every field added to a renderer later: a subclass names it in IMPLICIT with the value it
+    is left out at, so the keys of steps that do not use it stay as they were."""
+
+    IMPLICIT: ClassVar[dict[str, Any]] = {"profile": "final"}
     profile: Literal["final", "preview"] = "final"
 
     @model_serializer(mode="wrap")
-    def _final_is_implicit(self, handler):
+    def _defaults_are_implicit(self, handler):
         data = handler(self)
-        if self.profile == "final" and isinstance(data, dict):
-            data.pop("profile", None)
+        if isinstance(data, dict):
+            for name, value in self.IMPLICIT.items():
+                if data.get(name, value) == value:
+                    data.pop(name, None)
         return data
 
 
@@ -51,17 +57,8 @@ class EncodeParams(ProfileParams):
     """ProfileParams plus the video encoder; `encoder` is left out of the params while it is "x264", so every
     existing key stays as it was and only an opted-in hardware encode gets a key of its own."""
 
+    IMPLICIT: ClassVar[dict[str, Any]] = {**ProfileParams.IMPLICIT, "encoder": "x264"}
     encoder: Encoder = "x264"
-
-    @model_serializer(mode="wrap")
-    def _defaults_are_implicit(self, handler):
-        data = handler(self)
-        if isinstance(data, dict):
-            if self.profile == "final":
-                data.pop("profile", None)
-            if self.encoder == "x264":
-                data.pop("encoder", None)
-        return data
 
 
 class EncodingRenderer:

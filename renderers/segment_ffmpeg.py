@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_serializer
+from pydantic import Field
 
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
@@ -131,6 +131,7 @@ class FfmpegSegment(EncodingRenderer, Renderer):
     outputs = ("video.mp4", "audio.wav")
 
     class Params(EncodeParams):
+        IMPLICIT: ClassVar[dict[str, Any]] = {**EncodeParams.IMPLICIT, "pictures": False}
         width: int
         height: int
         fps: int
@@ -149,18 +150,6 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         split_tail: int = Field(0, ge=0, description="frames a crossfade takes from the end (IDR forced before them)")
         pictures: bool = Field(False, description="final only: black and frozen stretches measured on the frames as "
                                                   "they are encoded (facts `pictures`, read by qc.scene: no decode)")
-
-        @model_serializer(mode="wrap")
-        def _defaults_are_implicit(self, handler):  # EncodeParams' rule, and `pictures` absent while False
-            data = handler(self)
-            if isinstance(data, dict):
-                if self.profile == "final":
-                    data.pop("profile", None)
-                if self.encoder == "x264":
-                    data.pop("encoder", None)
-                if not self.pictures:
-                    data.pop("pictures", None)
-            return data
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
