@@ -14,9 +14,9 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import StepError
 
@@ -189,6 +189,7 @@ class FfmpegAssemble(Renderer):
     outputs = ("video.mp4",)
 
     class Params(ProfileParams):
+        IMPLICIT: ClassVar[dict[str, Any]] = {**ProfileParams.IMPLICIT, "premixed": 0}
         fps: int
         loudness_lufs: float = -14.0
         true_peak_db: float = -1.0
@@ -198,16 +199,6 @@ class FfmpegAssemble(Renderer):
         crossfades: list[Crossfade] = Field(default_factory=list, description="boundaries replaced by `transitions`")
         premixed: Literal[0, 2] = Field(0, description="preview only: `audios` are audio.preview pieces, each scene "
                                         "mixed, levelled and encoded on its own (2: FLAC in MP4), joined by stream copy")
-
-        @model_serializer(mode="wrap")
-        def _final_is_implicit(self, handler):  # as ProfileParams: defaults that did not exist before stay out
-            data = handler(self)
-            if isinstance(data, dict):
-                if self.profile == "final":
-                    data.pop("profile", None)
-                if not self.premixed:
-                    data.pop("premixed", None)
-            return data
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
@@ -308,17 +299,20 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
                  f"[n][md]amix=inputs=2:duration=first:normalize=0[mix]")
         if stems:  # the two stems for the music check (qc_master.music_levels), as qc.master would hear them
             graph += "".join(f";[{a}]aresample={MUSIC_RATE},highpass=f=100[{a}o]" for a in ("ns", "ms"))
-            outputs = [x for a in ("ns", "ms") for x in ("-map", f"[{a}o]", "-c:a", "pcm_f32le", str(s / f"{a}.wav"))]
+            outputs = [x for a in ("ns", "ms") for x in ("-map", f"[{a}o]", "-c:a", "pcm_f32le", "-f", "f32le",
+                                                         str(s / f"{a}.f32"))]
     else:
         graph = f"{narration}[nar]anull[mix]"
     # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a limiter at 4x
     # oversampling (so it limits true peaks, not just samples). The soundtrack is mono until the encoder (the
     # narration and the music bed are mixed down to one channel; the final is dual mono), so the mix, the meter and
     # the limiter work on one channel: BS.1770 weighs dual-mono stereo 3.01 dB above its one channel.
+    import numpy as np
+
     mix = s / "mix.wav"
     measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
                                      "-c:a", "pcm_f32le", str(mix)] + outputs, "mixing audio")["integrated_lufs"]
-    levels = music_levels(*(read_f32_wav(s / f"{a}.wav") for a in ("ns", "ms"))) if stems else None
+    levels = music_levels(*(np.fromfile(s / f"{a}.f32", dtype="<f4") for a in ("ns", "ms"))) if stems else None
     progress(0.2, "normalising loudness")
     if measured is None or measured == float("-inf"):
         raise StepError("the narration is silent; cannot normalise loudness")
@@ -372,20 +366,6 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
     if levels:
         facts.update({k: round(v, 2) for k, v in levels.items()})
     return audio, facts, gain, total
-
-
-def read_f32_wav(path: Path):
-    """The samples of a mono 32-bit float WAV that ffmpeg wrote (numpy), found by the `data` chunk."""
-    import numpy as np
-
-    raw = path.read_bytes()
-    at = 12
-    while at + 8 <= len(raw):
-        size = int.from_bytes(raw[at + 4:at + 8], "little")
-        if raw[at:at + 4] == b"data":
-            return np.frombuffer(raw[at + 8:at + 8 + size], dtype="<f4")
-        at += 8 + size + (size & 1)
-    raise StepError(f"{path.name} has no audio data")
 
 
 def flac_length_unknown(mp4: bytes) -> bytes:
