@@ -49,6 +49,7 @@ class DigestCache:
         except (FileNotFoundError, json.JSONDecodeError):
             self.data = {}
         self.lock = threading.Lock()
+        self._real: dict[Path, str] = {}
 
     def digest(self, file: Path) -> str:
         try:
@@ -56,7 +57,9 @@ class DigestCache:
         except FileNotFoundError:
             raise StepError(f"input file {file} disappeared") from None
         sig = [st.st_size, st.st_mtime_ns, st.st_ino]
-        k = str(file.resolve())
+        k = self._real.get(file)
+        if k is None:  # an engine lives for one plan: 1,000 videos name the same template 1,000 times
+            k = self._real[file] = str(file.resolve())
         with self.lock:
             hit = self.data.get(k)
             if hit and hit[:3] == sig:
@@ -239,7 +242,7 @@ class Engine:
         manifest = self.manifest(key)
         if manifest is not None:
             self.emit("hit", sid, key)
-            if self.store.get_ref(sid) is None:  # explain needs a baseline even for entries built elsewhere
+            if not self.store.has_ref(sid):  # explain needs a baseline even for entries built elsewhere
                 self.store.put_ref(sid, key, material)
             return manifest
         self.emit("miss", sid, key)

@@ -53,8 +53,12 @@ class Compiler:
     clips, thumbnails) keep the final profile's ids, params and so keys: a preview costs no work of them
     that the final render would not reuse. The final profile's plan is the same as before profiles existed."""
 
-    def __init__(self, project: Project, lv: LoadedVideo, plan: Plan, profile: Profile = "final"):
+    def __init__(self, project: Project, lv: LoadedVideo, plan: Plan, profile: Profile = "final",
+                 memo: dict | None = None):
+        """`memo`: lookups shared by the videos of one compile (template files: 1,000 videos ask for the same
+        few); never kept across compiles, so an edited or replaced template is always seen."""
         self.project, self.lv, self.plan = project, lv, plan
+        self.memo = memo if memo is not None else {}
         self.profile: Profile = profile
         self.encode: dict[str, Any] = {"profile": "preview"} if profile == "preview" else {}
         self.res = Resolver(project, lv)
@@ -75,10 +79,16 @@ class Compiler:
             raise SpecError([self.lv.spec.pos.diag((), str(exc), category="media")]) from None
 
     def template(self, kind: str, name: str) -> Ref:
-        try:
-            return self.file(catalogue.template_file(self.project.root, kind, name))
-        except catalogue.NotInCatalogue as exc:
-            raise SpecError([self.lv.spec.pos.diag((), str(exc))]) from None
+        k = ("template", kind, name)
+        if k not in self.memo:
+            try:
+                self.memo[k] = self.file(catalogue.template_file(self.project.root, kind, name))
+            except catalogue.NotInCatalogue as exc:
+                self.memo[k] = exc
+        found = self.memo[k]
+        if isinstance(found, catalogue.NotInCatalogue):
+            raise SpecError([self.lv.spec.pos.diag((), str(found))]) from None
+        return found
 
     def compile(self) -> VideoPlan:
         lv, video, brand, plan = self.lv, self.video, self.brand, self.plan
@@ -478,7 +488,7 @@ def pending_reason(project: Project, lv: LoadedVideo) -> str | None:
 def compile_plan(project: Project, profile: Profile = "final") -> Plan:
     """Stage 2 for every video with a script; `profile="preview"` compiles the studio's fast preview
     (see Compiler), whose plan shares only frame-independent steps (narration first) with the final one."""
-    plan = Plan()
+    plan, memo = Plan(), {}
     for where, err in project.errors.items():
         plan.errors[where] = err.render()
     for vid, lv in sorted(project.videos.items()):
@@ -487,7 +497,7 @@ def compile_plan(project: Project, profile: Profile = "final") -> Plan:
             plan.pending[vid] = why
             continue
         try:
-            plan.videos[vid] = Compiler(project, lv, plan, profile).compile()
+            plan.videos[vid] = Compiler(project, lv, plan, profile, memo).compile()
         except SpecError as exc:
             plan.errors[vid] = exc.render()
         except Exception as exc:  # a bug, or a value no check caught: this video fails, the others compile

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,13 @@ class Project:
     videos: dict[str, LoadedVideo] = field(default_factory=dict)
     errors: dict[str, SpecError] = field(default_factory=dict)  # video id or file -> error
 
+    @cached_property
+    def real_root(self) -> Path:
+        return self.root.resolve()
+
     def display(self, path: Path) -> str:
         try:
-            return str(path.resolve().relative_to(self.root.resolve()))
+            return str(path.resolve().relative_to(self.real_root))
         except ValueError:
             return str(path)
 

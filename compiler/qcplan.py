@@ -141,14 +141,15 @@ def embedding(c, vid: str, script: "Script") -> Ref:
 def embedding_index(c, brand: str, vid: str) -> Ref | None:
     """The brand's `embed.index` step over every video of the brand with a script (made once per compile), or
     None when this video has no sibling to compare with (no embedding, no model to load)."""
+    sid = f"{brand}/_qc/embed-index"
+    if sid in c.plan.steps:  # made by an earlier video of the brand: it has two members or more, this one among them
+        return out(sid, "index.json")
     members = [(ovid, olv) for ovid, olv in sorted(c.project.videos.items())
                if olv.brand == brand and olv.script is not None and not needs_script(olv)]
     if not any(ovid != vid for ovid, _ in members):
         return None
-    sid = f"{brand}/_qc/embed-index"
-    if sid not in c.plan.steps:
-        make_step(c.plan, sid, f"{brand}/_qc", "embed.index", {"videos": [ovid for ovid, _ in members]},
-                  {"embeddings": [embedding(c, ovid, olv.script) for ovid, olv in members]})
+    make_step(c.plan, sid, f"{brand}/_qc", "embed.index", {"videos": [ovid for ovid, _ in members]},
+              {"embeddings": [embedding(c, ovid, olv.script) for ovid, olv in members]})
     return out(sid, "index.json")
 
 

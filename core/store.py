@@ -182,6 +182,9 @@ class Store:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
 
+    def has_ref(self, step_id: str) -> bool:
+        return self.ref_path(step_id).is_file()
+
     def put_ref(self, step_id: str, key: str, material: dict) -> None:
         atomic_write_json(self.ref_path(step_id), {"step": step_id, "key": key, "material": material})
 
