@@ -20,7 +20,7 @@ from pydantic import Field
 from core.qc import Finding
 
 from .base import Context, Params, Renderer, ffmpeg_version
-from ._lib.qc_media import pictures, severity, silences, write_findings
+from ._lib.qc_media import pcm_silences, pictures, severity, silences, write_findings
 
 EDGE_S = 0.02  # a silence starting or ending this close to the segment's edge touches the edge
 SCORE_SILENCE_S = 0.1  # silences this short still count for the scores (and the joins qc.master computes)
@@ -29,17 +29,29 @@ CLIP_RUN = 3  # consecutive full-scale samples that make one clipping event
 WORD_CHARS = 4.7  # letters in an average English word: the unit of the pace check
 
 
-def clipping_runs(wav: Path) -> tuple[int, list[float]]:
-    """Runs of >= CLIP_RUN consecutive full-scale samples in a 16-bit PCM file: (count, start times of the
-    first few)."""
+def read_pcm16(wav: Path):
+    """(samples as frames x channels int16, rate) of a 16-bit PCM WAV (what segments write), or None for other
+    sample widths."""
     import numpy as np
 
     with wave.open(str(wav), "rb") as w:
         if w.getsampwidth() != 2:
-            return 0, []
+            return None
         rate, ch = w.getframerate(), w.getnchannels()
-        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-    x = x.reshape(-1, ch).astype(np.int32)
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, ch), rate
+
+
+def clipping_runs(wav: Path, pcm=None) -> tuple[int, list[float]]:
+    """Runs of >= CLIP_RUN consecutive full-scale samples in a 16-bit PCM file (or its `read_pcm16`): (count,
+    start times of the first few)."""
+    import numpy as np
+
+    pcm = pcm if pcm is not None else read_pcm16(wav)
+    if pcm is None:
+        return 0, []
+    x, rate = pcm
+    ch = x.shape[1]
+    x = x.astype(np.int32)
     found = []
     for hot in (x >= FULL_SCALE, x <= -FULL_SCALE):  # a waveform flat at the top, or at the bottom
         for c in range(ch):
@@ -52,7 +64,9 @@ def clipping_runs(wav: Path) -> tuple[int, list[float]]:
 
 class SceneQC(Renderer):
     kind = "qc.scene"
-    version = 2  # 2: black and frozen stretches from the segment's facts when it measured them (no decode)
+    # 2: black and frozen stretches from the segment's facts when it measured them (no decode); 3: silences found
+    # in the samples it reads for the clipping check (no ffmpeg process; the same spans as silencedetect)
+    version = 3
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("video", "audio", "timings")
     outputs = ("findings.json",)
@@ -92,7 +106,10 @@ class SceneQC(Renderer):
         # dead air inside the scene (edges: scores for qc.master)
         head = tail = 0.0
         inner = []
-        for s, e in silences(audio, p.silence_noise_db, SCORE_SILENCE_S, duration):
+        pcm = read_pcm16(audio)  # read once for the silences and the clipping; other widths go through ffmpeg
+        found = (pcm_silences(pcm[0], pcm[1], p.silence_noise_db, SCORE_SILENCE_S) if pcm is not None
+                 else silences(audio, p.silence_noise_db, SCORE_SILENCE_S, duration))
+        for s, e in found:
             if s <= EDGE_S:
                 head = e
             if e >= duration - EDGE_S:
@@ -133,7 +150,7 @@ class SceneQC(Renderer):
                                 f"{p.pace_tolerance * 100:.0f}%)"))
 
         # clipping in the narration
-        runs, where = clipping_runs(audio)
+        runs, where = clipping_runs(audio, pcm)
         scores["audio.clipped_runs"] = float(runs)
         sev = severity(runs, p.clipping_runs, p.clipping_error_runs)
         if sev:

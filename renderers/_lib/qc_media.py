@@ -43,6 +43,23 @@ def silences(wav: Path, noise_db: float, min_s: float, duration: float) -> list[
                   [float(x) for x in re.findall(rf"silence_end: {_NUM}", err)], duration)
 
 
+def pcm_silences(x, rate: int, noise_db: float, min_s: float) -> list[tuple[float, float]]:
+    """What `silences` finds, from 16-bit samples already in memory (`x`: frames x channels), without an ffmpeg
+    process: ffmpeg's silencedetect (5.1) on s16 input truncates its threshold to an integer sample value, calls a
+    sample quiet when it lies strictly inside (-threshold, threshold), and reports a run of quiet frames (every
+    channel quiet) at least `min_s` long (rounded to samples) from its first quiet sample to its first loud one; a
+    run that lasts to the end ends at the end. The same spans (tests/renderers/test_qc_media.py compares them)."""
+    import numpy as np
+
+    thr = int(10 ** (noise_db / 20) * 32767)
+    x = np.asarray(x).reshape(len(x), -1)
+    quiet = ((x > -thr) & (x < thr)).all(axis=1)
+    edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    need = max(1, int(min_s * rate + 0.5))
+    return [(round(s / rate, 3), round(e / rate, 3)) for s, e in zip(starts, ends) if e - s >= need]
+
+
 def pictures(video: Path, duration: float, fps: float, black_threshold: float, black_min_s: float,
              freeze_noise_db: float | None = None, freeze_min_s: float = 2.0) -> tuple[list, list]:
     """Black stretches (blackdetect: 98% of the pixels darker than `black_threshold`) and, when `freeze_noise_db`

@@ -413,3 +413,58 @@ def test_a_final_segment_measures_its_pictures_so_scene_qc_decodes_nothing(tmp_p
                  {"video": seg / "video.mp4", "audio": seg / "audio.wav", "timings": tm}, name="other",
                  input_facts={"video": facts})
     assert len(calls) == 1
+
+
+def test_pcm_silences_are_ffmpegs_silencedetect_spans(tmp_path):
+    """qc.scene finds silences in the samples it already reads (no ffmpeg process): the same spans as ffmpeg's
+    silencedetect on the file, on a real narration (espeak, pauses between sentences) and on edge cases: quiet
+    samples just inside and just outside the truncated threshold, runs one sample shorter and exactly as long as
+    the minimum, silence at both ends, and stereo (a frame is quiet when every channel is)."""
+    from renderers._lib.qc_media import pcm_silences, silences
+    from renderers.qc_scene import read_pcm16
+
+    rate = 48000
+    thr = int(10 ** (-50 / 20) * 32767)  # 103: ffmpeg truncates -50 dB to this s16 value
+    need = int(0.1 * rate + 0.5)
+
+    def loud(n):
+        return (np.sin(np.arange(n) * 0.07) * 9000).astype(np.int16)
+
+    def level(n, v):
+        return np.full(n, v, dtype=np.int16)
+
+    cases = {
+        "edges": np.concatenate([level(need + 5, 0), loud(3000), level(need - 1, 0), loud(2000), level(need, 0),
+                                 loud(100), level(need + 200, thr - 1), loud(50), level(need + 300, -(thr - 1)),
+                                 loud(10), level(need + 100, thr), loud(700), level(2 * need, 0)]),
+        "near": np.concatenate([loud(4000), level(need * 3, thr - 1), level(1, thr), level(need * 2, 0), loud(4000)]),
+    }
+    speech = tmp_path / "speech.wav"
+    subprocess.run(["espeak-ng", "-w", str(speech), "Dead air is a pause. Here is another sentence, and a comma. "
+                    "And the end."], check=True)
+    conv = tmp_path / "speech48.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(speech), "-ar", str(rate), "-ac", "1", "-c:a", "pcm_s16le",
+                    str(conv)], check=True)
+    files = {"speech": conv}
+    for name, x in cases.items():
+        files[name] = tmp_path / f"{name}.wav"
+        with wave.open(str(files[name]), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
+            w.writeframes(x.tobytes())
+    stereo = tmp_path / "stereo.wav"
+    x = cases["edges"]
+    both = np.stack([x, np.where(np.arange(len(x)) % 9000 < 4500, x, loud(len(x)))], axis=1)
+    with wave.open(str(stereo), "wb") as w:
+        w.setnchannels(2), w.setsampwidth(2), w.setframerate(rate)
+        w.writeframes(both.tobytes())
+    files["stereo"] = stereo
+    for name, path in files.items():
+        pcm, r = read_pcm16(path)
+        for noise_db, min_s in ((-50.0, 0.1), (-40.0, 0.15), (-60.0, 0.05)):
+            ours = pcm_silences(pcm, r, noise_db, min_s)
+            theirs = silences(path, noise_db, min_s, len(pcm) / r)
+            assert len(ours) == len(theirs), (name, noise_db, ours, theirs)
+            for (s0, e0), (s1, e1) in zip(ours, theirs):
+                assert abs(s0 - s1) <= 0.0011 and abs(e0 - e1) <= 0.0011, (name, noise_db, ours, theirs)
+        if name == "speech":
+            assert pcm_silences(pcm, r, -50.0, 0.1), "the narration's pauses are found"
