@@ -180,7 +180,7 @@ def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[C
 
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
-    version = 4  # 4: the soundtrack (when mixed here) as audio.final v2
+    version = 5  # 4: the soundtrack (when mixed here) as audio.final v2; 5: as audio.final v3
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("videos",)
     # `audios` (the segments' padded narration, mixed here) or `audio` (the finished soundtrack of audio.final,
@@ -345,13 +345,20 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
             return [f"volume={gain:.3f}dB", limiter, "ebur128"]
         return [f"volume={gain:.3f}dB", "aresample=192000", limiter, "aresample=48000", "ebur128"]
 
-    for _ in range(3):
-        lufs = run_metered(["-i", str(mix), "-af", ",".join(chain(False)), "-f", "null", "-"],
-                           "levelling audio")["integrated_lufs"]
-        miss = p.loudness_lufs - (lufs + 3.0103)
-        if abs(miss) <= 0.1:
-            break
-        gain += miss * 1.5  # the limiter eats about a third of any gain added near the target
+    # One pass measures two gains, the unlimited estimate and GAIN_BRACKET_DB above it (one decode, two limiters);
+    # a target between them is interpolated and goes straight to the oversampled pass, whose own measurement is
+    # checked below. Outside the bracket (a limiter working very hard) the single-gain search goes on from there.
+    found = bracket_gain(mix, gain, ceiling, p.loudness_lufs - 3.0103)
+    if found is not None:
+        gain = found
+    else:
+        for _ in range(3):
+            lufs = run_metered(["-i", str(mix), "-af", ",".join(chain(False)), "-f", "null", "-"],
+                               "levelling audio")["integrated_lufs"]
+            miss = p.loudness_lufs - (lufs + 3.0103)
+            if abs(miss) <= 0.1:
+                break
+            gain += miss * 1.5  # the limiter eats about a third of any gain added near the target
     for attempt in range(6):
         facts, pcm = encode_measured(mix, samples, audio.name, p.audio_bitrate, s, progress, total, level=chain(True))
         miss = p.loudness_lufs - (pcm["integrated_lufs"] + 3.0103)
@@ -366,6 +373,32 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
     if levels:
         facts.update({k: round(v, 2) for k, v in levels.items()})
     return audio, facts, gain, total
+
+
+GAIN_BRACKET_DB = 2.5  # the second gain of the bracketing pass: above the unlimited estimate by this much
+
+
+def bracket_gain(mix: Path, gain: float, ceiling: float, target: float) -> float | None:
+    """The gain that brings `mix` through the (1x) limiter to `target` LUFS, interpolated between the loudness at
+    `gain` and at `gain + GAIN_BRACKET_DB`, both measured in one pass; None when the target lies outside them."""
+    limiter = f"alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1"
+    gains = (gain, gain + GAIN_BRACKET_DB)
+    graph = "[0:a]asplit=2[a0][a1];" + ";".join(f"[a{i}]volume={g:.3f}dB,{limiter},ebur128@g{i}[o{i}]"
+                                                  for i, g in enumerate(gains))
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(mix), "-filter_complex",
+                           graph] + [x for i in range(2) for x in ("-map", f"[o{i}]", "-f", "null", "-")],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise StepError("ffmpeg failed while levelling audio: " + "\n".join(proc.stderr.strip().splitlines()[-6:]))
+    levels = []
+    for i in range(2):  # each meter's last summary (ffmpeg may configure the graph more than once)
+        at = proc.stderr.rfind(f"[ebur128@g{i} ")
+        lufs = parse_loudness(proc.stderr[at:proc.stderr.find("LUFS", proc.stderr.find("Summary:", at)) + 4])
+        levels.append(lufs["integrated_lufs"] if at >= 0 else None)
+    lo, hi = levels
+    if lo is None or hi is None or not (lo <= target <= hi) or hi - lo < 0.05:
+        return None
+    return gains[0] + (target - lo) / (hi - lo) * GAIN_BRACKET_DB
 
 
 def flac_length_unknown(mp4: bytes) -> bytes:

@@ -27,7 +27,7 @@ from .segment_ffmpeg import pad_narration  # noqa: F401  (the segments' padding:
 
 class FinalAudio(Renderer):
     kind = "audio.final"
-    version = 2  # 2: mono until the encoder, AAC without the mid/side search
+    version = 3  # 2: mono until the encoder, AAC without the mid/side search; 3: the gain from a bracketing pass
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audios", "timings")
     optional_inputs = ("music",)

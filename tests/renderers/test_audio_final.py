@@ -52,3 +52,34 @@ def test_final_soundtrack_step_gives_the_same_video_bytes_as_the_assembly(tmp_pa
     decoded = music_ratio(new / "video.mp4", [o / "audio.wav" for o, _ in segs], tmp_path)
     assert -2.5 < new_facts["music_db"] - decoded["music_db"] <= 0.1
     assert sound_facts["music_db"] == new_facts["music_db"] and "gap_music_db" in sound_facts
+
+
+def test_bracketing_pass_finds_the_gain_the_single_gain_search_converges_to(tmp_path):
+    """The gain search measures two gains in one pass (the unlimited estimate and 2.5 dB above) and interpolates:
+    the interpolated gain brings the limited mix to the target within 0.1 LU, as the single-gain loop's stop rule
+    asks. A target the bracket does not reach (the limiter eats more than the bracket adds) gives None, and the
+    single-gain search takes over."""
+    from renderers.assemble_ffmpeg import GAIN_BRACKET_DB, bracket_gain, parse_loudness
+
+    mix = tmp_path / "mix.wav"
+    # a voice-like signal with loud peaks: the limiter works near the target
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "aevalsrc=0.05*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*3*t))+0.15*sin(2*PI*880*t)*lt(mod(t\\,1)\\,0.02):"
+                    "s=48000:d=20", "-c:a", "pcm_f32le", str(mix)], check=True)
+    measured = parse_loudness(subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(mix), "-af", "ebur128",
+                                              "-f", "null", "-"], capture_output=True, text=True).stderr)["integrated_lufs"]
+    ceiling = 10 ** ((-1.0 - 0.6) / 20)
+
+    def limited(gain: float) -> float:
+        chain = f"volume={gain:.3f}dB,alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1,ebur128"
+        return parse_loudness(subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(mix), "-af", chain, "-f",
+                                              "null", "-"], capture_output=True, text=True).stderr)["integrated_lufs"]
+
+    target = -17.0
+    start = target - measured
+    assert limited(start) < target - 0.3  # the limiter eats part of the estimate: there is something to find
+    gain = bracket_gain(mix, start, ceiling, target)
+    assert gain is not None and start < gain < start + GAIN_BRACKET_DB
+    assert abs(limited(gain) - target) <= 0.1 + 1e-9  # the meter prints to 0.1 LU
+    # a target far beyond what the bracket reaches
+    assert bracket_gain(mix, start, ceiling, target + 10) is None
