@@ -156,8 +156,9 @@ class Compiler:
                      "timings": [out(n, "timings.json") for n in narrations],
                      "music": music[1] if music else None}, salt), "audio.m4a")}
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
-                "fps": fmt.fps, **level, **mix, "crossfades": crossfades, **self.encode, **premixed},
-                {"videos": [out(s, "video.mp4") for s in segments], **sound, "transitions": pieces or None}, salt)
+                "fps": fmt.fps, **level, **mix, "crossfades": crossfades, **self.encode, **premixed,
+                **({"bodies": True} if crossfades else {})},
+                {"videos": self.bodies(prefix, segments, fmt), **sound, "transitions": pieces or None}, salt)
             thumb = self.thumbnail(f"{vid}/{fmt_name}", title, logo, script)  # frame-independent: shared by profiles
             meta = make_step(plan, f"{prefix}/metadata", vid, "metadata.youtube", {
                 "title": title, "description": video.description or (script.description or ""),
@@ -452,6 +453,20 @@ class Compiler:
             crossfades.append({"at": i, "tail": tail, "head": head})
             pieces.append(out(sid, "video.mp4"))
         return crossfades, pieces
+
+    def bodies(self, prefix: str, segments: list[str], fmt) -> list[Ref]:
+        """What the assembly joins: each segment, or, where crossfades replace its edges, a `segment.cut` step of it
+        (the segment without those frames, by stream copy), so an edit re-cuts only the segments it re-encodes."""
+        refs = []
+        for i, seg in enumerate(segments):
+            head, tail = self.crossfade(i, fmt)[1], self.crossfade(i + 1, fmt)[0]
+            if not head and not tail:
+                refs.append(out(seg, "video.mp4"))
+                continue
+            sid = make_step(self.plan, f"{prefix}/cut/{i:02d}", self.lv.id, "segment.cut", {"head": head, "tail": tail},
+                            {"video": out(seg, "video.mp4")})
+            refs.append(out(sid, "video.mp4"))
+        return refs
 
     def thumbnail(self, prefix: str, title: str, logo: Ref | None, script) -> str:
         brand = self.brand

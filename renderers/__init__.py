@@ -32,6 +32,7 @@ REGISTRY: dict[str, str] = {
     "remotion.bundle": "remotion_bundle:RemotionBundle",
     "remotion.clip": "remotion_clip:RemotionClip",
     "transition.ffmpeg": "transition_ffmpeg:FfmpegTransition",
+    "segment.cut": "assemble_ffmpeg:SegmentCut",
     "audio.preview": "audio_preview:PreviewAudio",
     "audio.final": "audio_final:FinalAudio",
     "qc.text": "qc_text:TextQC",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import StepError
 
-from .base import Context, ProfileParams, Renderer, ffmpeg_version, ffprobe, pad_filter, run_ffmpeg
+from .base import Context, Params, ProfileParams, Renderer, ffmpeg_version, ffprobe, pad_filter, run_ffmpeg
 from ._lib.qc_media import MUSIC_RATE, music_levels
 
 
@@ -137,10 +138,40 @@ class Crossfade(BaseModel):
     head: int = Field(ge=1, description="frames it takes from the start of scene at")
 
 
+def cut_body(video: Path, head: int, tail: int, frames: int, scratch: Path, label: str = "0") -> Path:
+    """`video` without its first `head` and last `tail` frames, by stream copy at the IDR frames the segment forced
+    there (`frames`: the segment's frame count); the frame count is checked."""
+    body = video
+    if head:  # the segment muxer starts its second file at the IDR frame `head`, timestamps reset
+        run_ffmpeg(["-i", str(video), "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_frames", str(head),
+                    "-reset_timestamps", "1", "-segment_format", "mp4", "-segment_format_options",
+                    "video_track_timescale=90000", str(scratch / f"cut{label}_%d.mp4")], what=f"cutting scene {label}")
+        body = scratch / f"cut{label}_1.mp4"
+    if tail:  # the first n packets in decode order are exactly the first n frames (closed GOPs)
+        out = scratch / f"body{label}.mp4"
+        run_ffmpeg(["-i", str(body), "-map", "0:v", "-c", "copy", "-frames:v", str(frames - head - tail),
+                    "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", str(out)],
+                   what=f"cutting scene {label}")
+        body = out
+    got = int(next(st for st in ffprobe(body)["streams"] if st.get("codec_type") == "video")["nb_frames"])
+    if got != frames - head - tail:
+        raise StepError(f"cutting scene {label} for its crossfades gave {got} frames, expected {frames - head - tail}",
+                        hint="the segment lacks IDR frames at its crossfade edges; rebuild it")
+    return body
+
+
+def segment_frames(video: Path, facts: dict | None) -> int:
+    frames = facts.get("frames") if facts else None
+    if not isinstance(frames, int):
+        frames = int(next(st for st in ffprobe(video)["streams"] if st.get("codec_type") == "video")["nb_frames"])
+    return frames
+
+
 def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[Crossfade], facts: list[dict],
-                 scratch: Path) -> list[Path]:
+                 scratch: Path, bodies: bool = False) -> list[Path]:
     """Segments with crossfaded edges cut off (by stream copy, at the IDR frames the segments forced
-    there), interleaved with the crossfade pieces. The frame count is the timeline's."""
+    there), interleaved with the crossfade pieces. The frame count is the timeline's. `bodies`: the videos are
+    already cut (segment.cut steps, cached per segment), so they are only interleaved."""
     if len(transitions) != len(crossfades):
         raise StepError(f"{len(crossfades)} crossfades but {len(transitions)} transition pieces")
     if not crossfades:
@@ -152,35 +183,46 @@ def video_pieces(videos: list[Path], transitions: list[Path], crossfades: list[C
         tail = by_at[i + 1][0].tail if i + 1 in by_at else 0
         if i in by_at:
             pieces.append(by_at[i][1])
-        if not head and not tail:
+        if bodies or (not head and not tail):
             pieces.append(video)
             continue
-        frames = facts[i].get("frames") if i < len(facts) and facts[i] else None
-        if not isinstance(frames, int):
-            frames = int(next(st for st in ffprobe(video)["streams"] if st.get("codec_type") == "video")["nb_frames"])
-        body = video
-        if head:  # the segment muxer starts its second file at the IDR frame `head`, timestamps reset
-            run_ffmpeg(["-i", str(video), "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_frames", str(head),
-                        "-reset_timestamps", "1", "-segment_format", "mp4", "-segment_format_options",
-                        "video_track_timescale=90000", str(scratch / f"cut{i:03d}_%d.mp4")], what=f"cutting scene {i}")
-            body = scratch / f"cut{i:03d}_1.mp4"
-        if tail:  # the first n packets in decode order are exactly the first n frames (closed GOPs)
-            out = scratch / f"body{i:03d}.mp4"
-            run_ffmpeg(["-i", str(body), "-map", "0:v", "-c", "copy", "-frames:v", str(frames - head - tail),
-                        "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", str(out)],
-                       what=f"cutting scene {i}")
-            body = out
-        got = int(next(st for st in ffprobe(body)["streams"] if st.get("codec_type") == "video")["nb_frames"])
-        if got != frames - head - tail:
-            raise StepError(f"cutting scene {i} for its crossfades gave {got} frames, expected {frames - head - tail}",
-                            hint="the segment lacks IDR frames at its crossfade edges; rebuild it")
-        pieces.append(body)
+        frames = segment_frames(video, facts[i] if i < len(facts) else None)
+        pieces.append(cut_body(video, head, tail, frames, scratch, f"{i:03d}"))
     return pieces
+
+
+class SegmentCut(Renderer):
+    """A segment without the edges its crossfades replace, cut by stream copy: a step of its own, cached by the
+    segment's key, so an edit re-cuts only the segments it re-encodes instead of the assembly re-cutting every
+    crossfaded segment on every build."""
+
+    kind = "segment.cut"
+    version = 1
+    needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
+    inputs = ("video",)
+    outputs = ("video.mp4",)
+
+    class Params(Params):
+        head: int = Field(0, ge=0, description="frames the crossfade at the segment's start replaces")
+        tail: int = Field(0, ge=0, description="frames the crossfade at its end replaces")
+
+    def tool_fingerprint(self) -> dict:
+        return {"ffmpeg": ffmpeg_version()}
+
+    def run(self, ctx: Context) -> dict:
+        p, video = ctx.params, Path(ctx.inputs["video"])
+        frames = segment_frames(video, ctx.input_facts.get("video"))
+        if p.head + p.tail >= frames:
+            raise StepError(f"crossfades of {p.head} + {p.tail} frames leave nothing of a {frames}-frame scene",
+                            hint="use a shorter transition_s, or a cut")
+        body = cut_body(video, p.head, p.tail, frames, ctx.scratch)
+        shutil.copyfile(body, ctx.out("video.mp4"))
+        return {"frames": frames - p.head - p.tail, "head": p.head, "tail": p.tail}
 
 
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
-    version = 5  # 4: the soundtrack (when mixed here) as audio.final v2; 5: as audio.final v3
+    version = 5  # 4: the soundtrack (when mixed here) as audio.final v2; 5: as audio.final v3; `bodies`
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("videos",)
     # `audios` (the segments' padded narration, mixed here) or `audio` (the finished soundtrack of audio.final,
@@ -189,7 +231,7 @@ class FfmpegAssemble(Renderer):
     outputs = ("video.mp4",)
 
     class Params(ProfileParams):
-        IMPLICIT: ClassVar[dict[str, Any]] = {**ProfileParams.IMPLICIT, "premixed": 0}
+        IMPLICIT: ClassVar[dict[str, Any]] = {**ProfileParams.IMPLICIT, "premixed": 0, "bodies": False}
         fps: int
         loudness_lufs: float = -14.0
         true_peak_db: float = -1.0
@@ -199,6 +241,8 @@ class FfmpegAssemble(Renderer):
         crossfades: list[Crossfade] = Field(default_factory=list, description="boundaries replaced by `transitions`")
         premixed: Literal[0, 2] = Field(0, description="preview only: `audios` are audio.preview pieces, each scene "
                                         "mixed, levelled and encoded on its own (2: FLAC in MP4), joined by stream copy")
+        bodies: bool = Field(False, description="`videos` are already cut where crossfades replace their edges "
+                                                "(segment.cut steps): they are only interleaved with the transitions")
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
@@ -212,7 +256,8 @@ class FfmpegAssemble(Renderer):
         # file, and the same commands run either way (same bytes), in about the time of the audio alone
         with ThreadPoolExecutor(1, thread_name_prefix="assemble-video") as pool:
             video = pool.submit(lambda: concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [],
-                                                                 p.crossfades, ctx.input_facts.get("videos") or [], s),
+                                                                 p.crossfades, ctx.input_facts.get("videos") or [], s,
+                                                                 p.bodies),
                                                     s / "videos.txt"))
             if ctx.inputs.get("audio") is not None:
                 audio, made = ctx.inputs["audio"], dict(ctx.input_facts.get("audio") or {})
@@ -246,7 +291,7 @@ class FfmpegAssemble(Renderer):
             raise StepError("the preview assembly needs the audio.preview pieces' facts (duration, loudness)")
         total = sum(f["duration_s"] for f in facts_in)
         vlist = concat_list(video_pieces(ctx.inputs["videos"], ctx.inputs.get("transitions") or [], p.crossfades,
-                                         ctx.input_facts.get("videos") or [], s), s / "videos.txt")
+                                         ctx.input_facts.get("videos") or [], s, p.bodies), s / "videos.txt")
         muxed = s / "video.mp4"
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(vlist), "-f", "concat", "-safe", "0",
                     "-i", str(concat_list(pieces, s / "audios.txt")), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",

@@ -66,6 +66,13 @@ def test_plan_has_a_step_per_crossfade_and_splits_only_the_touched_edges(fades):
     assemble = steps["test/fades/tiny/assemble"]
     assert assemble.params["crossfades"] == [{"at": 1, "tail": 3, "head": 3}, {"at": 2, "tail": 3, "head": 3}]
     assert [r.step for r in assemble.inputs["transitions"]] == ["test/fades/tiny/transition/01", "test/fades/tiny/transition/02"]
+    # the crossfaded segments reach the assembly already cut (a cached segment.cut step each); the last one whole
+    assert assemble.params["bodies"] is True
+    assert [r.step for r in assemble.inputs["videos"]] == ["test/fades/tiny/cut/00", "test/fades/tiny/cut/01",
+                                                          "test/fades/tiny/cut/02", "test/fades/tiny/segment/03"]
+    assert [(steps[f"test/fades/tiny/cut/{i:02d}"].params["head"], steps[f"test/fades/tiny/cut/{i:02d}"].params["tail"])
+            for i in range(3)] == [(0, 3), (3, 3), (3, 0)]
+    assert steps["test/fades/tiny/cut/01"].deps() == ["test/fades/tiny/segment/01"]
 
 
 def test_transition_layers_brand_recipe_video_scene(fades):
@@ -118,9 +125,9 @@ def test_editing_one_scene_reruns_its_segment_and_adjacent_crossfades_only(fades
     spec.write_text(spec.read_text().replace("Then blue fades in.", "Then the blue scene fades in slowly."))
     s, failed, executed = build_all(fades)
     assert failed == {}
-    media = {e for e in executed if "/segment/" in e or "/transition/" in e or e.endswith("/assemble")}
+    media = {e for e in executed if "/segment/" in e or "/transition/" in e or "/cut/" in e or e.endswith("/assemble")}
     assert media == {"test/fades/tiny/segment/01", "test/fades/tiny/transition/01", "test/fades/tiny/transition/02",
-                     "test/fades/tiny/assemble"}
+                     "test/fades/tiny/cut/01", "test/fades/tiny/assemble"}
     assert "test/fades/narration/01" in executed and "test/fades/narration/00" not in executed
     video = fades / "build/test/fades/video.mp4"
     timeline = json.loads((fades / "build/test/fades/manifest.json").read_text())
@@ -133,3 +140,28 @@ def test_a_crossfade_longer_than_a_scene_fails_clearly(fades):
     _, failed, _ = build_all(fades)
     messages = [m for m in failed.values() if not m.startswith("skipped")]
     assert messages and all("longer than the scene" in m for m in messages), messages
+
+
+def test_cut_steps_give_the_bytes_of_the_assembly_cutting_the_segments_itself(fades, tmp_path):
+    """The assembly joins segment.cut outputs (`bodies`); given the whole segments instead, it cuts them itself
+    as before: the final video's bytes are the same either way."""
+    from helpers import run_renderer
+    from renderers.assemble_ffmpeg import FfmpegAssemble
+
+    s, failed, _ = build_all(fades)
+    assert failed == {}
+    plan, engine = s.plan(), s.engine
+
+    def blob(sid, name):
+        m = engine.manifest(engine.key(sid)[0])
+        return engine.store.blob_path(m["outputs"][name]["digest"]), m.get("facts", {})
+
+    step = plan.steps["test/fades/tiny/assemble"]
+    segments = [blob(f"test/fades/tiny/segment/{i:02d}", "video.mp4") for i in range(4)]
+    transitions = [blob(r.step, "video.mp4")[0] for r in step.inputs["transitions"]]
+    audio, audio_facts = blob(step.inputs["audio"].step, "audio.m4a")
+    params = {**step.params, "bodies": False}
+    out, _ = run_renderer(FfmpegAssemble, tmp_path, params,
+                          {"videos": [p for p, _ in segments], "audio": audio, "transitions": transitions},
+                          input_facts={"videos": [f for _, f in segments], "audio": audio_facts})
+    assert (out / "video.mp4").read_bytes() == (fades / "build/test/fades/video.mp4").read_bytes()
