@@ -99,6 +99,8 @@ class DoitReporter(ConsoleReporter):
         if kind == "step":
             self.term.emit(Event(type="hit", step=ident, video=_video_of(ident)))
         elif kind == "video":
+            for sid in (task.meta or {}).get("hits", ()):  # a built video's steps, which got no task (dodo.py)
+                self.term.emit(Event(type="hit", step=sid, video=_video_of(sid)))
             self.term.emit(Event(type="video", video=ident, detail="up to date"))
 
     def skip_ignore(self, task):

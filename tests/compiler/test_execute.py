@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -158,6 +159,18 @@ def test_doit_build_and_uptodate(copy_of_built):
     assert "-- build:test/beta/tiny/assemble" in res.stdout or "  hit   test/beta/tiny/assemble" in res.stdout
     res = subprocess.run(cmd + ["list", "--all"], env=env, capture_output=True, text=True, timeout=60)
     assert "build:test/beta" in res.stdout
+    # a built video is one doit task (its steps are reported as hits); an edited one gets a task per step, and
+    # every step of the plan is counted once, ran or cached (a new title changes beta alone: the brand's shared
+    # similarity index reads narrations only)
+    beta = copy_of_built / "videos/test/beta.yaml"
+    beta.write_text(beta.read_text().replace("title: Beta Video", "title: Beta Video, Renamed"))
+    res = subprocess.run(cmd + ["build"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    total = int(re.match(r"build: (\d+) step", lines[0]).group(1))
+    ran, cached = map(int, re.search(r"(\d+) step\(s\) ran, (\d+) cached", lines[-1]).groups())
+    assert ran > 0 and ran + cached == total, res.stdout
+    assert "built    test/alpha  (unchanged)" in res.stdout and "built    test/beta" in res.stdout
 
 
 def run_build(root: Path, **kw) -> subprocess.Popen:
