@@ -145,6 +145,15 @@ EXECUTOR_PARAMS = [
 ]
 
 
+def _built(engine, vid: str) -> bool:
+    """The video's outputs are built and written out; anything unexpected leaves it to the per-step tasks, which
+    report it where it happens."""
+    try:
+        return engine.is_materialized(vid)
+    except Exception:
+        return False
+
+
 def _hits_to_report(plan, unchanged: set[str], needed: set[str]) -> dict[str, list[str]]:
     """Per unchanged video, the steps of its closure that no task reports: each step once, the selected videos'
     first (so `doit build:<video>` counts all of that video's steps)."""
@@ -183,7 +192,7 @@ def task_build(executor: str = "", fallback: str = ""):
     # task (about 0.2 ms: its task objects, graph and dependency file) was half of a no-op of 1,000 videos. Its
     # steps still get tasks where a video that has work depends on them (a brand's shared QC steps).
     engine = workspace().engine
-    unchanged = {vid for vid in plan.videos if engine.is_materialized(vid)}
+    unchanged = {vid for vid in plan.videos if _built(engine, vid)}
     needed = set(plan.closure([sid for vid, vp in plan.videos.items() if vid not in unchanged for sid in vp.steps]))
     hits = _hits_to_report(plan, unchanged, needed)
     for vid, vplan in sorted(plan.videos.items()):
