@@ -215,7 +215,8 @@ class SegmentCut(Renderer):
         if p.head + p.tail >= frames:
             raise StepError(f"crossfades of {p.head} + {p.tail} frames leave nothing of a {frames}-frame scene",
                             hint="use a shorter transition_s, or a cut")
-        body = cut_body(video, p.head, p.tail, frames, ctx.scratch)
+        scene = ctx.step_id.rsplit("/", 1)[-1]  # <prefix>/cut/<scene>: errors name the scene
+        body = cut_body(video, p.head, p.tail, frames, ctx.scratch, scene if scene.isdigit() else "0")
         shutil.copyfile(body, ctx.out("video.mp4"))
         return {"frames": frames - p.head - p.tail, "head": p.head, "tail": p.tail}
 
