@@ -76,6 +76,12 @@ class Listener:
     def _run(self) -> None:
         import httpx
 
+        try:
+            self._listen(httpx)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            pass  # the studio was stopped at the end of the run: its event stream ends mid-message
+
+    def _listen(self, httpx) -> None:
         with httpx.Client(timeout=None, trust_env=False) as c, c.stream("GET", self.url + "/api/events") as r:
             self.connected.set()
             name, data = "message", []
