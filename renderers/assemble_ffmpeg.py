@@ -437,10 +437,10 @@ def bracket_gain(mix: Path, gain: float, ceiling: float, target: float) -> float
     if proc.returncode != 0:
         raise StepError("ffmpeg failed while levelling audio: " + "\n".join(proc.stderr.strip().splitlines()[-6:]))
     levels = []
-    for i in range(2):  # each meter's last summary (ffmpeg may configure the graph more than once)
+    for i in range(2):  # each meter's last message, its summary (ffmpeg may configure the graph more than once)
         at = proc.stderr.rfind(f"[ebur128@g{i} ")
-        lufs = parse_loudness(proc.stderr[at:proc.stderr.find("LUFS", proc.stderr.find("Summary:", at)) + 4])
-        levels.append(lufs["integrated_lufs"] if at >= 0 else None)
+        block = proc.stderr[at:].split("\n[", 1)[0] if at >= 0 else ""  # up to the next logger's line
+        levels.append(parse_loudness(block)["integrated_lufs"])
     lo, hi = levels
     if lo is None or hi is None or not (lo <= target <= hi) or hi - lo < 0.05:
         return None

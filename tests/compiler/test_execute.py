@@ -157,6 +157,9 @@ def test_doit_build_and_uptodate(copy_of_built):
     assert res.returncode == 0, res.stderr
     assert "step(s) for 1 video(s)" in res.stdout and "built    test/beta" in res.stdout
     assert "-- build:test/beta/tiny/assemble" in res.stdout or "  hit   test/beta/tiny/assemble" in res.stdout
+    # one built video named: every step of its closure is counted, those shared with test/alpha included
+    total = int(re.search(r"build: (\d+) step", res.stdout).group(1))
+    assert re.search(rf"0 step\(s\) ran, {total} cached", res.stdout), res.stdout
     res = subprocess.run(cmd + ["list", "--all"], env=env, capture_output=True, text=True, timeout=60)
     assert "build:test/beta" in res.stdout
     # a built video is one doit task (its steps are reported as hits); an edited one gets a task per step, and
