@@ -18,6 +18,7 @@ import functools
 import hashlib
 import re
 import threading
+from collections import OrderedDict
 from importlib import metadata
 
 from core.errors import StepError
@@ -150,6 +151,36 @@ def chunks(text: str, words: int = CHUNK_WORDS) -> list[str]:
     return out or [text.strip() or "."]
 
 
+CHUNK_MEMO = 4096  # chunk embeddings kept in the process (1.5 KB each)
+_chunk_memo: OrderedDict[str, object] = OrderedDict()
+
+
+def encode_chunks(model: MiniLM, pieces: list[str]):
+    """The chunks' embeddings, each from the process's memo when this model embedded that chunk before.
+
+    A chunk's embedding is a function of its text alone (each chunk is encoded on its own, never padded into a
+    batch), so the memo gives the same vectors as encoding again. An edit to one scene of a long narration
+    changes the chunks around the edit; in the studio (one process) the rest come from here, so the video's
+    embedding costs those chunks, not the whole text (issue 12)."""
+    import numpy as np
+
+    out = []
+    for piece in pieces:
+        with _lock:
+            hit = _chunk_memo.get(piece)
+            if hit is not None:
+                _chunk_memo.move_to_end(piece)
+        if hit is None:
+            hit = model.encode_one(piece)
+            hit.flags.writeable = False
+            with _lock:
+                _chunk_memo[piece] = hit
+                while len(_chunk_memo) > CHUNK_MEMO:
+                    _chunk_memo.popitem(last=False)
+        out.append(hit)
+    return np.stack(out)
+
+
 def embed(texts: list[str]):
     """One normalised embedding per text (mean of its chunk embeddings)."""
     import numpy as np
@@ -160,7 +191,7 @@ def embed(texts: list[str]):
         for c in chunks(t):
             pieces.append(c)
             owner.append(i)
-    vecs = model.encode(pieces)
+    vecs = encode_chunks(model, pieces)
     out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float64)
     for v, i in zip(vecs, owner):
         out[i] += v

@@ -45,3 +45,28 @@ def test_a_text_longer_than_the_model_reads_is_cut_at_256_word_pieces():
     assert len(model.tokenizer.encode("word " * 1000).ids) == style_embed.MAX_TOKENS
     v = model.encode(["word " * 1000])[0]
     assert np.isfinite(v).all() and abs(np.linalg.norm(v) - 1) < 1e-9
+
+
+def test_an_edited_long_text_embeds_only_its_changed_chunks(monkeypatch):
+    """The chunk memo: a one-sentence edit of a long narration encodes the chunks it touches, and the vector is the
+    one a fresh encode of every chunk gives."""
+    sentences = [f"Part {i} of the story tells how the {w} sky changes over the {i % 7 + 2} seasons of the year."
+                 for i, w in zip(range(120), ["dark", "bright", "cold", "clear"] * 30)]
+    text = " ".join(sentences)
+    edited = " ".join(sentences[:60] + ["Two new words arrive here.", *sentences[60:]])
+    monkeypatch.setattr(style_embed, "_chunk_memo", style_embed.OrderedDict())
+    model = style_embed.load_model()
+    calls = []
+    real = type(model).encode_one
+    monkeypatch.setattr(type(model), "encode_one", lambda self, t: calls.append(t) or real(self, t))
+    first = style_embed.embed([text])
+    assert len(calls) == len(style_embed.chunks(text)) > 10
+    calls.clear()
+    again = style_embed.embed([edited])
+    changed = set(style_embed.chunks(edited)) - set(style_embed.chunks(text))
+    assert calls and set(calls) == changed and len(calls) < len(style_embed.chunks(edited)) / 2
+    fresh = np.stack([real(model, c) for c in style_embed.chunks(edited)])
+    assert np.array_equal(style_embed.encode_chunks(model, style_embed.chunks(edited)), fresh)  # memo == encode
+    total = fresh.astype(np.float64).sum(axis=0)
+    assert np.allclose(again[0], total / np.linalg.norm(total), rtol=0, atol=1e-12)
+    assert not np.array_equal(first, again)
