@@ -43,6 +43,20 @@ def test_final_soundtrack_step_gives_the_same_video_bytes_as_the_assembly(tmp_pa
     assert new_facts == old_facts
     got = measure_loudness(new / "video.mp4")
     assert abs(got["integrated_lufs"] + 16.0) <= 0.5 and got["true_peak_dbtp"] <= -1.0
+    # dual mono: a stereo AAC-LC track whose channels are the same samples (the one coded channel written twice);
+    # the facts' loudness, the coded channel's + 3.01 dB, is what a meter reads on the stereo file
+    import numpy as np
+
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries",
+                            "stream=codec_name,profile,channels", "-of", "csv=p=0", str(new / "video.mp4")],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert probe == "aac,LC,2"
+    raw = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(new / "video.mp4"), "-map", "0:a", "-f", "f32le",
+                          "-"], capture_output=True, check=True).stdout
+    pcm = np.frombuffer(raw, "<f4").reshape(-1, 2)
+    assert np.abs(pcm).max() > 0.05 and np.array_equal(pcm[:, 0], pcm[:, 1])
+    assert abs(got["integrated_lufs"] - sound_facts["integrated_lufs"]) <= 0.1
+    assert got["true_peak_dbtp"] == sound_facts["true_peak_dbtp"]
     assert sound_facts["scenes"] == 2 and sound_facts["duration_s"] == sum(f["frames"] for _, f in segs) / 10
     # the music check's numbers come with the soundtrack, from its own stems (the narration and the ducked music
     # before they are mixed), and agree with qc.master separating them from the final mix (which also counts the
