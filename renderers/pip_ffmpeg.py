@@ -101,6 +101,6 @@ class PipCompose(Renderer):
                      f"[bg][fg]overlay=x={x}:y={y}:eof_action=repeat:format=auto,format=yuv420p[v]")
             facts["box"] = {"x": x, "y": y, "width": bw, "height": bh}
         run_ffmpeg(args + ["-filter_complex", graph, "-map", "[v]", "-an", "-frames:v", str(frames)]
-                   + x264_args(p.fps) + [str(ctx.out("clip.mp4"))], what="placing the presenter",
+                   + x264_args(p.fps, intermediate=True) + [str(ctx.out("clip.mp4"))], what="placing the presenter",
                    progress=ctx.progress, total_s=frames / p.fps)
         return facts

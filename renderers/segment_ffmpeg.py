@@ -20,8 +20,14 @@ from ._lib.caption_text import ass_text, cues, wrap
 from ._lib.qc_media import PICTURE_FILE, picture_branch, read_pictures
 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
-        "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=2:scenecut=0:open-gop=0",
+        "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=1:scenecut=0:open-gop=0",
         "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+# One thread per final encode: a build runs several steps at once (the engine's jobs default to the cores), and a
+# scene's 100-300 frames are too few for x264's frame threads to pay for their ramp-up and drain. On the 12-clip
+# benchmark, threads=1 took 11 % less CPU than threads=2 for the same SSIM (bench/perf_bench.py --only clips,
+# docs/benchmarks.md). The thread count is part of x264's output, so it is fixed, never taken from the machine.
+# Steps whose clip is an intermediate (pip_ffmpeg, video_diffusers) keep threads=2: their keys and bytes as before.
+X264_INTERMEDIATE = [a.replace("threads=1:", "threads=2:") for a in X264]
 
 
 # the preview profile: same stream layout (so pieces still join by stream copy), a fraction of the encoding work
@@ -30,9 +36,10 @@ X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_f
                 "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
 
 
-def x264_args(fps: int, profile: str = "final", encoder: str = "x264") -> list[str]:
+def x264_args(fps: int, profile: str = "final", encoder: str = "x264", intermediate: bool = False) -> list[str]:
     """The video encoder's arguments: x264 (the default; the preview always) or the brand's hardware encoder."""
-    return video_encoder_args(fps, profile, encoder, X264_PREVIEW if profile == "preview" else X264)
+    software = X264_PREVIEW if profile == "preview" else X264_INTERMEDIATE if intermediate else X264
+    return video_encoder_args(fps, profile, encoder, software)
 
 
 def pad_narration(audio: Path, timings: Path, pad: float, lead: float, fps: int, out: Path) -> int:
@@ -125,7 +132,7 @@ def check_clip(path: Path, start: float) -> None:
 
 class FfmpegSegment(EncodingRenderer, Renderer):
     kind = "segment.ffmpeg"
-    version = 4
+    version = 5  # 5: x264 on one thread (X264)
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")

@@ -33,7 +33,7 @@ def frame_count(path: Path, facts: dict | None) -> int:
 
 class FfmpegTransition(EncodingRenderer, Renderer):
     kind = "transition.ffmpeg"
-    version = 1
+    version = 2  # 2: x264 on one thread, as the segments (segment_ffmpeg.X264)
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("a", "b")
     outputs = ("video.mp4",)

@@ -77,7 +77,7 @@ class DiffusersVideo(Renderer):
             frame.convert("RGB").save(ctx.scratch / f"f{n:05d}.png")
         run_ffmpeg(["-framerate", str(p.fps), "-i", str(ctx.scratch / "f%05d.png"), "-an",
                     "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p", "-frames:v", str(len(frames))]
-                   + x264_args(p.fps) + [str(ctx.out("clip.mp4"))], what="encoding the generated clip")
+                   + x264_args(p.fps, intermediate=True) + [str(ctx.out("clip.mp4"))], what="encoding the generated clip")
         w, h = frames[0].size
         return {"device": device, "dtype": dtype, "pipeline": type(pipe).__name__, "generated_frames": generated,
                 "frames": len(frames), "fps": p.fps, "duration_s": round(len(frames) / p.fps, 4),
