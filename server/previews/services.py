@@ -37,9 +37,23 @@ LOGGED = ("plan", "executed", "failed", "skipped", "corrupt", "retry", "wait", "
           "finished")
 
 
+STUDIO_JOBS = 2
+
+
+def studio_jobs(env=None) -> int:
+    """Steps a studio build runs at once: `SHOWRUNNER_JOBS` (1-64), else 2, as `doit -n 2 build`. Two, not one:
+    a save's final render runs the scene's segment (x264 on one thread) beside the soundtrack, which needs only
+    the narration; one at a time, the render waited for the sum of the two. Not the core count: some steps
+    (diffusers, manim) hold GBs each."""
+    raw = (os.environ if env is None else env).get("SHOWRUNNER_JOBS", "").strip()
+    if raw.isdigit() and 1 <= int(raw) <= 64:
+        return int(raw)
+    return STUDIO_JOBS
+
+
 def default_build(ws: Workspace, video: str, profile: str) -> BuildResult:
     """The real build: the same engine and cache as `doit build`, in the preview or the final profile."""
-    return ws.build([video], jobs=1, profile=profile)
+    return ws.build([video], jobs=studio_jobs(), profile=profile)
 
 
 def read_build_digest(build_root: Path, video: str) -> str:
