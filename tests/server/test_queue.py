@@ -162,3 +162,12 @@ def test_the_start_scan_warms_the_narration_voices(mini, tmp_path, monkeypatch):
         assert seen == seeds  # once per worker
     finally:
         q.stop()
+
+
+def test_studio_builds_two_steps_at_a_time_unless_told_otherwise():
+    from server.previews.services import STUDIO_JOBS, studio_jobs
+
+    assert STUDIO_JOBS == 2 and studio_jobs({}) == 2
+    assert studio_jobs({"SHOWRUNNER_JOBS": "4"}) == 4 and studio_jobs({"SHOWRUNNER_JOBS": " 1 "}) == 1
+    for bad in ("0", "-3", "many", "2.5", "65", ""):
+        assert studio_jobs({"SHOWRUNNER_JOBS": bad}) == 2
