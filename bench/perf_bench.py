@@ -547,7 +547,7 @@ def bench_scaling(a) -> None:
     record("critical path (longest chain of steps, -j 1 timings)",
            f"{crit1:.1f}s of {work1:.1f}s step time: at most {work1 / crit1:.1f}x faster on any number of cores",
            "", None, "(T_p <= work/p + critical path: " + ", ".join(f"{p} cores <= {t:.0f}s" for p, t in pred.items())
-           + "; steps run with x264 threads=2, so p cores run about p/2 encodes at once)")
+           + "; final encodes run x264 on one thread, so p jobs keep p cores busy)")
 
 
 BENCHES = {"clips": bench_clips, "sample": bench_sample, "noop": bench_noop, "memory": bench_memory,
