@@ -107,7 +107,9 @@ def dual_mono_mp4(src: Path, dst: Path) -> None:
 
     p = stsz[1] + stsz[2]
     fixed, count = struct.unpack_from(">II", b, p + 4)
-    sizes = [fixed] * count if fixed else list(struct.unpack_from(f">{count}I", b, p + 12))
+    if fixed:
+        raise ValueError("a constant sample size cannot hold AAC frames of different sizes")
+    sizes = list(struct.unpack_from(f">{count}I", b, p + 12))
     p = stsc[1] + stsc[2]
     runs = [struct.unpack_from(">III", b, p + 8 + 12 * i) for i in range(struct.unpack_from(">I", b, p + 4)[0])]
     p = stco[1] + stco[2]
@@ -136,8 +138,6 @@ def dual_mono_mp4(src: Path, dst: Path) -> None:
 
     # the sample table and chunk offsets, in place (same entry counts, so no box changes size)
     p = stsz[1] + stsz[2]
-    if fixed:
-        raise ValueError("a constant sample size cannot hold AAC frames of different sizes")
     struct.pack_into(f">{count}I", b, p + 12, *new_sizes)
     struct.pack_into(f">{chunks}{'Q' if wide else 'I'}", b, stco[1] + stco[2] + 8, *new_offsets)
 
