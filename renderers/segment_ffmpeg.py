@@ -22,8 +22,8 @@ from ._lib.qc_media import PICTURE_FILE, picture_branch, read_pictures
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-profile:v", "high",
         "-level:v", "4.2", "-bf", "2", "-x264-params", "threads=1:scenecut=0:open-gop=0",
         "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
-# One thread per final encode: a build runs several steps at once (the engine's jobs default to the cores), and a
-# scene's 100-300 frames are too few for x264's frame threads to pay for their ramp-up and drain. On the 12-clip
+# One thread per final encode: a build's parallelism is its steps (`doit -n N`, the studio's two jobs), and a
+# scene's 100-500 frames are too few for x264's frame threads to pay for their ramp-up and drain. On the 12-clip
 # benchmark, threads=1 took 11 % less CPU than threads=2 for the same SSIM (bench/perf_bench.py --only clips,
 # docs/benchmarks.md). The thread count is part of x264's output, so it is fixed, never taken from the machine.
 # Steps whose clip is an intermediate (pip_ffmpeg, video_diffusers) keep threads=2: their keys and bytes as before.
