@@ -28,6 +28,10 @@ X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv
 # docs/benchmarks.md). The thread count is part of x264's output, so it is fixed, never taken from the machine.
 # Steps whose clip is an intermediate (pip_ffmpeg, video_diffusers) keep threads=2: their keys and bytes as before.
 X264_INTERMEDIATE = [a.replace("threads=1:", "threads=2:") for a in X264]
+# A final segment's clip is decoded on one thread as well: H.264's frame threads cost 7 % more CPU on the 12-clip
+# benchmark (12 segments one after the other: 41.1 s with ffmpeg's threads, 38.1 s with one; docs/benchmarks.md).
+# Decoding is exact whatever the threads, so the frames, the video bytes and the keys are the same.
+DECODE_FINAL = ["-threads", "1"]
 
 
 # the preview profile: same stream layout (so pieces still join by stream copy), a fraction of the encoding work
@@ -47,10 +51,43 @@ def pad_narration(audio: Path, timings: Path, pad: float, lead: float, fps: int,
     the sample count. audio.final pads the same way inside its one ffmpeg (tests compare the two)."""
     frames = scene_frames(json.loads(Path(timings).read_text())["duration_s"], pad, fps, lead)
     samples = frames_to_samples(frames, fps)
-    run_ffmpeg(["-i", str(audio), "-af", pad_filter(SAMPLE_RATE, int(round(lead * 1000)), samples), "-ac", "1",
-                "-c:a", "pcm_s16le", "-map_metadata", "-1",
-                "-fflags", "+bitexact", "-flags", "+bitexact", str(out)], what="padding narration")
+    delay_ms = int(round(lead * 1000))
+    if not _pad_pcm(Path(audio), delay_ms * SAMPLE_RATE // 1000, samples, out):
+        run_ffmpeg(["-i", str(audio), "-af", pad_filter(SAMPLE_RATE, delay_ms, samples), "-ac", "1",
+                    "-c:a", "pcm_s16le", "-map_metadata", "-1",
+                    "-fflags", "+bitexact", "-flags", "+bitexact", str(out)], what="padding narration")
     return samples
+
+
+def _pad_pcm(audio: Path, delay: int, samples: int, out: Path) -> bool:
+    """Pad a narration that is already 16-bit mono PCM at SAMPLE_RATE (what every voice step writes) without an
+    ffmpeg: `delay` zero samples, the narration, zeros up to exactly `samples`. The bytes are ffmpeg's (the same
+    44-byte header, the same samples; tested), and a process start per scene is saved. False, with nothing
+    written, for any other input: ffmpeg resamples and mixes it down."""
+    import wave
+
+    try:
+        src = wave.open(str(audio), "rb")
+    except (wave.Error, EOFError, OSError):
+        return False
+    with src:
+        if (src.getnchannels(), src.getsampwidth(), src.getframerate(), src.getcomptype()) != (1, 2, SAMPLE_RATE, "NONE"):
+            return False
+        with wave.open(str(out), "wb") as dst:
+            dst.setnchannels(1)
+            dst.setsampwidth(2)
+            dst.setframerate(SAMPLE_RATE)
+            dst.setnframes(samples)  # the header is written once, right: no seek back to patch the sizes
+            dst.writeframesraw(b"\0\0" * min(delay, samples))
+            left = samples - min(delay, samples)
+            while left > 0:
+                data = src.readframes(min(left, 1 << 16))
+                if not data:
+                    break
+                dst.writeframesraw(data)
+                left -= len(data) // 2
+            dst.writeframesraw(b"\0\0" * left)
+    return True
 
 
 def split_args(frames: int, head: int, tail: int) -> list[str]:
@@ -181,7 +218,9 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         else:
             if p.start > 0:  # a start past the end must be caught before ffmpeg loops or waits on it
                 check_clip(Path(visual), p.start)
-            src = (["-stream_loop", "-1"] if p.loop else []) + ["-ss", f"{p.start:.3f}", "-i", visual]
+            # the final encode decodes its clip on one thread too (DECODE_FINAL); the preview keeps ffmpeg's threads
+            dec = DECODE_FINAL if p.profile == "final" else []
+            src = (["-stream_loop", "-1"] if p.loop else []) + dec + ["-ss", f"{p.start:.3f}", "-i", visual]
             chain = [f"fps={p.fps}", fit_filter(p.fit, w, h)]
         if p.burn_captions:
             # the filtergraph names the subtitles by a fixed relative name and ffmpeg runs in the scratch

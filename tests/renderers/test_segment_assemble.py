@@ -168,3 +168,37 @@ def test_a_clip_without_video_is_a_clear_step_error(tmp_path):
                    check=True)
     with pytest.raises(StepError, match=r"clip sound.mp4 has no video stream"):
         segment(tmp_path, "novideo", clip, "video", [(0.5, True)])
+
+
+def test_narration_padding_without_ffmpeg_gives_ffmpegs_bytes(tmp_path, monkeypatch):
+    """A voice step's 48 kHz mono 16-bit narration is padded in Python (no process per scene); the file is the one
+    ffmpeg's padding filter writes, byte for byte: lead silence, the narration, silence to the scene's last sample,
+    or the narration cut there. Anything else (another rate, stereo) still goes through ffmpeg."""
+    from renderers import segment_ffmpeg
+    from renderers.segment_ffmpeg import pad_narration
+
+    def source(name, rate, channels, seconds):
+        path = tmp_path / f"{name}.wav"
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"sine=f=330:r={rate}:d={seconds}",
+                        "-ac", str(channels), "-c:a", "pcm_s16le", "-fflags", "+bitexact", "-flags", "+bitexact",
+                        str(path)], check=True)
+        return path
+
+    cases = [(source("mono", 48000, 1, 1.3), 1.3, 0.4), (source("short", 48000, 1, 0.05), 0.05, 0.6),
+             (source("cut", 48000, 1, 2.0), 1.0, 0.0),  # timings shorter than the file: cut at the scene's end
+             (source("stereo", 44100, 2, 0.9), 0.9, 0.3)]
+    real_pad = segment_ffmpeg._pad_pcm
+    for wav, duration, pad in cases:
+        timings = tmp_path / f"{wav.stem}.json"
+        timings.write_text(json.dumps({"duration_s": duration, "sentences": []}))
+        ours, theirs = tmp_path / f"{wav.stem}-py.wav", tmp_path / f"{wav.stem}-ff.wav"
+        calls = []
+        monkeypatch.setattr(segment_ffmpeg, "_pad_pcm", lambda *a: calls.append(a) or real_pad(*a))
+        n = pad_narration(wav, timings, pad, 0.2, 30, ours)
+        monkeypatch.setattr(segment_ffmpeg, "_pad_pcm", lambda *a: False)  # ffmpeg's own padding filter
+        assert pad_narration(wav, timings, pad, 0.2, 30, theirs) == n == scene_frames(duration, pad, 30) * 1600
+        assert ours.read_bytes() == theirs.read_bytes(), wav.stem
+        with wave.open(str(ours), "rb") as w:
+            assert (w.getnchannels(), w.getframerate(), w.getnframes()) == (1, 48000, n)
+        assert len(calls) == 1
+        assert real_pad(wav, 9600, n, tmp_path / "probe.wav") is (wav.stem != "stereo")
