@@ -24,6 +24,7 @@ from core.errors import StepError
 from .base import Context, Params, ProfileParams, Renderer, ffmpeg_version, ffprobe, pad_filter, run_ffmpeg
 from ._lib.aac_dual import dual_mono_mp4
 from ._lib.qc_media import MUSIC_RATE, music_levels
+from .segment_ffmpeg import open_pcm, write_padded
 
 
 def concat_list(paths: list[Path], out: Path) -> Path:
@@ -123,15 +124,36 @@ def bitrate_bps(rate: str | int) -> int:
     return int(value)
 
 
-def run_metered(args: list[str], what: str) -> dict:
+def run_metered(args: list[str], what: str, feed=None) -> dict:
     """Run ffmpeg whose filters end in `ebur128` (`=peak=true` when the true peak is wanted): filter and meter in one
-    pass (saves a decode)."""
-    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"] + args,
-                          capture_output=True, text=True)
+    pass (saves a decode). With `feed`, a thread calls feed(write) to stream ffmpeg's `pipe:0` input."""
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"] + args
+    if feed is None:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        stderr = proc.stderr
+    else:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def pump() -> None:
+            try:
+                feed(proc.stdin.write)
+            except (BrokenPipeError, OSError):  # ffmpeg stopped reading: its own error says why
+                pass
+            finally:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass
+
+        with ThreadPoolExecutor(1, thread_name_prefix="ffmpeg-feed") as pool:
+            fed = pool.submit(pump)
+            stderr = proc.stderr.read().decode(errors="replace")
+            proc.wait()
+            fed.result()
     if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
+        tail = "\n".join(stderr.strip().splitlines()[-6:])
         raise StepError(f"ffmpeg failed while {what}: {tail}")
-    return parse_loudness(proc.stderr)
+    return parse_loudness(stderr)
 
 
 def parse_loudness(stderr: str) -> dict:
@@ -346,6 +368,7 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
     audio_bitrate and profile (the assembly's params or audio.final's). With `pads` ((delay ms, samples) per scene)
     `audios` are the raw narrations, padded inside the same ffmpeg by the segments' own filter (segment_ffmpeg.py),
     to 16-bit mono as the segments write them: the same samples, without a file and a process per scene."""
+    feed = None
     if pads is None:
         total = sum(_wav_seconds(a) for a in audios)
         # the scenes' narration, read in order by the concat demuxer straight into the mix (no joined copy)
@@ -355,11 +378,30 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
         if len(pads) != len(audios):
             raise StepError(f"{len(audios)} narrations but {len(pads)} paddings")
         total = sum(n / 48000 for _, n in pads)
-        inputs = [x for a in audios for x in ("-i", str(a))]
-        narration = "".join(f"[{i}:a]{pad_filter(48000, d, n)},aformat=sample_fmts=s16:channel_layouts=mono[p{i}];"
-                            for i, (d, n) in enumerate(pads))
-        narration += "".join(f"[p{i}]" for i in range(len(pads))) + f"concat=n={len(pads)}:v=0:a=1[nar];"
-        mi = len(audios)
+        sources = [open_pcm(Path(a)) for a in audios]
+        if all(sources):
+            # every narration is 16-bit mono at 48 kHz (what the voice steps write): padded and joined here and
+            # streamed into the mix as one raw input. The same samples as the filters below; an input per scene cost
+            # an ffmpeg input thread and a filter chain each (a quarter of the mix's CPU on a 10-minute video).
+            def feed(write, sources=sources) -> None:
+                try:
+                    for src, (d, n) in zip(sources, pads):
+                        write_padded(src, d * 48000 // 1000, n, write)
+                finally:
+                    for src in sources:
+                        src.close()
+
+            inputs = ["-f", "s16le", "-ar", "48000", "-ac", "1", "-i", "pipe:0"]
+            narration, mi = "[0:a]aformat=sample_fmts=s16:channel_layouts=mono[nar];", 1
+        else:
+            for src in sources:
+                if src:
+                    src.close()
+            inputs = [x for a in audios for x in ("-i", str(a))]
+            narration = "".join(f"[{i}:a]{pad_filter(48000, d, n)},aformat=sample_fmts=s16:channel_layouts=mono[p{i}];"
+                                for i, (d, n) in enumerate(pads))
+            narration += "".join(f"[p{i}]" for i in range(len(pads))) + f"concat=n={len(pads)}:v=0:a=1[nar];"
+            mi = len(audios)
     stems = int(bool(music) and p.profile == "final")
     outputs: list[str] = []
     if music:
@@ -385,7 +427,7 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
 
     mix = s / "mix.wav"
     measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
-                                     "-c:a", "pcm_f32le", str(mix)] + outputs, "mixing audio")["integrated_lufs"]
+                                     "-c:a", "pcm_f32le", str(mix)] + outputs, "mixing audio", feed)["integrated_lufs"]
     levels = music_levels(*(np.fromfile(s / f"{a}.f32", dtype="<f4") for a in ("ns", "ms"))) if stems else None
     progress(0.2, "normalising loudness")
     if measured is None or measured == float("-inf"):

@@ -59,34 +59,50 @@ def pad_narration(audio: Path, timings: Path, pad: float, lead: float, fps: int,
     return samples
 
 
-def _pad_pcm(audio: Path, delay: int, samples: int, out: Path) -> bool:
-    """Pad a narration that is already 16-bit mono PCM at SAMPLE_RATE (what every voice step writes) without an
-    ffmpeg: `delay` zero samples, the narration, zeros up to exactly `samples`. The bytes are ffmpeg's (the same
-    44-byte header, the same samples; tested), and a process start per scene is saved. False, with nothing
-    written, for any other input: ffmpeg resamples and mixes it down."""
+def open_pcm(audio: Path):
+    """`audio` opened with the `wave` module when it is 16-bit mono PCM at SAMPLE_RATE (what every voice step writes),
+    else None: such a narration is padded in Python (write_padded), anything else by ffmpeg's filter."""
     import wave
 
     try:
         src = wave.open(str(audio), "rb")
     except (wave.Error, EOFError, OSError):
+        return None
+    if (src.getnchannels(), src.getsampwidth(), src.getframerate(), src.getcomptype()) != (1, 2, SAMPLE_RATE, "NONE"):
+        src.close()
+        return None
+    return src
+
+
+def write_padded(src, delay: int, samples: int, write) -> None:
+    """What ffmpeg's padding filter (base.pad_filter) makes of the 16-bit PCM `src` (open_pcm), as raw samples to
+    `write`: `delay` zero samples, the narration, zeros up to exactly `samples` (the narration cut there if longer)."""
+    write(b"\0\0" * min(delay, samples))
+    left = samples - min(delay, samples)
+    while left > 0:
+        data = src.readframes(min(left, 1 << 16))
+        if not data:
+            break
+        write(data)
+        left -= len(data) // 2
+    write(b"\0\0" * left)
+
+
+def _pad_pcm(audio: Path, delay: int, samples: int, out: Path) -> bool:
+    """Pad a 16-bit mono narration at SAMPLE_RATE without an ffmpeg: the bytes are ffmpeg's (the same 44-byte header,
+    the same samples; tested), and a process start per scene is saved. False, with nothing written, for any other
+    input: ffmpeg resamples and mixes it down."""
+    import wave
+
+    src = open_pcm(audio)
+    if src is None:
         return False
-    with src:
-        if (src.getnchannels(), src.getsampwidth(), src.getframerate(), src.getcomptype()) != (1, 2, SAMPLE_RATE, "NONE"):
-            return False
-        with wave.open(str(out), "wb") as dst:
-            dst.setnchannels(1)
-            dst.setsampwidth(2)
-            dst.setframerate(SAMPLE_RATE)
-            dst.setnframes(samples)  # the header is written once, right: no seek back to patch the sizes
-            dst.writeframesraw(b"\0\0" * min(delay, samples))
-            left = samples - min(delay, samples)
-            while left > 0:
-                data = src.readframes(min(left, 1 << 16))
-                if not data:
-                    break
-                dst.writeframesraw(data)
-                left -= len(data) // 2
-            dst.writeframesraw(b"\0\0" * left)
+    with src, wave.open(str(out), "wb") as dst:
+        dst.setnchannels(1)
+        dst.setsampwidth(2)
+        dst.setframerate(SAMPLE_RATE)
+        dst.setnframes(samples)  # the header is written once, right: no seek back to patch the sizes
+        write_padded(src, delay, samples, dst.writeframesraw)
     return True
 
 

@@ -127,3 +127,56 @@ def test_a_short_build_keeps_the_resource_warm(tmp_path):
     plan = chain_plan(2, html_first=1)  # a studio edit's size: 5 steps
     assert engine(tmp_path, plan).build(list(plan.steps), jobs=2) == {}
     assert RELEASED == []
+
+
+class Gather(Text):
+    """Joins any number of inputs (a soundtrack over every narration, an assembly over every segment)."""
+
+    kind = "test.gather"
+    optional_inputs = ("a", "b")
+
+    def run(self, ctx: Context) -> dict:
+        with LOCK:
+            RUNS.append(ctx.step_id)
+        paths = [p for name in ("a", "b") for p in (ctx.inputs.get(name) or [])]
+        ctx.out("out.txt").write_text("|".join([ctx.params.text] + [p.read_text() for p in paths]))
+        return {}
+
+
+class Lone(Text):
+    kind = "test.lone"  # one step per video: a thumbnail
+
+
+def video_plan(n: int) -> Plan:
+    """A video's shape: n narrations, a segment on each, one soundtrack over every narration, one thumbnail that
+    nothing waits on, and the assembly of the segments and the soundtrack."""
+    plan = Plan()
+    make_step(plan, "v/thumbnail", "v", "test.lone", {"text": "t"})
+    voices = [make_step(plan, f"v/voice/{i}", "v", "test.text", {"text": f"n{i}"}) for i in range(n)]
+    segments = [make_step(plan, f"v/segment/{i}", "v", "test.text", {"text": f"s{i}"}, {"a": out(v, "out.txt")})
+                for i, v in enumerate(voices)]
+    sound = make_step(plan, "v/soundtrack", "v", "test.gather", {"text": "m"},
+                      {"a": [out(v, "out.txt") for v in voices]})
+    make_step(plan, "v/assemble", "v", "test.gather", {"text": "a"},
+              {"a": [out(s, "out.txt") for s in segments], "b": [out(sound, "out.txt")]})
+    return plan
+
+
+@pytest.fixture
+def gather_kinds(monkeypatch):
+    for cls in (Gather, Lone):
+        monkeypatch.setitem(renderers.REGISTRY, cls.kind, "unused:Unused")
+        monkeypatch.setitem(renderers._loaded, cls.kind, cls)
+
+
+def test_ready_steps_start_by_the_chain_behind_them_then_rarest_kind(tmp_path, gather_kinds):
+    """The narrations first (a segment, the soundtrack and the assembly wait on each), then the lone soundtrack
+    ahead of the many segments that wait as long, and the thumbnail, which nothing waits on, fills in at the end:
+    first in, first out started the thumbnail first and left the soundtrack to run alone after the last segment."""
+    plan = video_plan(6)
+    e = engine(tmp_path, plan)
+    assert e.build(["v/assemble", "v/thumbnail"], jobs=1) == {}
+    assert RUNS == ([f"v/voice/{i}" for i in range(6)] + ["v/soundtrack"] + [f"v/segment/{i}" for i in range(6)]
+                    + ["v/thumbnail", "v/assemble"])
+    out = e.store.blob_path(e.manifest(e.key("v/assemble")[0])["outputs"]["out.txt"]["digest"]).read_text()
+    assert out == "a|s0|n0|s1|n1|s2|n2|s3|n3|s4|n4|s5|n5|m|n0|n1|n2|n3|n4|n5"

@@ -97,3 +97,27 @@ def test_bracketing_pass_finds_the_gain_the_single_gain_search_converges_to(tmp_
     assert abs(limited(gain) - target) <= 0.1 + 1e-9  # the meter prints to 0.1 LU
     # a target far beyond what the bracket reaches
     assert bracket_gain(mix, start, ceiling, target + 10) is None
+
+
+def test_narrations_streamed_into_the_mix_give_the_filters_bytes(tmp_path, monkeypatch):
+    """16-bit mono narrations at 48 kHz are padded and joined in Python and streamed into the mix as one input; a
+    narration in any other format sends every scene through ffmpeg's padding filters, one input each. Both give the
+    same soundtrack, byte for byte."""
+    from renderers import assemble_ffmpeg
+    from test_segment_assemble import tone_narration
+
+    names = [("s1", [(1.2, True), (0.3, False)]), ("s2", [(0.9, True)]), ("s3", [(0.4, False), (0.7, True)])]
+    for name, pattern in names:
+        tone_narration(tmp_path, name, pattern)
+    params = {"fps": 10, "pads": [0.3, 0.5, 0.2], "loudness_lufs": -16.0}
+    inputs = {"audios": [tmp_path / f"{n}.wav" for n, _ in names], "timings": [tmp_path / f"{n}.json" for n, _ in names]}
+    fed = []
+    real = assemble_ffmpeg.run_metered
+    monkeypatch.setattr(assemble_ffmpeg, "run_metered", lambda *a, **k: fed.append(len(a) > 2 and a[2] is not None)
+                        or real(*a, **k))
+    streamed, facts = run_renderer(FinalAudio, tmp_path, params, inputs, name="streamed")
+    monkeypatch.setattr(assemble_ffmpeg, "open_pcm", lambda path: None)
+    filtered, facts2 = run_renderer(FinalAudio, tmp_path, params, inputs, name="filtered")
+    assert fed[0] is True and fed[-1] is False  # the first mix was fed through the pipe, the second was not
+    assert (streamed / "audio.m4a").read_bytes() == (filtered / "audio.m4a").read_bytes()
+    assert facts == facts2
