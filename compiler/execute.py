@@ -340,9 +340,20 @@ class Engine:
         kind_count: dict[str, int] = {}
         for s in order:
             kind_count[self.plan.steps[s].kind] = kind_count.get(self.plan.steps[s].kind, 0) + 1
+        uses = {s: renderers.get(self.plan.steps[s].kind).resources for s in order}
         height: dict[str, int] = {}
         for s in reversed(order):  # dependencies come before their dependents in `order`
             height[s] = 1 + max((height[d] for d in dependents.get(s, ())), default=0)
+        # Steps that share a resource (Chromium) start with the highest of them: a thumbnail runs beside the slides,
+        # whose browser is then closed before the encodes, not reopened for it at the end (or kept open through
+        # them, memory). Without slides it keeps its own place and fills the last gap.
+        group: dict[str, int] = {}
+        for s in order:
+            for r in uses[s]:
+                group[r] = max(group.get(r, 0), height[s])
+        for s in order:
+            for r in uses[s]:
+                height[s] = max(height[s], group[r])
         rank = {s: (-height[s], kind_count[self.plan.steps[s].kind], i) for i, s in enumerate(order)}
         ready = [rank[s] + (s,) for s in order if not waiting[s]]
         heapq.heapify(ready)
@@ -351,7 +362,7 @@ class Engine:
         # shared resources (Chromium) by the steps of this build still to finish that use them
         users: dict[str, int] = {}
         for s in order:
-            for r in renderers.get(self.plan.steps[s].kind).resources:
+            for r in uses[s]:
                 users[r] = users.get(r, 0) + 1
         left = [len(order)]
 

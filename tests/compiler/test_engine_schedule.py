@@ -180,3 +180,28 @@ def test_ready_steps_start_by_the_chain_behind_them_then_rarest_kind(tmp_path, g
                     + ["v/thumbnail", "v/assemble"])
     out = e.store.blob_path(e.manifest(e.key("v/assemble")[0])["outputs"]["out.txt"]["digest"]).read_text()
     assert out == "a|s0|n0|s1|n1|s2|n2|s3|n3|s4|n4|s5|n5|m|n0|n1|n2|n3|n4|n5"
+
+
+class HtmlLone(Html):
+    kind = "test.htmllone"  # a thumbnail: one per video, in the browser the slides use
+
+
+def test_a_thumbnail_runs_with_the_slides_that_share_its_browser(tmp_path, gather_kinds, monkeypatch):
+    """A step sharing a resource starts with the highest of the steps sharing it: the thumbnail runs beside the
+    slides, so the browser is closed before the segments, not kept open through them for a thumbnail at the end."""
+    monkeypatch.setitem(renderers.REGISTRY, HtmlLone.kind, "unused:Unused")
+    monkeypatch.setitem(renderers._loaded, HtmlLone.kind, HtmlLone)
+    plan = Plan()
+    make_step(plan, "v/thumbnail", "v", "test.htmllone", {"text": "t"})
+    segments = []
+    for i in range(8):
+        voice = make_step(plan, f"v/voice/{i}", "v", "test.text", {"text": f"n{i}"})
+        slide = make_step(plan, f"v/slide/{i}", "v", "test.html", {"text": f"p{i}"})
+        segments.append(make_step(plan, f"v/segment/{i}", "v", "test.text", {"text": f"s{i}"},
+                                  {"a": out(voice, "out.txt"), "b": out(slide, "out.txt")}))
+    make_step(plan, "v/assemble", "v", "test.gather", {"text": "a"}, {"a": [out(s, "out.txt") for s in segments]})
+    real = Html.release.__func__
+    monkeypatch.setattr(Html, "release", classmethod(lambda cls, r: RUNS.append("released") or real(cls, r)))
+    assert engine(tmp_path, plan).build(["v/assemble", "v/thumbnail"], jobs=1) == {}
+    assert RUNS.index("v/thumbnail") < RUNS.index("released") < min(RUNS.index(f"v/segment/{i}") for i in range(8))
+    assert RELEASED == ["browser"]
