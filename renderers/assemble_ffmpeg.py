@@ -366,8 +366,9 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
     """The soundtrack: the scenes' padded narration joined, music ducked under it, levelled, encoded -> (audio.m4a in
     `s`, facts, gain, seconds). `p` carries loudness_lufs, true_peak_db, music_volume_db, music_duck_db,
     audio_bitrate and profile (the assembly's params or audio.final's). With `pads` ((delay ms, samples) per scene)
-    `audios` are the raw narrations, padded inside the same ffmpeg by the segments' own filter (segment_ffmpeg.py),
-    to 16-bit mono as the segments write them: the same samples, without a file and a process per scene."""
+    `audios` are the raw narrations, padded exactly as the segments pad them (segment_ffmpeg.py): 48 kHz mono 16-bit
+    ones in Python and streamed in as one input, any other format by the segments' filter inside the same ffmpeg.
+    The same samples either way, without a file and a process per scene."""
     feed = None
     if pads is None:
         total = sum(_wav_seconds(a) for a in audios)

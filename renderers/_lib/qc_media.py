@@ -140,6 +140,7 @@ def music_levels(speech, music) -> dict[str, float] | None:
     blocks = min(len(speech), len(music)) // b
     if blocks == 0:
         return None
+
     def energy(x):  # mean square per block, summed in float64 without a float64 copy of the signal (30x faster)
         x = np.asarray(x[:blocks * b]).reshape(blocks, b)
         return np.einsum("ij,ij->i", x, x, dtype=np.float64) / b
