@@ -273,7 +273,7 @@ class SegmentCut(Renderer):
 
 class FfmpegAssemble(Renderer):
     kind = "assemble.ffmpeg"
-    version = 6  # 4: the soundtrack (when mixed here) as audio.final v2; 5: as audio.final v3; `bodies`; 6: v4
+    version = 7  # 4: the soundtrack (when mixed here) as audio.final v2; 5: as audio.final v3; `bodies`; 6: v4; 7: v5
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("videos",)
     # `audios` (the segments' padded narration, mixed here) or `audio` (the finished soundtrack of audio.final,
@@ -516,6 +516,10 @@ def bracket_gain(mix: Path, gain: float, ceiling: float, target: float) -> float
             raise StepError("ffmpeg failed while levelling audio: " + "\n".join(log.strip().splitlines()[-6:]))
         levels.append(parse_loudness(log)["integrated_lufs"])
     lo, hi = levels
+    if lo is not None and abs(lo - target) <= 0.1:
+        # the limiter left the level alone (ebur128 logs it to 0.1 LU: the target -17.01 reads -17.0, just above
+        # it): the gain is right, within what the search below accepts
+        return gains[0]
     if lo is None or hi is None or not (lo <= target <= hi) or hi - lo < 0.05:
         return None
     return gains[0] + (target - lo) / (hi - lo) * GAIN_BRACKET_DB

@@ -27,8 +27,10 @@ from .segment_ffmpeg import pad_narration  # noqa: F401  (the segments' padding:
 
 class FinalAudio(Renderer):
     kind = "audio.final"
-    version = 4  # 2: mono until the encoder, AAC without the mid/side search; 3: the gain from a bracketing pass;
-    # 4: the AAC channel coded once and written twice (_lib/aac_dual.py), no noise substitution
+    version = 5  # 2: mono until the encoder, AAC without the mid/side search; 3: the gain from a bracketing pass;
+    # 4: the AAC channel coded once and written twice (_lib/aac_dual.py), no noise substitution; 5: a bracket whose
+    # lower gain is already on target (the limiter idle) is taken as it is, not searched again
+
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audios", "timings")
     optional_inputs = ("music",)
