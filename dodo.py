@@ -39,7 +39,9 @@ def workspace():
     from compiler.workspace import Workspace
     from core.settings import Settings
 
-    return Workspace(Settings.load(), reporter=DoitReporter.terminal())
+    ws = Workspace(Settings.load(), reporter=DoitReporter.terminal())
+    ws.one_shot = True  # doit exits after its tasks: Chromium is freed once no step left needs it
+    return ws
 
 
 @functools.lru_cache(maxsize=None)

@@ -21,7 +21,9 @@ from .workspace import CheckResult, QCResult, UnknownTarget, Workspace
 def workspace(root: Path | str | None = None, verbose: bool = False, executor: str | None = None,
               fallback: str | None = None) -> tuple[Workspace, TerminalReporter]:
     term = TerminalReporter(verbose=verbose or env_verbose())
-    return Workspace(Settings.load(root), reporter=term, executor=executor, fallback=fallback), term
+    ws = Workspace(Settings.load(root), reporter=term, executor=executor, fallback=fallback)
+    ws.one_shot = True  # this process exits after its one command: nothing to keep Chromium warm for
+    return ws, term
 
 
 def print_check(res: CheckResult) -> None:

@@ -162,6 +162,10 @@ class Engine:
     # a shared resource (Chromium) is released when no step left needs it and more than this many steps per job
     # remain: a build that long frees its memory for the encodes; a short one (a studio edit) keeps the browser
     RELEASE_AFTER_STEPS_LEFT = 4
+    # a process that builds once and exits (the command line, doit) has nothing to keep warm for: it frees a shared
+    # resource as soon as no step left needs it, beside the steps still running (the browser's close and its
+    # processes' exit overlapped the assembly instead of the process's exit: 0.1-0.2 s of a 15 s build)
+    one_shot = False
     PROGRESS_EVERY_S = 0.5  # a step's progress events, at most this often unless what it is doing changes
 
     def __init__(self, root: Path, plan: Plan, store: Store, reporter: Reporter | None = None, executor=None):
@@ -372,7 +376,7 @@ class Engine:
             for r in cls.resources:
                 users[r] -= 1
                 # a long build frees it for the encodes still to come; a short one (a studio edit) keeps it warm
-                if not users[r] and left[0] > self.RELEASE_AFTER_STEPS_LEFT * max(1, jobs):
+                if not users[r] and (self.one_shot or left[0] > self.RELEASE_AFTER_STEPS_LEFT * max(1, jobs)):
                     cls.release(r)
 
         def settle(sid: str, error: str | None) -> None:

@@ -225,6 +225,9 @@ class Workspace:
         self.store = open_store(settings.cache, settings.env)  # plain, or in front of $SHOWRUNNER_STORE_URL/_DIR
         self.executor_name = executor or settings.env.get("SHOWRUNNER_EXECUTOR") or "local"
         self.fallback = fallback
+        # True in a process that builds once and exits (the command line, doit): shared resources (Chromium) are
+        # freed as soon as no step left needs them, never kept warm for a next build (Engine.one_shot)
+        self.one_shot = False
         self._executor = None
         self._executor_ready = False
         self._tally = _Tally()
@@ -264,6 +267,7 @@ class Workspace:
             engine = Engine(self.root, plan, self.store, reporter=Fanout(self._tally, self.reporter, self._telemetry),
                             executor=self.executor)
             self._engines[id(plan)] = engine
+        engine.one_shot = self.one_shot
         return engine
 
     @property

@@ -58,7 +58,7 @@ class HtmlSlide(Renderer):
 
     @classmethod
     def release(cls, resource: str) -> None:
-        browser.close()
+        browser.close(wait=False)  # the engine's scheduling goes on while Chromium shuts down
 
     def tool_fingerprint(self) -> dict:
         from importlib.metadata import version

@@ -32,7 +32,7 @@ class HtmlThumbnail(Renderer):
 
     @classmethod
     def release(cls, resource: str) -> None:
-        browser.close()
+        browser.close(wait=False)  # the engine's scheduling goes on while Chromium shuts down
 
     def tool_fingerprint(self) -> dict:
         return {"chromium": chromium_version()}

@@ -64,9 +64,13 @@ def browser():
         return _state["browser"]
 
 
-def close() -> None:
+def close(wait: bool = True) -> None:
+    """Close the browser (the next render starts another). Without `wait` the close is queued on the browser's
+    thread and runs beside the caller's work; a render asked for later queues behind it and reopens it."""
     try:
-        _thread.submit(_close).result(timeout=20)
+        done = _thread.submit(_close)
+        if wait:
+            done.result(timeout=20)
     except Exception:  # interpreter shutting down: the driver exits with us and takes Chromium along
         pass
 

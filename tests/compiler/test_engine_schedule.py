@@ -129,6 +129,27 @@ def test_a_short_build_keeps_the_resource_warm(tmp_path):
     assert RELEASED == []
 
 
+def test_a_one_shot_process_frees_the_resource_even_in_a_short_build(tmp_path):
+    """The command line and doit exit after one build: nothing to keep the browser warm for, so it is freed as
+    soon as its last user is done, while the steps after it run."""
+    plan = chain_plan(2, html_first=1)
+    e = engine(tmp_path, plan)
+    e.one_shot = True
+    assert e.build(list(plan.steps), jobs=2) == {}
+    assert RELEASED == ["browser"]
+    assert len(RUNS) == len(plan.steps)
+
+
+def test_the_command_line_workspace_is_one_shot(tmp_path):
+    from compiler.cli import workspace
+
+    ws, term = workspace(tmp_path)
+    try:
+        assert ws.one_shot and ws.engine_for(ws.plan()).one_shot
+    finally:
+        term.close()
+
+
 class Gather(Text):
     """Joins any number of inputs (a soundtrack over every narration, an assembly over every segment)."""
 

@@ -38,6 +38,20 @@ def test_slide_renders_at_format_size_in_brand_colours(tmp_path):
     assert Image.open(out2 / "slide.png").size == (180, 320)
 
 
+def test_a_render_queued_behind_a_release_reopens_the_browser(tmp_path):
+    """The engine releases Chromium without waiting (HtmlSlide.release): the close runs on the browser's thread,
+    and a render asked for right after it waits its turn and starts a new browser, with the same pixels."""
+    from renderers._lib import browser
+
+    params = {"width": 320, "height": 180, "title": "Again", "palette": PALETTE, "fonts": FONTS}
+    first, _ = run_renderer(HtmlSlide, tmp_path, params, {"template": SLIDE}, name="first")
+    old = browser._state.get("browser")
+    HtmlSlide.release("chromium")
+    again, _ = run_renderer(HtmlSlide, tmp_path, params, {"template": SLIDE}, name="again")
+    assert browser._state.get("browser") is not None and browser._state["browser"] is not old
+    assert (first / "slide.png").read_bytes() == (again / "slide.png").read_bytes()
+
+
 def test_thumbnail_is_1280x720_jpeg_under_2mb(tmp_path):
     out, facts = run_renderer(HtmlThumbnail, tmp_path, {"text": "Where did the Milky Way go?", "palette": PALETTE,
                                                         "fonts": FONTS, "brand": "B"},
