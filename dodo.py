@@ -20,7 +20,10 @@ import functools
 from doit import create_after, task_params
 from doit.exceptions import TaskFailed
 
+from compiler import doit_order
 from compiler.doit_reporter import DoitReporter
+
+doit_order.install()  # ready steps start in the engine's order, not first in, first out
 
 DOIT_CONFIG = {
     "backend": "sqlite3",
@@ -176,6 +179,20 @@ def _hits_to_report(plan, unchanged: set[str], needed: set[str]) -> dict[str, li
     return out
 
 
+def _start_order(plan, step_ids: list[str]) -> None:
+    """The engine's start order of the steps `doit build` will run (execute.start_order), handed to doit's
+    dispatcher (compiler/doit_order.py): among ready tasks, doit starts the best-ranked one."""
+    from compiler import doit_order
+    from compiler.execute import start_order
+
+    order = plan.closure(step_ids)
+    dependents: dict[str, list[str]] = {}
+    for s in order:
+        for d in plan.steps[s].deps():
+            dependents.setdefault(d, []).append(s)
+    doit_order.ranks.update({f"build:{s}": r for s, r in start_order(plan, order, dependents).items()})
+
+
 @create_after(executed="script", target_regex="build:.*")
 @task_params(EXECUTOR_PARAMS)
 def task_build(executor: str = "", fallback: str = ""):
@@ -197,6 +214,8 @@ def task_build(executor: str = "", fallback: str = ""):
     unchanged = {vid for vid in plan.videos if _built(engine, vid)}
     needed = set(plan.closure([sid for vid, vp in plan.videos.items() if vid not in unchanged for sid in vp.steps]))
     hits = _hits_to_report(plan, unchanged, needed)
+    _start_order(plan, [sid for vid, vp in plan.videos.items() if vid not in unchanged for sid in vp.steps]
+                 + sorted(needed))
     for vid, vplan in sorted(plan.videos.items()):
         for sid in vplan.steps:
             if vid in unchanged and sid not in needed:

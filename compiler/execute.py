@@ -158,6 +158,36 @@ def run_action(store: Store, cls: type, *, step_id: str, key: str, material: dic
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def start_order(plan: Plan, order: list[str], dependents: dict[str, list[str]]) -> dict[str, tuple[int, int, int]]:
+    """The rank of each step of `order` (dependencies before dependents) among ready steps: lower starts first.
+    Engine.build keeps its ready steps in a heap by it; `doit build` hands doit its tasks in this order."""
+    # Ready steps start by the length of the chain of steps that waits on them (longest first: a narration, on
+    # which its segment, the soundtrack and the assembly wait, before the thumbnail), then rarest kind first,
+    # then in plan order. So a kind with one step per video (the soundtrack) or a few (manim, generated images)
+    # starts as soon as it can, ahead of the per-scene steps of the same depth (segments, slides), which are
+    # many and even and fill the cores to the end. First in, first out left a build's lone soundtrack to run
+    # after the last segment with the other core idle (1.4 s of a 25 s build of 12 clips on 2 cores;
+    # bench/perf_bench.py --only clips).
+    kind_count: dict[str, int] = {}
+    for s in order:
+        kind_count[plan.steps[s].kind] = kind_count.get(plan.steps[s].kind, 0) + 1
+    uses = {s: renderers.get(plan.steps[s].kind).resources for s in order}
+    height: dict[str, int] = {}
+    for s in reversed(order):  # dependencies come before their dependents in `order`
+        height[s] = 1 + max((height[d] for d in dependents.get(s, ())), default=0)
+    # Steps that share a resource (Chromium) start with the highest of them: a thumbnail runs beside the slides,
+    # whose browser is then closed before the encodes, not reopened for it at the end (or kept open through
+    # them, memory). Without slides it keeps its own place and fills the last gap.
+    group: dict[str, int] = {}
+    for s in order:
+        for r in uses[s]:
+            group[r] = max(group.get(r, 0), height[s])
+    for s in order:
+        for r in uses[s]:
+            height[s] = max(height[s], group[r])
+    return {s: (-height[s], kind_count[plan.steps[s].kind], i) for i, s in enumerate(order)}
+
+
 class Engine:
     # a shared resource (Chromium) is released when no step left needs it and more than this many steps per job
     # remain: a build that long frees its memory for the encodes; a short one (a studio edit) keeps the browser
@@ -334,31 +364,8 @@ class Engine:
         for s in order:
             for d in deps[s]:
                 dependents.setdefault(d, []).append(s)
-        # Ready steps start by the length of the chain of steps that waits on them (longest first: a narration, on
-        # which its segment, the soundtrack and the assembly wait, before the thumbnail), then rarest kind first,
-        # then in plan order. So a kind with one step per video (the soundtrack) or a few (manim, generated images)
-        # starts as soon as it can, ahead of the per-scene steps of the same depth (segments, slides), which are
-        # many and even and fill the cores to the end. First in, first out left a build's lone soundtrack to run
-        # after the last segment with the other core idle (1.4 s of a 25 s build of 12 clips on 2 cores;
-        # bench/perf_bench.py --only clips).
-        kind_count: dict[str, int] = {}
-        for s in order:
-            kind_count[self.plan.steps[s].kind] = kind_count.get(self.plan.steps[s].kind, 0) + 1
+        rank = start_order(self.plan, order, dependents)
         uses = {s: renderers.get(self.plan.steps[s].kind).resources for s in order}
-        height: dict[str, int] = {}
-        for s in reversed(order):  # dependencies come before their dependents in `order`
-            height[s] = 1 + max((height[d] for d in dependents.get(s, ())), default=0)
-        # Steps that share a resource (Chromium) start with the highest of them: a thumbnail runs beside the slides,
-        # whose browser is then closed before the encodes, not reopened for it at the end (or kept open through
-        # them, memory). Without slides it keeps its own place and fills the last gap.
-        group: dict[str, int] = {}
-        for s in order:
-            for r in uses[s]:
-                group[r] = max(group.get(r, 0), height[s])
-        for s in order:
-            for r in uses[s]:
-                height[s] = max(height[s], group[r])
-        rank = {s: (-height[s], kind_count[self.plan.steps[s].kind], i) for i, s in enumerate(order)}
         ready = [rank[s] + (s,) for s in order if not waiting[s]]
         heapq.heapify(ready)
         failed: dict[str, str] = {}
