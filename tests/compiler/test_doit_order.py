@@ -9,7 +9,7 @@ from doit.doit_cmd import DoitMain
 from compiler import doit_order
 
 
-def run_doit(tasks: dict, ranks: dict) -> list[str]:
+def run_doit(tmp_path, tasks: dict, ranks: dict) -> list[str]:
     """Run `tasks` (name -> task_dep) with doit itself, one at a time; the order their actions ran in."""
     ran: list[str] = []
 
@@ -24,8 +24,8 @@ def run_doit(tasks: dict, ranks: dict) -> list[str]:
     doit_order.ranks.clear()
     doit_order.ranks.update({f"all:{k}": v for k, v in ranks.items()})
     try:
-        code = DoitMain(ModuleTaskLoader({"task_all": task_all, "DOIT_CONFIG": {"dep_file": ":memory:",
-                                                                              "backend": "json"}})).run(["all"])
+        config = {"dep_file": str(tmp_path / "doit.json"), "backend": "json"}
+        code = DoitMain(ModuleTaskLoader({"task_all": task_all, "DOIT_CONFIG": config})).run(["all"])
     finally:
         doit_order.ranks.clear()
     assert code == 0
@@ -41,15 +41,15 @@ RANKS = {"tts0": (-3, 3, 0), "tts1": (-3, 3, 1), "tts2": (-3, 3, 2), "sound": (-
          "seg0": (-2, 3, 4), "seg1": (-2, 3, 5), "seg2": (-2, 3, 6)}
 
 
-def test_doit_starts_ready_steps_by_rank(monkeypatch):
+def test_doit_starts_ready_steps_by_rank(tmp_path):
     assert doit_order.install() and doit_order.install()  # idempotent
-    ran = run_doit(TASKS, RANKS)
+    ran = run_doit(tmp_path, TASKS, RANKS)
     assert ran[:3] == ["tts0", "tts1", "tts2"] and ran[3] == "sound" and sorted(ran[4:]) == ["seg0", "seg1", "seg2"]
 
 
-def test_without_ranks_doit_keeps_its_own_order():
+def test_without_ranks_doit_keeps_its_own_order(tmp_path):
     doit_order.install()
-    ran = run_doit(TASKS, {})
+    ran = run_doit(tmp_path, TASKS, {})
     pos = {t: i for i, t in enumerate(ran)}
     assert all(pos[d] < pos[t] for t, deps in TASKS.items() for d in deps)
     assert pos["sound"] > pos["seg0"]  # first in, first out: the soundtrack waits behind a segment
