@@ -28,6 +28,7 @@ from ._lib.narration_common import finish_timings, split_sentences, wav_seconds
 SILENCE_DB, SILENCE_S = -40.0, 0.15  # quieter than this for at least this long is a pause
 SILENCE = f"silencedetect=noise={SILENCE_DB:g}dB:d={SILENCE_S:g}"
 MAX_PHASES = 2000  # a rate ratio that needs more polyphase phases (an odd rate such as 44056 Hz) goes to ffmpeg
+MAX_PCM_S = 600  # a longer recording goes to ffmpeg, which streams it (numpy holds it whole: 10 minutes ~0.3 GB)
 
 
 class RecordedVoice(Renderer):
@@ -80,12 +81,15 @@ def convert_ffmpeg(src: Path, rate: int, out: Path) -> tuple[float, float]:
 
 def read_pcm16_wav(src: Path):
     """(frames x channels int16 array, rate) of a 16-bit PCM WAV in mono or stereo, else None (anything the wave
-    module cannot read: compressed or float WAV, WAVE_FORMAT_EXTENSIBLE, another sample width, more channels)."""
+    module cannot read: compressed or float WAV, WAVE_FORMAT_EXTENSIBLE, another sample width, more channels; or
+    longer than MAX_PCM_S)."""
     import numpy as np
 
     try:
         with wave.open(str(src), "rb") as w:
             if w.getsampwidth() != 2 or w.getnchannels() not in (1, 2) or w.getframerate() <= 0:
+                return None
+            if w.getnframes() > MAX_PCM_S * w.getframerate():
                 return None
             ch, rate = w.getnchannels(), w.getframerate()
             data = w.readframes(w.getnframes())

@@ -128,11 +128,14 @@ def test_recorded_48k_mono_wav_keeps_its_samples(tmp_path):
     assert (_samples(tmp_path / "out.wav") == _samples(src)).all()
 
 
-def test_recorded_other_wavs_go_through_ffmpeg(tmp_path):
-    """24-bit and float WAVs are not read in numpy; ffmpeg converts them (and finds the trailing silence, which
-    ffmpeg 5 ends at the last sample)."""
+def test_recorded_other_wavs_go_through_ffmpeg(tmp_path, monkeypatch):
+    """24-bit and float WAVs, and long recordings, are not read in numpy; ffmpeg converts them (and finds the
+    trailing silence, which ffmpeg 5 ends at the last sample)."""
     from renderers import tts_recorded
 
+    long = _speech_wav(tmp_path / "long.wav", 8000, 1)
+    monkeypatch.setattr(tts_recorded, "MAX_PCM_S", 1)  # a recording longer than this is streamed by ffmpeg
+    assert tts_recorded.convert_pcm(long, 48000, tmp_path / "x.wav") is None
     for fmt in ("pcm_s24le", "pcm_f32le"):
         src = _speech_wav(tmp_path / f"{fmt}.wav", 44100, 2, fmt)
         assert tts_recorded.convert_pcm(src, 48000, tmp_path / "x.wav") is None
