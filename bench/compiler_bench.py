@@ -86,10 +86,13 @@ def bench_composition(quick: bool) -> None:
     vid = "cosmos/dark-sky"
     root = project_copy([vid])
     s = workspace(root)
-    comp_kinds = {"segment.ffmpeg", "assemble.ffmpeg"}
-    prep = steps_of(s, vid, exclude=comp_kinds | {"thumbnail.html", "metadata.youtube", "captions.subtitles", "doc.scriptfiles"})
-    assert not s.engine.build(prep, jobs=2), "preparing narration and slides failed"
+    comp_kinds = {"segment.ffmpeg", "segment.cut", "transition.ffmpeg", "assemble.ffmpeg"}
     comp = steps_of(s, vid, kinds=comp_kinds)
+    # what the composition reads (narration, slides, clips, the soundtrack), built first; not "every other step",
+    # whose closure (the QC steps read the segments and the assembly) would build the composition too
+    prep = [x for x in s.plan().closure(comp) if s.plan().steps[x].kind not in comp_kinds]
+    assert not s.engine.build(prep, jobs=2), "preparing narration and slides failed"
+    assert not any(s.engine.is_done(x) for x in comp), "the composition was built while preparing its inputs"
     ours = timed(lambda: s.engine.build(comp, jobs=2))
     assert all(s.engine.is_done(x) for x in comp)
     # the same assets, as the engine saw them

@@ -40,6 +40,49 @@ X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_f
                 "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
 
 
+# A still scene (an image without motion or burned captions) repeats one picture, and x264 spends 5-6 ms a 1080p
+# frame on it all the same (look-ahead, motion search, macroblock tree). Its GOPs after the second are the same
+# bytes but for their timestamps, so such a scene of at least STILL_REPEAT_GOPS whole GOPs is encoded as two GOPs
+# and its last partial one, and the second GOP is repeated by stream copy. The packets' timestamps and flags are
+# those of the whole encode and the frames look the same (SSIM against the image within 0.00001 of it, tested):
+# the first GOP is the whole encode's first, and the whole encode's later GOPs all match its second.
+STILL_REPEAT_GOPS = 4
+
+
+def still_repeats(p, frames: int) -> tuple[int, int] | None:
+    """(whole GOPs, frames left over) when the scene is a still the encoder may repeat (see STILL_REPEAT_GOPS),
+    else None. Only x264's final encode, without the IDR frames a crossfade forces inside the scene."""
+    if (p.visual_type != "image" or p.motion != "none" or p.burn_captions or p.profile != "final"
+            or p.encoder != "x264" or p.split_head or p.split_tail):
+        return None
+    whole, rest = divmod(frames, 2 * p.fps)  # the GOP: video_encoder_args' -g
+    return (whole, rest) if whole >= STILL_REPEAT_GOPS else None
+
+
+def join_repeated_still(encoded: Path, whole: int, rest: int, gop: int, scratch: Path, out: Path) -> None:
+    """`encoded` (two GOPs and `rest` frames of a still) to `out`: its first GOP, its second `whole - 1` times and
+    its last `rest` frames, by stream copy. The first GOP is cut by packet count (closed GOPs: the first n packets in
+    decode order are the first n frames), the others by the segment muxer, whose later files start at 0 (its first
+    file keeps the B-frame delay, which the concat demuxer would turn into a gap)."""
+    copy = ["-map", "0:v", "-c", "copy", "-map_metadata", "-1", "-fflags", "+bitexact"]
+    run_ffmpeg(["-i", str(encoded)] + copy + ["-frames:v", str(gop), "-video_track_timescale", "90000",
+                                               str(scratch / "still_first.mp4")], what="repeating the still")
+    run_ffmpeg(["-i", str(encoded)] + copy + ["-f", "segment", "-segment_frames", f"{gop},{2 * gop}",
+                                               "-reset_timestamps", "1", "-segment_format", "mp4",
+                                               "-segment_format_options", "video_track_timescale=90000",
+                                               str(scratch / "still_%d.mp4")], what="repeating the still")
+    pieces = ["still_first.mp4"] + ["still_1.mp4"] * (whole - 1) + (["still_2.mp4"] if rest else [])
+    (scratch / "still.txt").write_text("".join(f"file '{name}'\n" for name in pieces))
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", "still.txt", "-c", "copy", "-video_track_timescale", "90000",
+                "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", str(out.absolute())],
+               what="repeating the still", cwd=scratch)
+    from core.errors import StepError
+
+    got = int(next(st for st in ffprobe(out)["streams"] if st.get("codec_type") == "video")["nb_frames"])
+    if got != whole * gop + rest:
+        raise StepError(f"repeating the still scene gave {got} frames, expected {whole * gop + rest}")
+
+
 def x264_args(fps: int, profile: str = "final", encoder: str = "x264", intermediate: bool = False) -> list[str]:
     """The video encoder's arguments: x264 (the default; the preview always) or the brand's hardware encoder."""
     software = X264_PREVIEW if profile == "preview" else X264_INTERMEDIATE if intermediate else X264
@@ -185,7 +228,7 @@ def check_clip(path: Path, start: float) -> None:
 
 class FfmpegSegment(EncodingRenderer, Renderer):
     kind = "segment.ffmpeg"
-    version = 5  # 5: x264 on one thread (X264)
+    version = 6  # 5: x264 on one thread (X264); 6: a long still scene repeats its second GOP (STILL_REPEAT_GOPS)
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
@@ -222,6 +265,10 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                                 ctx.out("audio.wav"))
         # absolute paths: with burned captions ffmpeg runs in the scratch folder (see below)
         w, h, visual = p.width, p.height, str(Path(ctx.inputs["visual"]).absolute())
+        repeat = still_repeats(p, frames)
+        scene_total = frames  # the scene; `frames` is what this encode makes
+        if repeat:  # two GOPs and the last partial one are encoded; join_repeated_still makes the scene of them
+            frames = 2 * 2 * p.fps + repeat[1]
         if p.visual_type == "image":
             moving = p.motion != "none"
             # a still: decode and scale it once, then repeat that frame in memory (2.5x faster than
@@ -250,17 +297,24 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                      "-map", "[v]"]
         else:
             graph = ["-vf", ",".join(chain)]
+        encoded = ctx.scratch / "still.mp4" if repeat else ctx.out("video.mp4")
         try:
             run_ffmpeg(src + ["-an"] + graph + ["-frames:v", str(frames)]
                        + x264_args(p.fps, p.profile, p.encoder) + split_args(frames, p.split_head, p.split_tail)
-                       + [str(ctx.out("video.mp4").absolute())], what="encoding the scene", progress=ctx.progress,
+                       + [str(encoded.absolute())], what="encoding the scene", progress=ctx.progress,
                        total_s=frames / p.fps, cwd=ctx.scratch)
         except Exception:
             if p.visual_type == "video":  # a clear reason (no video stream...) rather than ffmpeg's last lines
                 check_clip(Path(visual), p.start)
             raise
+        pictures = (read_pictures(ctx.scratch / PICTURE_FILE, frames / p.fps, freeze=p.visual_type == "video")
+                    if p.pictures else None)
+        if repeat:
+            join_repeated_still(encoded, repeat[0], repeat[1], 2 * p.fps, ctx.scratch, ctx.out("video.mp4"))
+            frames = scene_total
+            if pictures is not None:  # one picture throughout: black everywhere or nowhere
+                pictures["black"] = [[0.0, round(frames / p.fps, 3)]] if pictures["black"] else []
         facts = {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}
-        if p.pictures:
-            facts["pictures"] = read_pictures(ctx.scratch / PICTURE_FILE, frames / p.fps,
-                                              freeze=p.visual_type == "video")
+        if pictures is not None:
+            facts["pictures"] = pictures
         return facts

@@ -202,3 +202,64 @@ def test_narration_padding_without_ffmpeg_gives_ffmpegs_bytes(tmp_path, monkeypa
             assert (w.getnchannels(), w.getframerate(), w.getnframes()) == (1, 48000, n)
         assert len(calls) == 1
         assert real_pad(wav, 9600, n, tmp_path / "probe.wav") is (wav.stem != "stereo")
+
+
+def _packets(path):
+    return subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                           "packet=pts_time,dts_time,duration_time,flags", "-of", "csv=p=0", str(path)],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_a_long_still_is_encoded_as_two_gops_and_repeated(tmp_path, monkeypatch):
+    """A still scene of 4 GOPs or more: x264 encodes two GOPs and the last partial one; the second GOP is repeated
+    by stream copy. The frames, packet timestamps and flags are the whole encode's, and so is the picture (the
+    whole encode's later GOPs match its second)."""
+    from renderers import segment_ffmpeg
+
+    img = tmp_path / "img.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=640x360:d=1", "-frames:v", "1",
+                    str(img)], check=True)
+    encodes = []
+    real = segment_ffmpeg.run_ffmpeg
+
+    def spy(args, **kw):
+        if "-c:v" in args:
+            encodes.append(int(args[args.index("-frames:v") + 1]))
+        return real(args, **kw)
+
+    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg", spy)
+    rep, facts, dur = segment(tmp_path, "rep", img, "image", [(8.3, True)], pictures=True)
+    frames = scene_frames(dur, 0.3, 10)
+    whole, rest = divmod(frames, 20)  # GOP: 2 s at 10 fps
+    assert whole >= segment_ffmpeg.STILL_REPEAT_GOPS and rest
+    assert encodes == [40 + rest] and facts["frames"] == frames
+    assert facts["pictures"]["black"] == []
+    monkeypatch.setattr(segment_ffmpeg, "STILL_REPEAT_GOPS", 10 ** 6)  # the whole encode, to compare with
+    whole_enc, whole_facts, _ = segment(tmp_path, "whole", img, "image", [(8.3, True)], pictures=True)
+    assert encodes[-1] == frames and whole_facts == facts
+    assert _packets(rep / "video.mp4") == _packets(whole_enc / "video.mp4")
+    v = stream(ffprobe(rep / "video.mp4"), "video")
+    assert (v["codec_name"], v["profile"], v["width"], v["height"], int(v["nb_frames"])) == ("h264", "High", 320, 180,
+                                                                                             frames)
+    ssim = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(rep / "video.mp4"), "-i",
+                           str(whole_enc / "video.mp4"), "-filter_complex", "ssim", "-f", "null", "-"],
+                          capture_output=True, text=True).stderr
+    assert float(re.search(r"All:([\d.]+)", ssim).group(1)) > 0.995
+
+
+def test_a_black_still_is_black_throughout_and_short_stills_are_encoded_whole(tmp_path, monkeypatch):
+    from renderers import segment_ffmpeg
+
+    black = tmp_path / "black.png"
+    Image.new("RGB", (320, 180)).save(black)
+    out, facts, dur = segment(tmp_path, "black", black, "image", [(8.3, True)], pictures=True)
+    assert facts["pictures"]["black"] == [[0.0, round(facts["frames"] / 10, 3)]]
+    encodes = []
+    real = segment_ffmpeg.run_ffmpeg
+    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg",
+                        lambda args, **kw: (encodes.append(args) if "-c:v" in args else None) or real(args, **kw))
+    # under 4 GOPs, with motion, or with a crossfade's IDR frames inside: the whole scene is encoded
+    segment(tmp_path, "short", black, "image", [(5.0, True)])
+    segment(tmp_path, "moving", black, "image", [(8.3, True)], motion="zoom_in")
+    segment(tmp_path, "split", black, "image", [(8.3, True)], split_head=5)
+    assert len(encodes) == 3 and all(a[-1].endswith("-out/video.mp4") for a in encodes)  # straight to the output
