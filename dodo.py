@@ -182,15 +182,9 @@ def _hits_to_report(plan, unchanged: set[str], needed: set[str]) -> dict[str, li
 def _start_order(plan, step_ids: list[str]) -> None:
     """The engine's start order of the steps `doit build` will run (execute.start_order), handed to doit's
     dispatcher (compiler/doit_order.py): among ready tasks, doit starts the best-ranked one."""
-    from compiler import doit_order
     from compiler.execute import start_order
 
-    order = plan.closure(step_ids)
-    dependents: dict[str, list[str]] = {}
-    for s in order:
-        for d in plan.steps[s].deps():
-            dependents.setdefault(d, []).append(s)
-    doit_order.ranks.update({f"build:{s}": r for s, r in start_order(plan, order, dependents).items()})
+    doit_order.ranks.update({f"build:{s}": r for s, r in start_order(plan, plan.closure(step_ids)).items()})
 
 
 @create_after(executed="script", target_regex="build:.*")

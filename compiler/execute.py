@@ -158,9 +158,16 @@ def run_action(store: Store, cls: type, *, step_id: str, key: str, material: dic
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def start_order(plan: Plan, order: list[str], dependents: dict[str, list[str]]) -> dict[str, tuple[int, int, int]]:
-    """The rank of each step of `order` (dependencies before dependents) among ready steps: lower starts first.
-    Engine.build keeps its ready steps in a heap by it; `doit build` hands doit its tasks in this order."""
+def start_order(plan: Plan, order: list[str],
+                dependents: dict[str, list[str]] | None = None) -> dict[str, tuple[int, int, int]]:
+    """The rank of each step of `order` (dependencies before dependents; `dependents` within it, found here when
+    not given) among ready steps: lower starts first. Engine.build keeps its ready steps in a heap by it;
+    `doit build` hands doit its tasks in this order."""
+    if dependents is None:
+        dependents = {}
+        for s in order:
+            for d in plan.steps[s].deps():
+                dependents.setdefault(d, []).append(s)
     # Ready steps start by the length of the chain of steps that waits on them (longest first: a narration, on
     # which its segment, the soundtrack and the assembly wait, before the thumbnail), then rarest kind first,
     # then in plan order. So a kind with one step per video (the soundtrack) or a few (manim, generated images)

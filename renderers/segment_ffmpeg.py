@@ -49,14 +49,15 @@ X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_f
 STILL_REPEAT_GOPS = 4
 
 
-def still_repeats(p, frames: int) -> tuple[int, int] | None:
-    """(whole GOPs, frames left over) when the scene is a still the encoder may repeat (see STILL_REPEAT_GOPS),
-    else None. Only x264's final encode, without the IDR frames a crossfade forces inside the scene."""
+def still_repeats(p, frames: int) -> tuple[int, int, int] | None:
+    """(whole GOPs, frames left over, GOP length) when the scene is a still the encoder may repeat (see
+    STILL_REPEAT_GOPS), else None. Only x264's final encode, without the IDR frames a crossfade forces inside it."""
     if (p.visual_type != "image" or p.motion != "none" or p.burn_captions or p.profile != "final"
             or p.encoder != "x264" or p.split_head or p.split_tail):
         return None
-    whole, rest = divmod(frames, 2 * p.fps)  # the GOP: video_encoder_args' -g
-    return (whole, rest) if whole >= STILL_REPEAT_GOPS else None
+    gop = 2 * p.fps  # video_encoder_args' -g
+    whole, rest = divmod(frames, gop)
+    return (whole, rest, gop) if whole >= STILL_REPEAT_GOPS else None
 
 
 def join_repeated_still(encoded: Path, whole: int, rest: int, gop: int, scratch: Path, out: Path) -> None:
@@ -268,7 +269,7 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         repeat = still_repeats(p, frames)
         scene_total = frames  # the scene; `frames` is what this encode makes
         if repeat:  # two GOPs and the last partial one are encoded; join_repeated_still makes the scene of them
-            frames = 2 * 2 * p.fps + repeat[1]
+            frames = 2 * repeat[2] + repeat[1]
         if p.visual_type == "image":
             moving = p.motion != "none"
             # a still: decode and scale it once, then repeat that frame in memory (2.5x faster than
@@ -310,7 +311,7 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         pictures = (read_pictures(ctx.scratch / PICTURE_FILE, frames / p.fps, freeze=p.visual_type == "video")
                     if p.pictures else None)
         if repeat:
-            join_repeated_still(encoded, repeat[0], repeat[1], 2 * p.fps, ctx.scratch, ctx.out("video.mp4"))
+            join_repeated_still(encoded, *repeat, ctx.scratch, ctx.out("video.mp4"))
             frames = scene_total
             if pictures is not None:  # one picture throughout: black everywhere or nowhere
                 pictures["black"] = [[0.0, round(frames / p.fps, 3)]] if pictures["black"] else []

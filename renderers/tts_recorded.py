@@ -4,7 +4,8 @@ A 16-bit PCM WAV in mono or stereo (what recorders and editors export) is conver
 averaged (ffmpeg's stereo downmix), resampled by a polyphase Kaiser-windowed sinc like ffmpeg's default resampler
 (`resample`; scipy's resample_poly would do the same but importing scipy.signal takes 0.4 s), and its silences found
 by the rule of ffmpeg's silencedetect (qc_media.pcm_silences). An ffmpeg start costs more than the whole conversion
-of a scene's narration (1-2 ms of numpy for 5 s). Any other file (MP3, AAC, Ogg, other sample widths, surround) goes through ffmpeg.
+of a scene's narration (1-2 ms of numpy for 5 s). Any other file (MP3, AAC, Ogg, other sample widths, surround)
+goes through ffmpeg.
 
 Sentence timings for captions are estimated by spreading the sentences over the speech
 between leading and trailing silence in proportion to their length (no forced alignment).
