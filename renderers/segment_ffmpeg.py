@@ -43,36 +43,40 @@ X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_f
 # A still scene (an image without motion or burned captions) repeats one picture, and x264 spends 5-6 ms a 1080p
 # frame on it all the same (look-ahead, motion search, macroblock tree). Its GOPs after the second are the same
 # bytes but for their timestamps, so such a scene of at least STILL_REPEAT_GOPS whole GOPs is encoded as two GOPs
-# and its last partial one, and the second GOP is repeated by stream copy. The packets' timestamps and flags are
-# those of the whole encode and the frames look the same (SSIM against the image within 0.00001 of it, tested):
-# the first GOP is the whole encode's first, and the whole encode's later GOPs all match its second.
+# and its last partial one (with the frames around the IDR frames its crossfades force), and the second GOP is
+# repeated by stream copy. The packets' timestamps and flags are those of the whole encode and the frames look the
+# same (SSIM against the image within 0.00001 of it, tested): the first GOP is the whole encode's first, and the
+# whole encode's later GOPs all match its second.
 STILL_REPEAT_GOPS = 4
 
 
 def still_repeats(p, frames: int) -> tuple[int, int, int] | None:
-    """(whole GOPs, frames left over, GOP length) when the scene is a still the encoder may repeat (see
-    STILL_REPEAT_GOPS), else None. Only x264's final encode, without the IDR frames a crossfade forces inside it."""
+    """(whole GOPs, frames left over, GOP length) of the scene's body (between the IDR frames its crossfades force,
+    `split_head` frames in and `split_tail` frames before the end) when the scene is a still the encoder may repeat
+    (see STILL_REPEAT_GOPS), else None. x264's final encode only."""
     if (p.visual_type != "image" or p.motion != "none" or p.burn_captions or p.profile != "final"
-            or p.encoder != "x264" or p.split_head or p.split_tail):
+            or p.encoder != "x264"):
         return None
-    gop = 2 * p.fps  # video_encoder_args' -g
-    whole, rest = divmod(frames, gop)
+    gop = 2 * p.fps  # video_encoder_args' -g: after an IDR frame, the next comes `gop` frames later
+    whole, rest = divmod(frames - p.split_head - p.split_tail, gop)
     return (whole, rest, gop) if whole >= STILL_REPEAT_GOPS else None
 
 
-def join_repeated_still(encoded: Path, whole: int, rest: int, gop: int, scratch: Path, out: Path) -> None:
-    """`encoded` (two GOPs and `rest` frames of a still) to `out`: its first GOP, its second `whole - 1` times and
-    its last `rest` frames, by stream copy. The first GOP is cut by packet count (closed GOPs: the first n packets in
-    decode order are the first n frames), the others by the segment muxer, whose later files start at 0 (its first
-    file keeps the B-frame delay, which the concat demuxer would turn into a gap)."""
+def join_repeated_still(encoded: Path, whole: int, rest: int, gop: int, head: int, tail: int, scratch: Path,
+                        out: Path) -> None:
+    """`encoded` (a still's `head` frames before its first crossfade IDR, two GOPs, `rest` frames and the `tail`
+    frames after its last crossfade IDR) to `out`: the head and the first GOP, the second GOP `whole - 1` times,
+    and the rest with the tail, by stream copy. The start is cut by packet count (closed GOPs: the first n packets
+    in decode order are the first n frames), the others by the segment muxer, whose later files start at 0 (its
+    first file keeps the B-frame delay, which the concat demuxer would turn into a gap)."""
     copy = ["-map", "0:v", "-c", "copy", "-map_metadata", "-1", "-fflags", "+bitexact"]
-    run_ffmpeg(["-i", str(encoded)] + copy + ["-frames:v", str(gop), "-video_track_timescale", "90000",
+    run_ffmpeg(["-i", str(encoded)] + copy + ["-frames:v", str(head + gop), "-video_track_timescale", "90000",
                                                str(scratch / "still_first.mp4")], what="repeating the still")
-    run_ffmpeg(["-i", str(encoded)] + copy + ["-f", "segment", "-segment_frames", f"{gop},{2 * gop}",
+    run_ffmpeg(["-i", str(encoded)] + copy + ["-f", "segment", "-segment_frames", f"{head + gop},{head + 2 * gop}",
                                                "-reset_timestamps", "1", "-segment_format", "mp4",
                                                "-segment_format_options", "video_track_timescale=90000",
                                                str(scratch / "still_%d.mp4")], what="repeating the still")
-    pieces = ["still_first.mp4"] + ["still_1.mp4"] * (whole - 1) + (["still_2.mp4"] if rest else [])
+    pieces = ["still_first.mp4"] + ["still_1.mp4"] * (whole - 1) + (["still_2.mp4"] if rest + tail else [])
     (scratch / "still.txt").write_text("".join(f"file '{name}'\n" for name in pieces))
     run_ffmpeg(["-f", "concat", "-safe", "0", "-i", "still.txt", "-c", "copy", "-video_track_timescale", "90000",
                 "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", str(out.absolute())],
@@ -80,8 +84,8 @@ def join_repeated_still(encoded: Path, whole: int, rest: int, gop: int, scratch:
     from core.errors import StepError
 
     got = int(next(st for st in ffprobe(out)["streams"] if st.get("codec_type") == "video")["nb_frames"])
-    if got != whole * gop + rest:
-        raise StepError(f"repeating the still scene gave {got} frames, expected {whole * gop + rest}")
+    if got != head + whole * gop + rest + tail:
+        raise StepError(f"repeating the still scene gave {got} frames, expected {head + whole * gop + rest + tail}")
 
 
 def x264_args(fps: int, profile: str = "final", encoder: str = "x264", intermediate: bool = False) -> list[str]:
@@ -269,7 +273,7 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         repeat = still_repeats(p, frames)
         scene_total = frames  # the scene; `frames` is what this encode makes
         if repeat:  # two GOPs and the last partial one are encoded; join_repeated_still makes the scene of them
-            frames = 2 * repeat[2] + repeat[1]
+            frames = p.split_head + 2 * repeat[2] + repeat[1] + p.split_tail
         if p.visual_type == "image":
             moving = p.motion != "none"
             # a still: decode and scale it once, then repeat that frame in memory (2.5x faster than
@@ -311,7 +315,7 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         pictures = (read_pictures(ctx.scratch / PICTURE_FILE, frames / p.fps, freeze=p.visual_type == "video")
                     if p.pictures else None)
         if repeat:
-            join_repeated_still(encoded, *repeat, ctx.scratch, ctx.out("video.mp4"))
+            join_repeated_still(encoded, *repeat, p.split_head, p.split_tail, ctx.scratch, ctx.out("video.mp4"))
             frames = scene_total
             if pictures is not None:  # one picture throughout: black everywhere or nowhere
                 pictures["black"] = [[0.0, round(frames / p.fps, 3)]] if pictures["black"] else []

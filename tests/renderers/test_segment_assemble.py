@@ -7,6 +7,7 @@ import subprocess
 import wave
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from core.timeline import scene_frames
@@ -210,10 +211,11 @@ def _packets(path):
                           capture_output=True, text=True, check=True).stdout
 
 
-def test_a_long_still_is_encoded_as_two_gops_and_repeated(tmp_path, monkeypatch):
-    """A still scene of 4 GOPs or more: x264 encodes two GOPs and the last partial one; the second GOP is repeated
-    by stream copy. The frames, packet timestamps and flags are the whole encode's, and so is the picture (the
-    whole encode's later GOPs match its second)."""
+@pytest.mark.parametrize("split", [{}, {"split_tail": 7}, {"split_head": 4, "split_tail": 3}, {"split_head": 5, "split_tail": 3}])
+def test_a_long_still_is_encoded_as_two_gops_and_repeated(tmp_path, monkeypatch, split):
+    """A still scene of 4 GOPs or more: x264 encodes two GOPs and the last partial one (and the frames around the
+    IDR frames a crossfade forces); the second GOP is repeated by stream copy. The frames, packet timestamps and
+    flags are the whole encode's, and so is the picture (the whole encode's later GOPs match its second)."""
     from renderers import segment_ffmpeg
 
     img = tmp_path / "img.png"
@@ -228,16 +230,19 @@ def test_a_long_still_is_encoded_as_two_gops_and_repeated(tmp_path, monkeypatch)
         return real(args, **kw)
 
     monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg", spy)
-    rep, facts, dur = segment(tmp_path, "rep", img, "image", [(8.3, True)], pictures=True)
+    rep, facts, dur = segment(tmp_path, "rep", img, "image", [(8.3, True)], pictures=True, **split)
     frames = scene_frames(dur, 0.3, 10)
-    whole, rest = divmod(frames, 20)  # GOP: 2 s at 10 fps
-    assert whole >= segment_ffmpeg.STILL_REPEAT_GOPS and rest
-    assert encodes == [40 + rest] and facts["frames"] == frames
+    head, tail = split.get("split_head", 0), split.get("split_tail", 0)
+    whole, rest = divmod(frames - head - tail, 20)  # GOP: 2 s at 10 fps
+    assert whole >= segment_ffmpeg.STILL_REPEAT_GOPS  # the last case: no partial GOP, the tail alone
+    assert encodes == [head + 40 + rest + tail] and facts["frames"] == frames
     assert facts["pictures"]["black"] == []
     monkeypatch.setattr(segment_ffmpeg, "STILL_REPEAT_GOPS", 10 ** 6)  # the whole encode, to compare with
-    whole_enc, whole_facts, _ = segment(tmp_path, "whole", img, "image", [(8.3, True)], pictures=True)
+    whole_enc, whole_facts, _ = segment(tmp_path, "whole", img, "image", [(8.3, True)], pictures=True, **split)
     assert encodes[-1] == frames and whole_facts == facts
     assert _packets(rep / "video.mp4") == _packets(whole_enc / "video.mp4")
+    keys = [i for i, line in enumerate(_packets(rep / "video.mp4").splitlines()) if "K" in line.rsplit(",", 1)[-1]]
+    assert all(k in keys for k in (head, frames - tail) if 0 < k < frames)  # where the crossfades cut
     v = stream(ffprobe(rep / "video.mp4"), "video")
     assert (v["codec_name"], v["profile"], v["width"], v["height"], int(v["nb_frames"])) == ("h264", "High", 320, 180,
                                                                                              frames)
@@ -258,8 +263,9 @@ def test_a_black_still_is_black_throughout_and_short_stills_are_encoded_whole(tm
     real = segment_ffmpeg.run_ffmpeg
     monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg",
                         lambda args, **kw: (encodes.append(args) if "-c:v" in args else None) or real(args, **kw))
-    # under 4 GOPs, with motion, or with a crossfade's IDR frames inside: the whole scene is encoded
+    # under 4 GOPs (between the crossfades' IDR frames), with motion, or with burned captions: encoded whole
     segment(tmp_path, "short", black, "image", [(5.0, True)])
     segment(tmp_path, "moving", black, "image", [(8.3, True)], motion="zoom_in")
-    segment(tmp_path, "split", black, "image", [(8.3, True)], split_head=5)
-    assert len(encodes) == 3 and all(a[-1].endswith("-out/video.mp4") for a in encodes)  # straight to the output
+    segment(tmp_path, "split", black, "image", [(8.3, True)], split_head=9, split_tail=9)
+    segment(tmp_path, "captions", black, "image", [(8.3, True)], burn_captions=True)
+    assert len(encodes) == 4 and all(a[-1].endswith("-out/video.mp4") for a in encodes)  # straight to the output
