@@ -64,6 +64,7 @@ class Compiler:
         self.res = Resolver(project, lv)
         self.brand: Brand = self.res.brand
         self.video: Video = self.res.video
+        self.copy_clips = False  # this format's clips go in by stream copy (clip_copy)
 
     def file(self, path: Path) -> Ref:
         return Ref(file=self.project.display(path))
@@ -110,6 +111,7 @@ class Compiler:
             if self.profile == "preview":
                 fmt, prefix = preview_format(fmt), f"{vid}/preview/{fmt_name}"
             segments = []
+            self.copy_clips = self.clip_copy(fmt)
             for i, scene in enumerate(script.scenes):
                 segments.append(self.segment(prefix, i, scene, narrations[i], fmt, logo))
             pads = [float(self.res.style("pad", sc)) for sc in script.scenes]
@@ -220,9 +222,34 @@ class Compiler:
         # IDR frames where crossfades will cut this segment (its start and end boundaries)
         params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0],
                        **self.encode, **self.video_encoder(), **self.measure_pictures()})
+        if self.copy_clips:
+            params["stream_copy"] = True
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})
+
+    def clip_copy(self, fmt) -> bool:
+        """Whether every scene of this format is a clip that goes in by stream copy: all clips, each one the format's
+        H.264 as it is, all with one codec setup (the rules: renderers/_lib/mp4info.py)."""
+        from renderers._lib.mp4info import refusal, video_track
+
+        quality, scenes = self.brand.quality, self.lv.script.scenes
+        if self.profile != "final" or not quality.clip_copy or fmt.burn_captions or not scenes:
+            return False
+        configs = set()
+        for i, scene in enumerate(scenes):
+            vis = scene.visual
+            if vis.kind != "clip" or vis.start or not vis.loop or (i and self.crossfade(i, fmt)[0]):
+                return False
+            path = self.project.root / self.media(vis.file, self.lv.scene_origins[i].base).file
+            key = ("mp4", str(path))
+            if key not in self.memo:
+                self.memo[key] = video_track(path)
+            track = self.memo[key]
+            if refusal(track, fmt.width, fmt.height, fmt.fps, quality.clip_copy_max_mbps):
+                return False
+            configs.add(track.config)
+        return len(configs) == 1
 
     def measure_pictures(self) -> dict[str, bool]:
         """A final segment measures black and frozen stretches while it encodes, for its qc.scene (which then

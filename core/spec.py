@@ -168,6 +168,11 @@ class Quality(Model):
     loudness_lufs: float = Field(-14.0, ge=-30, le=-5)
     true_peak_db: float = Field(-1.0, ge=-9, le=0)
     max_duration_s: float | None = Field(None, gt=0, description="brand maximum video length")
+    clip_copy: bool = Field(True, description="a video made only of clips that already are the format's H.264 "
+                                              "(size, frame rate, no B-frames, one codec setup) goes into the final "
+                                              "video by stream copy: no re-encode, no quality lost (README, Clips)")
+    clip_copy_max_mbps: float = Field(30.0, gt=0, le=1000, description="clips above this bit rate are re-encoded "
+                                                                       "instead, so the upload stays a sensible size")
 
 
 # ------------------------------------------------------------ quality gate ----

@@ -231,6 +231,49 @@ def check_clip(path: Path, start: float) -> None:
                         hint="give a start below the clip's length")
 
 
+def copy_clip(clip: Path, frames: int, samples: int, p, ctx: Context) -> dict:
+    """The scene as the clip's first `frames` packets (the clip repeated as often as the scene needs), by stream
+    copy: no B-frames, so the first n packets in decode order are the first n frames, and every repeat starts with
+    the clip's IDR frame. When the segment measures pictures, the same ffmpeg decodes those packets for the
+    detectors (one process, one read of the clip). The result is checked: its frame count, and one frame duration
+    throughout (a repeat that left a gap would show as a second one)."""
+    from core.errors import StepError
+
+    from ._lib.mp4info import refusal, video_track
+
+    track = video_track(clip)
+    why = refusal(track, p.width, p.height, p.fps, float("inf"))
+    if why:  # the plan read these very bytes (they are in the key); a changed reader or a corrupt file lands here
+        raise StepError(f"clip {clip.name} cannot be stream-copied: {why}",
+                        hint="set `quality: {clip_copy: false}` on the brand to encode its clips")
+    repeats = -(-frames // track.frames)
+    if repeats == 1:
+        src = ["-i", str(clip)]
+    else:  # the concat demuxer, told each repeat's exact length (a longer audio track must not delay the next)
+        link = ctx.scratch / "clip.mp4"
+        link.unlink(missing_ok=True)
+        link.symlink_to(clip)
+        seconds = track.frames * next(iter(track.deltas)) / track.timescale
+        (ctx.scratch / "clips.txt").write_text(f"file 'clip.mp4'\nduration {seconds:.6f}\n" * repeats)
+        src = ["-f", "concat", "-safe", "0", "-auto_convert", "0", "-i", "clips.txt"]  # packets as they are
+    out = ctx.out("video.mp4").absolute()
+    cmd = DECODE_FINAL + src + ["-map", "0:v:0", "-c", "copy", "-frames:v", str(frames), "-video_track_timescale",
+                                "90000", "-map_metadata", "-1", "-fflags", "+bitexact", str(out)]
+    if p.pictures:
+        cmd += ["-filter_complex", f"[0:v:0]{picture_branch(p.fps, True)}", "-map", "[v]", "-frames:v", str(frames),
+                "-f", "null", "-"]
+    run_ffmpeg(cmd, what="copying the clip", progress=ctx.progress, total_s=frames / p.fps, cwd=ctx.scratch)
+    made = video_track(out)
+    if made is None or made.frames != frames or len(made.deltas) != 1 or made.config != track.config:
+        raise StepError(f"copying clip {clip.name} gave {made.frames if made else 'no'} frames "
+                        f"(expected {frames}) or uneven frame times",
+                        hint="set `quality: {clip_copy: false}` on the brand to encode its clips")
+    facts = {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples, "copied": True}
+    if p.pictures:
+        facts["pictures"] = read_pictures(ctx.scratch / PICTURE_FILE, frames / p.fps, freeze=True)
+    return facts
+
+
 class FfmpegSegment(EncodingRenderer, Renderer):
     kind = "segment.ffmpeg"
     version = 6  # 5: x264 on one thread (X264); 6: a long still scene repeats its second GOP (STILL_REPEAT_GOPS)
@@ -239,7 +282,7 @@ class FfmpegSegment(EncodingRenderer, Renderer):
     outputs = ("video.mp4", "audio.wav")
 
     class Params(EncodeParams):
-        IMPLICIT: ClassVar[dict[str, Any]] = {**EncodeParams.IMPLICIT, "pictures": False}
+        IMPLICIT: ClassVar[dict[str, Any]] = {**EncodeParams.IMPLICIT, "pictures": False, "stream_copy": False}
         width: int
         height: int
         fps: int
@@ -258,6 +301,9 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         split_tail: int = Field(0, ge=0, description="frames a crossfade takes from the end (IDR forced before them)")
         pictures: bool = Field(False, description="final only: black and frozen stretches measured on the frames as "
                                                   "they are encoded (facts `pictures`, read by qc.scene: no decode)")
+        stream_copy: bool = Field(False, description="the clip's own packets, by stream copy (the plan decides for a "
+                                                     "whole video; renderers/_lib/mp4info.py): its first frames, the "
+                                                     "clip repeated if it is shorter than the scene")
 
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
@@ -270,6 +316,8 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                                 ctx.out("audio.wav"))
         # absolute paths: with burned captions ffmpeg runs in the scratch folder (see below)
         w, h, visual = p.width, p.height, str(Path(ctx.inputs["visual"]).absolute())
+        if p.stream_copy:
+            return copy_clip(Path(visual), frames, samples, p, ctx)
         repeat = still_repeats(p, frames)
         scene_total = frames  # the scene; `frames` is what this encode makes
         if repeat:  # two GOPs and the last partial one are encoded; join_repeated_still makes the scene of them
