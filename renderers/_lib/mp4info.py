@@ -101,6 +101,16 @@ def _payload(b: bytes, box: tuple) -> tuple[int, int]:
     return off + hdr, off + size
 
 
+def _table(b: bytes, box: tuple, entry: int, header: int = 8) -> tuple[int, int]:
+    """(payload offset, entry count) of a full box holding a count at +4 and `entry`-byte entries from `header`;
+    ValueError when the count runs past the box (a damaged or hostile file is refused, never read past)."""
+    at, end = _payload(b, box)
+    n = struct.unpack_from(">I", b, at + 4)[0]
+    if at + header + n * entry > end:
+        raise ValueError(f"box {box[0]!r} claims {n} entries that do not fit in it")
+    return at, n
+
+
 def video_track(path: Path) -> VideoTrack | None:
     """The first video track of the MP4/MOV at `path`, or None if there is none or the file is not one this reader
     follows (fragmented files, a truncated or oversized header)."""
@@ -160,30 +170,29 @@ def _track(b: bytes, trak: tuple, movie_scale: int) -> VideoTrack | None:
     stts = kids.get(b"stts", [None])[0]
     if stts is None:
         return None
-    at, _ = _payload(b, stts)
-    n = struct.unpack_from(">I", b, at + 4)[0]
+    at, n = _table(b, stts, 8)
     runs = [struct.unpack_from(">II", b, at + 8 + 8 * i) for i in range(n)]
     frames = sum(count for count, _ in runs)
     deltas = frozenset(delta for count, delta in runs if count)
 
     reordered = False
     if b"ctts" in kids:
-        at, _ = _payload(b, kids[b"ctts"][0])
-        n = struct.unpack_from(">I", b, at + 4)[0]
+        at, n = _table(b, kids[b"ctts"][0], 8)
         fmt = ">Ii" if b[at] == 1 else ">II"
         reordered = len({struct.unpack_from(fmt, b, at + 8 + 8 * i)[1] for i in range(n)}) > 1
 
     first_sync = True
     if b"stss" in kids:
-        at, _ = _payload(b, kids[b"stss"][0])
-        n = struct.unpack_from(">I", b, at + 4)[0]
+        at, n = _table(b, kids[b"stss"][0], 4)
         first_sync = n > 0 and struct.unpack_from(">I", b, at + 8)[0] == 1
 
     stsz = kids.get(b"stsz", [None])[0]
     if stsz is None:
         return None
-    at, _ = _payload(b, stsz)
+    at, end = _payload(b, stsz)
     fixed, count = struct.unpack_from(">II", b, at + 4)
+    if count != frames or (not fixed and at + 12 + 4 * count > end):
+        return None
     data = fixed * count if fixed else sum(struct.unpack_from(f">{count}I", b, at + 12))
 
     plain_edits = True
@@ -191,9 +200,8 @@ def _track(b: bytes, trak: tuple, movie_scale: int) -> VideoTrack | None:
         elst = _one(b, trak, b"edts", b"elst")
         if elst is None:
             return None
-        at, _ = _payload(b, elst)
-        n = struct.unpack_from(">I", b, at + 4)[0]
-        v1 = b[at] == 1
+        v1 = b[_payload(b, elst)[0]] == 1
+        at, n = _table(b, elst, 20 if v1 else 12)
         edits = [struct.unpack_from(">QqI" if v1 else ">IiI", b, at + 8 + (20 if v1 else 12) * i) for i in range(n)]
         # one edit from media time 0 at rate 1 that lasts (to the movie timescale's rounding) the whole media
         plain_edits = (n == 1 and edits[0][1] == 0 and edits[0][2] == 0x10000 and movie_scale > 0

@@ -96,3 +96,22 @@ def test_a_clip_that_cannot_be_copied_is_a_clear_step_error(tmp_path):
                                                  "-pix_fmt", "yuv420p"))
     with pytest.raises(StepError, match="cannot be stream-copied: B-frames"):
         segment(tmp_path, "b", clip, "video", [(0.5, True)], stream_copy=True)
+
+
+def test_a_damaged_or_hostile_header_is_refused_quickly(tmp_path):
+    """Counts that run past their box, a box that claims more than the file: None (the clip is encoded, and the
+    encode reports what is wrong with it), never a read past the header or a long loop."""
+    import struct
+
+    good = (make_clip(tmp_path / "good.mp4")).read_bytes()
+    for box in (b"stts", b"stsz", b"stss"):
+        at = good.rindex(box) + 8 + (4 if box == b"stsz" else 0)  # past version/flags (and stsz's sample size)
+        bad = bytearray(good)
+        struct.pack_into(">I", bad, at, 0xFFFFFFF0)
+        (tmp_path / "bad.mp4").write_bytes(bytes(bad))
+        assert video_track(tmp_path / "bad.mp4") is None, box
+    huge = bytearray(good)
+    at = huge.index(b"moov") - 4
+    struct.pack_into(">I", huge, at, 0x7FFFFFFF)
+    (tmp_path / "huge.mp4").write_bytes(bytes(huge))
+    assert video_track(tmp_path / "huge.mp4") is None
