@@ -222,8 +222,9 @@ class Compiler:
         # IDR frames where crossfades will cut this segment (its start and end boundaries)
         params.update({"split_head": self.crossfade(i, fmt)[1], "split_tail": self.crossfade(i + 1, fmt)[0],
                        **self.encode, **self.video_encoder(), **self.measure_pictures()})
-        if self.copy_clips:
+        if self.copy_clips:  # nothing is encoded: no hardware encoder needed (or in the key)
             params["stream_copy"] = True
+            params.pop("encoder", None)
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})

@@ -50,6 +50,16 @@ def frame_hashes(path: Path) -> list[str]:
     return [line.rsplit(",", 1)[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
+def test_a_hardware_encoder_brand_copies_too_and_needs_no_encoder(clips):
+    from compiler.remote.registry import needs_of
+
+    brand = clips / "brands/test.yaml"
+    brand.write_text(brand.read_text() + "encoder: nvenc\n")
+    for st in segments(session(clips)).values():
+        assert st.params.get("stream_copy") and "encoder" not in st.params
+        assert needs_of(st.kind, st.params) == ("ffmpeg",)
+
+
 def test_an_all_clip_video_is_copied_and_plays_the_clips_own_pictures(clips):
     ws = session(clips)
     segs = segments(ws)
