@@ -122,6 +122,14 @@ class Renderer:
         """Every need-set `needs_for` can give (a worker consumes the queue of each set it satisfies)."""
         return [tuple(cls.needs)]
 
+    @classmethod
+    def cost_hint(cls, params: dict, upstream: Callable[[str], Any]) -> float:
+        """A rough guess of what a step with these params costs, relative to other steps of its kind (0: no guess).
+        `upstream(name)` is the Step that makes input `name` (None for a file). Among ready steps that are equally
+        urgent, the engine starts the costliest first (longest processing time first), so a build does not end
+        on one long step beside an idle core. Scheduling only: never part of the key."""
+        return 0.0
+
     def tool_fingerprint(self) -> dict:
         return {}
 

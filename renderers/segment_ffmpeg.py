@@ -305,6 +305,28 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                                                      "whole video; renderers/_lib/mp4info.py): its first frames, the "
                                                      "clip repeated if it is shorter than the scene")
 
+    # CPU seconds per 1080p frame of the final encode, by what the scene shows (cosmos/dark-sky on a 2-core VM,
+    # docs/benchmarks.md): a still (repeated GOPs), a flat-colour animation (Manim, Remotion), a picture or clip
+    # in motion (Ken Burns, camera footage), the clip's own packets
+    COST_PER_FRAME = {"still": 0.004, "animation": 0.009, "moving": 0.018, "copy": 0.001}
+
+    @classmethod
+    def cost_hint(cls, params: dict, upstream) -> float:
+        """The encode's CPU seconds, guessed from the narration's words (2.5 a second) and what the scene shows:
+        the Ken Burns zoom or the looped star field start before the slides, not after them."""
+        narration = upstream("timings")
+        words = len(str(narration.params.get("text") or "").split()) if narration is not None else 0
+        frames = (words / 2.5 + params.get("pad", 0.6) + params.get("lead", 0.2)) * params.get("fps", 30)
+        if params.get("stream_copy"):
+            what = "copy"
+        elif params.get("visual_type") == "image":
+            what = "still" if params.get("motion", "none") == "none" else "moving"
+        else:
+            visual = upstream("visual")
+            what = "animation" if visual is not None and visual.kind in ("manim.scene", "remotion.clip") else "moving"
+        area = params.get("width", 1920) * params.get("height", 1080) / (1920 * 1080)
+        return frames * area * cls.COST_PER_FRAME[what] * (1.2 if params.get("burn_captions") else 1.0)
+
     def tool_fingerprint(self) -> dict:
         return {"ffmpeg": ffmpeg_version()}
 

@@ -226,3 +226,36 @@ def test_a_thumbnail_runs_with_the_slides_that_share_its_browser(tmp_path, gathe
     assert engine(tmp_path, plan).build(["v/assemble", "v/thumbnail"], jobs=1) == {}
     assert RUNS.index("v/thumbnail") < RUNS.index("released") < min(RUNS.index(f"v/segment/{i}") for i in range(8))
     assert RELEASED == ["browser"]
+
+
+def test_of_equally_urgent_segments_the_costliest_starts_first():
+    """Longest processing time first, among ready steps of one kind and depth: segment.ffmpeg's cost hint (the
+    narration's words, what the scene shows) starts a Ken Burns zoom or a camera clip before an animation, an
+    animation before a slide, and a copied clip last; a longer narration of the same visual first (the samples'
+    composition ended on a 3.5 s Manim segment started after the 1.5 s slides, one core idle for 1.7 s)."""
+    from compiler.execute import start_order
+    from compiler.steps import Ref, Step
+
+    plan = Plan()
+    base = {"width": 1920, "height": 1080, "fps": 30}
+    shows = {"slide": ({"visual_type": "image", "motion": "none"}, None),
+             "zoom": ({"visual_type": "image", "motion": "zoom_in"}, None),
+             "manim": ({"visual_type": "video"}, "manim.scene"),
+             "camera": ({"visual_type": "video"}, None),
+             "copied": ({"visual_type": "video", "stream_copy": True}, None),
+             "long-slide": ({"visual_type": "image", "motion": "none"}, None)}
+    segments = []
+    for name, (params, maker) in shows.items():
+        words = 60 if name == "long-slide" else 30
+        voice = make_step(plan, f"v/voice/{name}", "v", "tts.espeak", {"text": " ".join(["word"] * words)})
+        inputs = {"audio": out(voice, "audio.wav"), "timings": out(voice, "timings.json")}
+        inputs["visual"] = Ref(file=f"media/{name}.mp4")
+        if maker:  # an animation step (its own params do not matter here)
+            plan.steps[f"v/{maker}/{name}"] = Step(id=f"v/{maker}/{name}", video="v", kind=maker, version=1,
+                                                   params={}, outputs=["clip.mp4"])
+            inputs["visual"] = out(f"v/{maker}/{name}", "clip.mp4")
+        segments.append(make_step(plan, f"v/segment/{name}", "v", "segment.ffmpeg", {**base, **params}, inputs))
+    ranks = start_order(plan, list(plan.steps))
+    by_rank = sorted(segments, key=ranks.get)
+    # the zoom and the camera clip cost alike: plan order between them
+    assert [s.rsplit("/", 1)[1] for s in by_rank] == ["zoom", "camera", "manim", "long-slide", "slide", "copied"]
