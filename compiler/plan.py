@@ -225,6 +225,9 @@ class Compiler:
         if self.copy_clips:  # nothing is encoded: no hardware encoder needed (or in the key)
             params["stream_copy"] = True
             params.pop("encoder", None)
+        elif (params["visual_type"] == "video" and params.get("loop", True) and not params.get("start")
+              and not fmt.burn_captions and self.profile == "final" and "encoder" not in params):
+            params["repeat_loops"] = True  # a clip it loops twice or more: its period encoded once (segment_ffmpeg)
         return make_step(self.plan, f"{prefix}/segment/{i:02d}", vid, "segment.ffmpeg", params,
                          {"audio": out(narration, "audio.wav"), "timings": out(narration, "timings.json"),
                           "visual": visual})

@@ -88,6 +88,100 @@ def join_repeated_still(encoded: Path, whole: int, rest: int, gop: int, head: in
         raise StepError(f"repeating the still scene gave {got} frames, expected {head + whole * gop + rest + tail}")
 
 
+# A looped clip shows the same pictures every P frames (P: the clip's length), and x264 would code each repeat in
+# full. A scene that loops a clip at least LOOP_REPEAT_MIN whole times (between the IDR frames its crossfades
+# force) is encoded in pieces that start with IDR frames: the frames before the first crossfade IDR, one period
+# from there, the frames left after the last whole period, and the frames after the last crossfade IDR. The
+# period is then repeated by stream copy. Every frame is the same picture as in the whole encode (the same
+# decode, scale and trim: tested), coded by the same encoder settings; the bytes differ from one long encode only
+# where x264's rate control would have carried its history across a period's IDR frame.
+LOOP_REPEAT_MIN = 2
+
+
+def loop_pieces(p, frames: int, clip: Path) -> tuple[int, list[tuple[int, int, int]]] | None:
+    """(the clip's length in frames, [(first frame, frames, times)]) that make the scene when it loops `clip` at least LOOP_REPEAT_MIN whole
+    times between its crossfade IDR frames, else None. The clip must be constant-rate at the scene's rate with
+    nothing hidden by an edit list, so its pictures repeat every `frames` of it (renderers/_lib/mp4info.py)."""
+    from ._lib.mp4info import video_track
+
+    if (p.visual_type != "video" or not p.loop or p.start or p.burn_captions or p.profile != "final"
+            or p.encoder != "x264" or p.stream_copy):
+        return None
+    track = video_track(clip)
+    if track is None or track.frame_rate() != p.fps or not track.plain_edits or not track.frames:
+        return None
+    period, body_start, body_end = track.frames, p.split_head, frames - p.split_tail
+    whole, rest = divmod(body_end - body_start, period)
+    if whole < LOOP_REPEAT_MIN:
+        return None
+    pieces = [(0, p.split_head, 1), (body_start, period, whole), (body_start + whole * period, rest, 1),
+              (body_end, p.split_tail, 1)]
+    return period, [x for x in pieces if x[1]]
+
+
+def encode_loop_pieces(pieces: list[tuple[int, int, int]], period: int, p, visual: str, ctx: Context,
+                       total: int) -> dict | None:
+    """Encode each piece once (its own ffmpeg, in its own folder, with the picture detectors when asked), join them
+    with the repeats by stream copy into video.mp4, and return the pictures of the whole scene (or None)."""
+    from core.errors import StepError
+
+    from ._lib.mp4info import video_track
+
+    names, found = [], []
+    for i, (first, n, times) in enumerate(pieces):
+        work = ctx.scratch / f"piece{i}"
+        work.mkdir(exist_ok=True)
+        skip = first % period  # the looped clip's pictures repeat every `period` frames
+        chain = [f"fps={p.fps}", f"trim=start_frame={skip}:end_frame={skip + n}", "setpts=PTS-STARTPTS",
+                 fit_filter(p.fit, p.width, p.height), "format=yuv420p"]
+        if p.pictures:
+            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, True)}", "-map", "[v]"]
+        else:
+            graph = ["-vf", ",".join(chain)]
+        run_ffmpeg(["-stream_loop", "-1"] + DECODE_FINAL + ["-i", visual, "-an"] + graph + ["-frames:v", str(n)]
+                   + x264_args(p.fps, p.profile, p.encoder) + [str((work / "piece.mp4").absolute())],
+                   what="encoding the scene", progress=ctx.progress, total_s=n / p.fps, cwd=work)
+        names += [f"piece{i}/piece.mp4"] * times
+        if p.pictures:
+            found.append(read_pictures(work / PICTURE_FILE, n / p.fps, freeze=True))
+    (ctx.scratch / "pieces.txt").write_text("".join(f"file '{name}'\n" for name in names))
+    out = ctx.out("video.mp4").absolute()
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", "pieces.txt", "-c", "copy", "-video_track_timescale", "90000",
+                "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", str(out)],
+               what="repeating the looped clip", cwd=ctx.scratch)
+    made = video_track(out)
+    if made is None or made.frames != total:
+        raise StepError(f"repeating the looped clip gave {made.frames if made else 'no'} frames, expected {total}")
+    return merge_piece_pictures(pieces, found, p.fps) if p.pictures else None
+
+
+def merge_piece_pictures(pieces: list[tuple[int, int, int]], found: list[dict], fps: int) -> dict:
+    """The scene's pictures from each piece's (placed at each of its repeats). Black is a property of each frame, so
+    black stretches that meet at a piece's edge are one. A freeze is measured against its first frame, so frozen
+    stretches that meet at an edge are one only when the period is frozen throughout: it holds every frame of the
+    clip, so the whole clip is one picture. A freeze that runs across an edge of a moving clip's pieces is
+    reported as two."""
+    static = any(times > 1 and pics["frozen"] == [[0.0, round(n / fps, 3)]]
+                 for (_, n, times), pics in zip(pieces, found))
+    black, frozen = [], []
+    for (first, n, times), pics in zip(pieces, found):
+        for k in range(times):
+            at = (first + k * n) / fps
+            black += [[round(s + at, 3), round(e + at, 3)] for s, e in pics["black"]]
+            frozen += [[round(s + at, 3), round(e + at, 3)] for s, e in pics["frozen"]]
+
+    def joined(spans: list[list[float]]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for s, e in sorted(spans):
+            if out and s <= out[-1][1] + 1e-6:
+                out[-1][1] = max(out[-1][1], e)
+            else:
+                out.append([s, e])
+        return out
+
+    return {**found[0], "black": joined(black), "frozen": joined(frozen) if static else sorted(frozen)}
+
+
 def x264_args(fps: int, profile: str = "final", encoder: str = "x264", intermediate: bool = False) -> list[str]:
     """The video encoder's arguments: x264 (the default; the preview always) or the brand's hardware encoder."""
     software = X264_PREVIEW if profile == "preview" else X264_INTERMEDIATE if intermediate else X264
@@ -282,7 +376,8 @@ class FfmpegSegment(EncodingRenderer, Renderer):
     outputs = ("video.mp4", "audio.wav")
 
     class Params(EncodeParams):
-        IMPLICIT: ClassVar[dict[str, Any]] = {**EncodeParams.IMPLICIT, "pictures": False, "stream_copy": False}
+        IMPLICIT: ClassVar[dict[str, Any]] = {**EncodeParams.IMPLICIT, "pictures": False, "stream_copy": False,
+                                              "repeat_loops": False}
         width: int
         height: int
         fps: int
@@ -301,6 +396,8 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         split_tail: int = Field(0, ge=0, description="frames a crossfade takes from the end (IDR forced before them)")
         pictures: bool = Field(False, description="final only: black and frozen stretches measured on the frames as "
                                                   "they are encoded (facts `pictures`, read by qc.scene: no decode)")
+        repeat_loops: bool = Field(False, description="final x264 only: a clip looped at least LOOP_REPEAT_MIN whole "
+                                                      "times is encoded once per piece and its period repeated")
         stream_copy: bool = Field(False, description="the clip's own packets, by stream copy (the plan decides for a "
                                                      "whole video; renderers/_lib/mp4info.py): its first frames, the "
                                                      "clip repeated if it is shorter than the scene")
@@ -340,6 +437,13 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         w, h, visual = p.width, p.height, str(Path(ctx.inputs["visual"]).absolute())
         if p.stream_copy:
             return copy_clip(Path(visual), frames, samples, p, ctx)
+        looped = loop_pieces(p, frames, Path(visual)) if p.repeat_loops else None
+        if looped:  # a clip looped at least LOOP_REPEAT_MIN times: each piece encoded once, the period repeated
+            pictures = encode_loop_pieces(looped[1], looped[0], p, visual, ctx, frames)
+            facts = {"frames": frames, "fps": p.fps, "duration_s": frames / p.fps, "samples": samples}
+            if pictures is not None:
+                facts["pictures"] = pictures
+            return facts
         repeat = still_repeats(p, frames)
         scene_total = frames  # the scene; `frames` is what this encode makes
         if repeat:  # two GOPs and the last partial one are encoded; join_repeated_still makes the scene of them

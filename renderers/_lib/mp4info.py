@@ -35,7 +35,7 @@ class VideoTrack:
     entries: int  # sample entries in stsd: more than one means the parameters change inside the track
     square: bool  # no pixel aspect box, or 1:1
     upright: bool  # the track's matrix is the identity (no rotation or flip)
-    plain_edits: bool  # no edit list, or one edit that shows the whole media from its start at normal rate
+    plain_edits: bool  # no edit list, or one edit that shows the whole media from its first frame at normal rate
     data_bytes: int  # the sum of the sample sizes
 
     @property
@@ -175,11 +175,25 @@ def _track(b: bytes, trak: tuple, movie_scale: int) -> VideoTrack | None:
     frames = sum(count for count, _ in runs)
     deltas = frozenset(delta for count, delta in runs if count)
 
-    reordered = False
+    reordered, first_offset = False, 0
     if b"ctts" in kids:
         at, n = _table(b, kids[b"ctts"][0], 8)
         fmt = ">Ii" if b[at] == 1 else ">II"
-        reordered = len({struct.unpack_from(fmt, b, at + 8 + 8 * i)[1] for i in range(n)}) > 1
+        runs_c = [struct.unpack_from(fmt, b, at + 8 + 8 * i) for i in range(n)]
+        reordered = len({offset for count, offset in runs_c if count}) > 1
+        # the first frame shown: the earliest composition time (decode time + offset) among the first samples
+        # (a decoder shows one of the first GOP's frames first; 64 samples cover any real reorder depth)
+        times, dts = [], 0
+        deltas_run = iter(d for count, d in runs for _ in range(count))
+        for count, offset in runs_c:
+            for _ in range(count):
+                times.append(dts + offset)
+                dts += next(deltas_run, 0)
+                if len(times) >= 64:
+                    break
+            if len(times) >= 64:
+                break
+        first_offset = min(times, default=0)
 
     first_sync = True
     if b"stss" in kids:
@@ -203,8 +217,9 @@ def _track(b: bytes, trak: tuple, movie_scale: int) -> VideoTrack | None:
         v1 = b[_payload(b, elst)[0]] == 1
         at, n = _table(b, elst, 20 if v1 else 12)
         edits = [struct.unpack_from(">QqI" if v1 else ">IiI", b, at + 8 + (20 if v1 else 12) * i) for i in range(n)]
-        # one edit from media time 0 at rate 1 that lasts (to the movie timescale's rounding) the whole media
-        plain_edits = (n == 1 and edits[0][1] == 0 and edits[0][2] == 0x10000 and movie_scale > 0
+        # one edit at rate 1 from the first frame's presentation time (0, or the B-frame delay) that lasts (to the
+        # movie timescale's rounding) the whole media
+        plain_edits = (n == 1 and edits[0][1] == first_offset and edits[0][2] == 0x10000 and movie_scale > 0
                        and edits[0][0] * timescale >= media_duration * movie_scale - timescale)
 
     return VideoTrack(codec=typ.decode("latin-1"), config=config, width=width, height=height, timescale=timescale,

@@ -269,3 +269,75 @@ def test_a_black_still_is_black_throughout_and_short_stills_are_encoded_whole(tm
     segment(tmp_path, "split", black, "image", [(8.3, True)], split_head=9, split_tail=9)
     segment(tmp_path, "captions", black, "image", [(8.3, True)], burn_captions=True)
     assert len(encodes) == 4 and all(a[-1].endswith("-out/video.mp4") for a in encodes)  # straight to the output
+
+
+def _frame_md5s(path, n=None):
+    args = ["ffmpeg", "-loglevel", "error", "-i", str(path), "-map", "0:v", "-f", "framemd5", "-"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    rows = [line.rsplit(",", 1)[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
+    return rows[:n] if n is not None else rows
+
+
+@pytest.mark.parametrize("split", [{}, {"split_head": 3}, {"split_head": 3, "split_tail": 4}])
+def test_a_looped_clip_is_encoded_once_per_piece_and_its_period_repeated(tmp_path, monkeypatch, split):
+    """A clip looped at least twice between the crossfade IDR frames: the frames before the first, one period, the
+    frames left over and the frames after the last are encoded, the period repeated by stream copy. The pictures
+    are the whole encode's (same decode, scale and trim; SSIM), the crossfade cut points are IDR frames, and the
+    picture detectors report the same stretches."""
+    from renderers import segment_ffmpeg
+
+    clip = tmp_path / "loop.mp4"  # B-frames and a longer audio track, as a camera's clip has
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=240x136:r=10:d=1.2", "-f",
+                    "lavfi", "-i", "sine=d=1.7", "-c:v", "libx264", "-bf", "3", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    str(clip)], check=True)
+    encodes = []
+    real = segment_ffmpeg.run_ffmpeg
+
+    def spy(args, **kw):
+        if "-c:v" in args:
+            encodes.append(int(args[args.index("-frames:v") + 1]))
+        return real(args, **kw)
+
+    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg", spy)
+    rep, facts, dur = segment(tmp_path, "rep", clip, "video", [(4.6, True)], pictures=True, repeat_loops=True,
+                              **split)
+    frames = scene_frames(dur, 0.3, 10)
+    head, tail = split.get("split_head", 0), split.get("split_tail", 0)
+    whole, rest = divmod(frames - head - tail, 12)
+    assert whole >= segment_ffmpeg.LOOP_REPEAT_MIN
+    assert encodes == [n for n in (head, 12, rest, tail) if n] and facts["frames"] == frames
+    whole_enc, whole_facts, _ = segment(tmp_path, "whole", clip, "video", [(4.6, True)], pictures=True, **split)
+    assert encodes[-1] == frames and whole_facts["frames"] == frames
+    assert facts["pictures"] == whole_facts["pictures"] and facts["pictures"]["black"] == []
+    v = stream(ffprobe(rep / "video.mp4"), "video")
+    assert (v["codec_name"], v["profile"], v["width"], v["height"], int(v["nb_frames"])) == ("h264", "High", 320, 180,
+                                                                                             frames)
+    lines = _packets(rep / "video.mp4").splitlines()
+    keys = [i for i, line in enumerate(lines) if "K" in line.rsplit(",", 1)[-1]]
+    assert all(k in keys for k in (head, frames - tail) if 0 < k < frames)  # where the crossfades cut
+    times = sorted(float(line.split(",")[0]) for line in lines)
+    assert times == pytest.approx([i / 10 for i in range(frames)], abs=1e-4)  # one frame every 0.1 s, no gap
+    ssim = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(rep / "video.mp4"), "-i",
+                           str(whole_enc / "video.mp4"), "-filter_complex", "ssim", "-f", "null", "-"],
+                          capture_output=True, text=True).stderr
+    assert float(re.search(r"All:([\d.]+)", ssim).group(1)) > 0.98
+    # the picture under every frame is the loop's: frame g shows what frame g - 12 shows (same encode of a period)
+    md5 = _frame_md5s(rep / "video.mp4")
+    assert md5[head + 12:head + 24] == md5[head + 24:head + 36]
+
+
+def test_a_frozen_loop_is_one_freeze_and_a_clip_looped_once_is_encoded_whole(tmp_path, monkeypatch):
+    from renderers import segment_ffmpeg
+
+    still = tmp_path / "still.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=gray:s=240x136:r=10:d=1.2",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(still)], check=True)
+    out, facts, dur = segment(tmp_path, "frozen", still, "video", [(4.6, True)], pictures=True, repeat_loops=True)
+    whole, whole_facts, _ = segment(tmp_path, "frozenwhole", still, "video", [(4.6, True)], pictures=True)
+    assert facts["pictures"]["frozen"] == whole_facts["pictures"]["frozen"] and len(facts["pictures"]["frozen"]) == 1
+    encodes = []
+    real = segment_ffmpeg.run_ffmpeg
+    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg",
+                        lambda args, **kw: ("-c:v" in args and encodes.append(args)) or real(args, **kw))
+    _, short, _ = segment(tmp_path, "short", still, "video", [(1.5, True)], repeat_loops=True)
+    assert len(encodes) == 1 and short["frames"] == scene_frames(1.5, 0.3, 10)
