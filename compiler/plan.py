@@ -234,26 +234,33 @@ class Compiler:
 
     def clip_copy(self, fmt) -> bool:
         """Whether every scene of this format is a clip that goes in by stream copy: all clips, each one the format's
-        H.264 as it is, all with one codec setup (the rules: renderers/_lib/mp4info.py)."""
+        H.264 as it is, all with one codec setup (the rules: renderers/_lib/mp4info.py). A video that could be
+        copied but for a clip says why in a plan warning (shown by check and build), at that clip's `file:`."""
         from renderers._lib.mp4info import refusal, video_track
 
         quality, scenes = self.brand.quality, self.lv.script.scenes
         if self.profile != "final" or not quality.clip_copy or fmt.burn_captions or not scenes:
             return False
-        configs = set()
+        if any(sc.visual.kind != "clip" or sc.visual.start or not sc.visual.loop or (i and self.crossfade(i, fmt)[0])
+               for i, sc in enumerate(scenes)):
+            return False
+        config = None
         for i, scene in enumerate(scenes):
-            vis = scene.visual
-            if vis.kind != "clip" or vis.start or not vis.loop or (i and self.crossfade(i, fmt)[0]):
-                return False
-            path = self.project.root / self.media(vis.file, self.lv.scene_origins[i].base).file
+            path = self.project.root / self.media(scene.visual.file, self.lv.scene_origins[i].base).file
             key = ("mp4", str(path))
             if key not in self.memo:
                 self.memo[key] = video_track(path)
             track = self.memo[key]
-            if refusal(track, fmt.width, fmt.height, fmt.fps, quality.clip_copy_max_mbps):
+            why = refusal(track, fmt.width, fmt.height, fmt.fps, quality.clip_copy_max_mbps)
+            if why is None and config is not None and track.config != config:
+                why = "its codec setup (H.264 parameter sets) differs from the first clip's"
+            if why:
+                self.warn(i, ("visual", "file"), f"this video's clips are re-encoded, not copied as they are: "
+                                                 f"{scene.visual.file}: {why} (`quality: {{clip_copy: false}}` on "
+                                                 "the brand encodes clips without this note)")
                 return False
-            configs.add(track.config)
-        return len(configs) == 1
+            config = track.config
+        return True
 
     def measure_pictures(self) -> dict[str, bool]:
         """A final segment measures black and frozen stretches while it encodes, for its qc.scene (which then

@@ -54,6 +54,10 @@ class VideoTrack:
 
 
 def _read_moov(path: Path) -> bytes | None:
+    import stat
+
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
+        return None
     with open(path, "rb") as f:
         size_all = os.fstat(f.fileno()).st_size
         off = 0

@@ -124,3 +124,15 @@ def test_anything_that_needs_a_pixel_changed_is_encoded(clips, change):
     write(clips / "videos/test/clips.yaml", spec)
     segs = segments(session(clips))
     assert segs and not any(st.params.get("stream_copy") for st in segs.values()), change
+
+
+def test_a_clip_video_that_is_not_copied_says_why_at_the_clip(clips):
+    camera_clip(clips / "videos/test/media/c1.mp4", "mandelbrot=s=320x180:r=10,trim=duration=1.2", "-c:v", "libx264",
+                "-preset", "veryfast", "-bf", "2", "-pix_fmt", "yuv420p")
+    res = session(clips).check()
+    [note] = res.warnings["test/clips"]
+    assert "clips.yaml:8:" in note and "media/c1.mp4: B-frames" in note and "clip_copy: false" in note
+    assert "test/alpha" not in res.warnings  # a video with other scenes was never a candidate: no note
+    brand = clips / "brands/test.yaml"
+    brand.write_text(brand.read_text() + "quality: {clip_copy: false}\n")
+    assert "test/clips" not in session(clips).check().warnings

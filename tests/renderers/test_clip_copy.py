@@ -115,3 +115,7 @@ def test_a_damaged_or_hostile_header_is_refused_quickly(tmp_path):
     struct.pack_into(">I", huge, at, 0x7FFFFFFF)
     (tmp_path / "huge.mp4").write_bytes(bytes(huge))
     assert video_track(tmp_path / "huge.mp4") is None
+    import os
+
+    os.mkfifo(tmp_path / "fifo.mp4")  # would block an open() for reading: refused without opening
+    assert video_track(tmp_path / "fifo.mp4") is None
