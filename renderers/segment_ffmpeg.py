@@ -99,9 +99,10 @@ LOOP_REPEAT_MIN = 2
 
 
 def loop_pieces(p, frames: int, clip: Path) -> tuple[int, list[tuple[int, int, int]]] | None:
-    """(the clip's length in frames, [(first frame, frames, times)]) that make the scene when it loops `clip` at least LOOP_REPEAT_MIN whole
-    times between its crossfade IDR frames, else None. The clip must be constant-rate at the scene's rate with
-    nothing hidden by an edit list, so its pictures repeat every `frames` of it (renderers/_lib/mp4info.py)."""
+    """(the clip's length in frames, [(first frame, frames, times)]) that make the scene when it loops `clip` at
+    least LOOP_REPEAT_MIN whole times between its crossfade IDR frames, else None. The clip must be constant-rate
+    at the scene's rate with nothing hidden by an edit list, so its pictures repeat every `frames` of it
+    (renderers/_lib/mp4info.py)."""
     from ._lib.mp4info import video_track
 
     if (p.visual_type != "video" or not p.loop or p.start or p.burn_captions or p.profile != "final"
