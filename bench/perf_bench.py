@@ -138,6 +138,19 @@ def clip_graph(scenes: list[dict], fps: int, width: int, height: int, lead: floa
 def ssim_against_source(outputs: list[Path], src_args: list[str], graph: str, step: int = 3) -> list[float]:
     """SSIM (all planes) of each encoded output against the unencoded frames of the same composition, every
     `step`-th frame, in one pass (the source graph is decoded and filtered once)."""
+    return _ssim(outputs, src_args, graph, step)
+
+
+def ssim_per_frame(outputs: list[Path], src_args: list[str], graph: str, step: int = 3) -> list[dict[int, float]]:
+    """ssim_against_source frame by frame: for each output, {source frame number: SSIM (all planes)}."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stats = [Path(tmp) / f"ssim{j}.log" for j in range(len(outputs))]
+        _ssim(outputs, src_args, graph, step, stats=stats)
+        return [{(int(n) - 1) * step: float(v)
+                 for n, v in re.findall(r"^n:(\d+) .*?All:([\d.]+)", path.read_text(), re.M)} for path in stats]
+
+
+def _ssim(outputs: list[Path], src_args: list[str], graph: str, step: int, stats: list[Path] | None = None):
     k = len(outputs)
     n_src = sum(1 for a in src_args if a == "-i")
     ins = sum((["-i", str(o)] for o in outputs), [])
@@ -145,9 +158,9 @@ def ssim_against_source(outputs: list[Path], src_args: list[str], graph: str, st
     # frames are paired by index (the encoded files' time bases differ from the graph's)
     norm = f"settb=1/30,setpts=N,framestep={step}"
     g = shifted + f";[v]{norm},split={k}" + "".join(f"[r{j}]" for j in range(k))
-    maps = ["-map", "[an]"]
+    maps = ["-map", "[an]"] if "[an]" in graph else []  # the clip graph's audio is mapped (and thrown away)
     for j in range(k):
-        g += f";[{j}:v]{norm}[o{j}];[o{j}][r{j}]ssim[s{j}]"
+        g += f";[{j}:v]{norm}[o{j}];[o{j}][r{j}]ssim" + (f"=stats_file={stats[j]}" if stats else "") + f"[s{j}]"
         maps += ["-map", f"[s{j}]"]
     proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info"] + ins + src_args +
                           ["-filter_complex", g] + maps + ["-f", "null", "-"], capture_output=True, text=True)
