@@ -205,6 +205,22 @@ def test_narration_padding_without_ffmpeg_gives_ffmpegs_bytes(tmp_path, monkeypa
         assert real_pad(wav, 9600, n, tmp_path / "probe.wav") is (wav.stem != "stereo")
 
 
+def count_encodes(monkeypatch) -> list[int]:
+    """The frame count of every x264 encode segment.ffmpeg runs from now on, in order."""
+    from renderers import segment_ffmpeg
+
+    encodes: list[int] = []
+    real = segment_ffmpeg.run_ffmpeg
+
+    def spy(args, **kw):
+        if "-c:v" in args:
+            encodes.append(int(args[args.index("-frames:v") + 1]))
+        return real(args, **kw)
+
+    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg", spy)
+    return encodes
+
+
 def _packets(path):
     return subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
                            "packet=pts_time,dts_time,duration_time,flags", "-of", "csv=p=0", str(path)],
@@ -221,15 +237,7 @@ def test_a_long_still_is_encoded_as_two_gops_and_repeated(tmp_path, monkeypatch,
     img = tmp_path / "img.png"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=640x360:d=1", "-frames:v", "1",
                     str(img)], check=True)
-    encodes = []
-    real = segment_ffmpeg.run_ffmpeg
-
-    def spy(args, **kw):
-        if "-c:v" in args:
-            encodes.append(int(args[args.index("-frames:v") + 1]))
-        return real(args, **kw)
-
-    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg", spy)
+    encodes = count_encodes(monkeypatch)
     rep, facts, dur = segment(tmp_path, "rep", img, "image", [(8.3, True)], pictures=True, **split)
     frames = scene_frames(dur, 0.3, 10)
     head, tail = split.get("split_head", 0), split.get("split_tail", 0)
@@ -290,15 +298,7 @@ def test_a_looped_clip_is_encoded_once_per_piece_and_its_period_repeated(tmp_pat
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=240x136:r=10:d=1.2", "-f",
                     "lavfi", "-i", "sine=d=1.7", "-c:v", "libx264", "-bf", "3", "-pix_fmt", "yuv420p", "-c:a", "aac",
                     str(clip)], check=True)
-    encodes = []
-    real = segment_ffmpeg.run_ffmpeg
-
-    def spy(args, **kw):
-        if "-c:v" in args:
-            encodes.append(int(args[args.index("-frames:v") + 1]))
-        return real(args, **kw)
-
-    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg", spy)
+    encodes = count_encodes(monkeypatch)
     rep, facts, dur = segment(tmp_path, "rep", clip, "video", [(4.6, True)], pictures=True, repeat_loops=True,
                               **split)
     frames = scene_frames(dur, 0.3, 10)
@@ -327,17 +327,12 @@ def test_a_looped_clip_is_encoded_once_per_piece_and_its_period_repeated(tmp_pat
 
 
 def test_a_frozen_loop_is_one_freeze_and_a_clip_looped_once_is_encoded_whole(tmp_path, monkeypatch):
-    from renderers import segment_ffmpeg
-
     still = tmp_path / "still.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=gray:s=240x136:r=10:d=1.2",
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", str(still)], check=True)
     out, facts, dur = segment(tmp_path, "frozen", still, "video", [(4.6, True)], pictures=True, repeat_loops=True)
     whole, whole_facts, _ = segment(tmp_path, "frozenwhole", still, "video", [(4.6, True)], pictures=True)
     assert facts["pictures"]["frozen"] == whole_facts["pictures"]["frozen"] and len(facts["pictures"]["frozen"]) == 1
-    encodes = []
-    real = segment_ffmpeg.run_ffmpeg
-    monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg",
-                        lambda args, **kw: ("-c:v" in args and encodes.append(args)) or real(args, **kw))
+    encodes = count_encodes(monkeypatch)
     _, short, _ = segment(tmp_path, "short", still, "video", [(1.5, True)], repeat_loops=True)
-    assert len(encodes) == 1 and short["frames"] == scene_frames(1.5, 0.3, 10)
+    assert encodes == [short["frames"]] == [scene_frames(1.5, 0.3, 10)]  # one whole encode
