@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
+from itertools import accumulate, islice
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +46,8 @@ class VideoTrack:
     @property
     def bit_rate(self) -> float:
         """Bits per second over the track's duration."""
-        seconds = sum(self.deltas) / self.timescale * self.frames if len(self.deltas) == 1 else 0
-        return self.data_bytes * 8 / seconds if seconds else float("inf")
+        rate = self.frame_rate()
+        return self.data_bytes * 8 * rate / self.frames if rate and self.frames else float("inf")
 
     def frame_rate(self) -> float | None:
         """Frames per second when every frame lasts the same, else None (variable frame rate)."""
@@ -187,17 +188,9 @@ def _track(b: bytes, trak: tuple, movie_scale: int) -> VideoTrack | None:
         reordered = len({offset for count, offset in runs_c if count}) > 1
         # the first frame shown: the earliest composition time (decode time + offset) among the first samples
         # (a decoder shows one of the first GOP's frames first; 64 samples cover any real reorder depth)
-        times, dts = [], 0
-        deltas_run = iter(d for count, d in runs for _ in range(count))
-        for count, offset in runs_c:
-            for _ in range(count):
-                times.append(dts + offset)
-                dts += next(deltas_run, 0)
-                if len(times) >= 64:
-                    break
-            if len(times) >= 64:
-                break
-        first_offset = min(times, default=0)
+        decode_times = accumulate((d for count, d in runs for _ in range(count)), initial=0)
+        offsets = islice((offset for count, offset in runs_c for _ in range(count)), 64)
+        first_offset = min((t + o for t, o in zip(decode_times, offsets)), default=0)
 
     first_sync = True
     if b"stss" in kids:
