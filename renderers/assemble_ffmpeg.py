@@ -39,11 +39,13 @@ def measure_loudness(path: Path) -> dict:
     return parse_loudness(proc.stderr)
 
 
+PART_MUSIC_FADE_S = 0.25  # a soundtrack part's music fades in and out over this, next to its silent edges
 AAC_PRIMING = 1024  # samples of encoder delay ffmpeg's AAC encoder puts first (the MP4 edit list hides them)
 
 
 def encode_measured(pcm: Path, samples: int, out_name: str, bitrate: str, cwd: Path, progress=None,
-                    total_s: float | None = None, level: list[str] | None = None) -> dict:
+                    total_s: float | None = None, level: list[str] | None = None, *, raw: bool = False,
+                    dual: bool = True, blocks: bool = False) -> dict:
     """Encode mono PCM to dual-mono AAC in `cwd / out_name` and measure the encoded stream's integrated loudness and
     true peak while it is encoded: the encoder's packets go, through ffmpeg's tee muxer, both into the MP4 and down
     a pipe to a second ffmpeg that decodes and meters them, on another core, instead of a decode after the encode.
@@ -57,13 +59,18 @@ def encode_measured(pcm: Path, samples: int, out_name: str, bitrate: str, cwd: P
     whose samples stream straight into the encoder: levelling, encoding and metering run at once. The levelled PCM
     is not metered itself: the encoded stream's loudness is the one delivered, and differs from it by the coding
     noise (well under 0.1 LU), so one meter serves both the level check and the facts.
-    Returns the encoded stream's integrated loudness (LUFS, as stereo) and true peak (dBTP)."""
+    Returns the encoded stream's integrated loudness (LUFS, as stereo) and true peak (dBTP).
+
+    `raw`: `pcm` is headerless mono float32 at 48 kHz. `dual=False` leaves the mono MP4 as ffmpeg wrote it (a
+    soundtrack part, joined later). `blocks` adds "blocks", the coded channel's 400 ms block loudnesses (mono)."""
     procs: list[subprocess.Popen] = []
     if level is not None:
         procs.append(subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(pcm),
                                        "-af", ",".join(level), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))
         source = ["-f", "f32le", "-ar", "48000", "-ac", "1", "-i", "pipe:0"]
+    elif raw:
+        source = ["-f", "f32le", "-ar", "48000", "-ac", "1", "-i", str(pcm)]
     else:
         source = ["-i", str(pcm)]
     enc_cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
@@ -75,9 +82,10 @@ def encode_measured(pcm: Path, samples: int, out_name: str, bitrate: str, cwd: P
                          "-flags:a", "+bitexact+global_header", "-f", "tee", f"[f=mp4]{mono}|[f=adts]pipe:1"]
     procs.append(subprocess.Popen(enc_cmd, stdin=procs[0].stdout if procs else None, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, cwd=cwd))
-    procs.append(subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-f", "aac", "-i", "pipe:0", "-af",
+    procs.append(subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "verbose" if blocks else "info",
+                                   "-f", "aac", "-i", "pipe:0", "-af",
                                    f"atrim=start_sample={AAC_PRIMING}:end_sample={AAC_PRIMING + samples},"
-                                   "ebur128=peak=true", "-f", "null", "-"],
+                                   f"ebur128=peak=true{':framelog=verbose' if blocks else ''}", "-f", "null", "-"],
                                   stdin=procs[-1].stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
     for proc in procs[:-1]:
         proc.stdout.close()  # the next process holds the read end: a writer sees a broken pipe if its reader dies
@@ -100,12 +108,17 @@ def encode_measured(pcm: Path, samples: int, out_name: str, bitrate: str, cwd: P
                                          + ["encoding audio", "measuring the encoded audio"])):
         if proc.wait() != 0:
             raise StepError(f"ffmpeg failed while {what}: " + "\n".join(logs[i].strip().splitlines()[-6:]))
-    try:
-        dual_mono_mp4(cwd / mono, cwd / out_name)
-    except ValueError as e:
-        raise StepError(f"could not make the dual-mono AAC track: {e}") from e
-    (cwd / mono).unlink()
+    if dual:
+        try:
+            dual_mono_mp4(cwd / mono, cwd / out_name)
+        except ValueError as e:
+            raise StepError(f"could not make the dual-mono AAC track: {e}") from e
+        (cwd / mono).unlink()
+    else:
+        (cwd / mono).replace(cwd / out_name)
     facts = parse_loudness(logs[len(procs) - 1])  # of the one coded channel: both channels carry it, +3.01 dB
+    if blocks:
+        facts["blocks"] = block_loudness(logs[len(procs) - 1])
     if facts["integrated_lufs"] is not None:
         facts["integrated_lufs"] = round(facts["integrated_lufs"] + 3.0103, 1)
     return facts
@@ -124,10 +137,11 @@ def bitrate_bps(rate: str | int) -> int:
     return int(value)
 
 
-def run_metered(args: list[str], what: str, feed=None) -> dict:
+def run_metered(args: list[str], what: str, feed=None, blocks: bool = False) -> dict:
     """Run ffmpeg whose filters end in `ebur128` (`=peak=true` when the true peak is wanted): filter and meter in one
-    pass (saves a decode). With `feed`, a thread calls feed(write) to stream ffmpeg's `pipe:0` input."""
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "info"] + args
+    pass (saves a decode). With `feed`, a thread calls feed(write) to stream ffmpeg's `pipe:0` input. With `blocks`
+    (the meter has `framelog=verbose`) the result also has "blocks", the meter's 400 ms block loudnesses."""
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "verbose" if blocks else "info"] + args
     if feed is None:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         stderr = proc.stderr
@@ -153,7 +167,10 @@ def run_metered(args: list[str], what: str, feed=None) -> dict:
     if proc.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-6:])
         raise StepError(f"ffmpeg failed while {what}: {tail}")
-    return parse_loudness(stderr)
+    found = parse_loudness(stderr)
+    if blocks:
+        found["blocks"] = block_loudness(stderr)
+    return found
 
 
 def parse_loudness(stderr: str) -> dict:
@@ -161,6 +178,27 @@ def parse_loudness(stderr: str) -> dict:
     i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
     return {"integrated_lufs": float(i.group(1)) if i else None, "true_peak_dbtp": float(tp.group(1)) if tp else None}
+
+
+BLOCK_LINE = re.compile(r"\] t: *[\d.]+ +TARGET:-?\d+ LUFS +M: *(-?[\d.]+|-inf) ")
+
+
+def block_loudness(stderr: str) -> list[float]:
+    """The loudness of each 400 ms gating block (BS.1770: one every 100 ms) from ebur128's `framelog=verbose` lines,
+    leaving out the first three (the meter's window not yet full)."""
+    return [float(m.group(1)) for m in BLOCK_LINE.finditer(stderr)][3:]
+
+
+def gated_loudness(blocks: list[float]) -> float | None:
+    """BS.1770 integrated loudness (LUFS) from 400 ms block loudnesses: the mean energy of the blocks above the
+    absolute gate (-70 LUFS), then of those also within 10 LU of that mean. The blocks of pieces played one after
+    another merge into the whole's (up to the few blocks that straddle a join, silent in a soundtrack's parts)."""
+    energy = [10 ** ((b + 0.691) / 10) for b in blocks if b > -70.0]
+    if not energy:
+        return None
+    gate = sum(energy) / len(energy) * 10 ** (-10 / 10)
+    kept = [e for e in energy if e > gate]
+    return -0.691 + 10 * math.log10(sum(kept) / len(kept))
 
 
 def merged_loudness(pieces: list[dict]) -> float | None:
@@ -361,14 +399,16 @@ class FfmpegAssemble(Renderer):
         return soundtrack(ctx.inputs["audios"], ctx.inputs.get("music"), ctx.params, ctx.scratch, ctx.progress)
 
 
-def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
-               pads: list[tuple[int, int]] | None = None) -> tuple[Path, dict, float, float]:
-    """The soundtrack: the scenes' padded narration joined, music ducked under it, levelled, encoded -> (audio.m4a in
-    `s`, facts, gain, seconds). `p` carries loudness_lufs, true_peak_db, music_volume_db, music_duck_db,
-    audio_bitrate and profile (the assembly's params or audio.final's). With `pads` ((delay ms, samples) per scene)
-    `audios` are the raw narrations, padded exactly as the segments pad them (segment_ffmpeg.py): 48 kHz mono 16-bit
-    ones in Python and streamed in as one input, any other format by the segments' filter inside the same ffmpeg.
-    The same samples either way, without a file and a process per scene."""
+def mix_pass(audios: list[Path], music: Path | None, p, s: Path, pads: list[tuple[int, int]] | None = None,
+             edges: tuple[int, int] | None = None, blocks: bool = False) -> tuple[Path, float | None, bool, float, list]:
+    """The soundtrack's mix: the scenes' padded narration joined, music ducked under it, metered -> (mix.wav in `s`,
+    its integrated loudness (LUFS, mono), whether the music check's stems ns.f32/ms.f32 were written, seconds, the
+    meter's 400 ms block loudnesses when `blocks`). `p` carries music_volume_db, music_duck_db and profile. With
+    `pads` ((delay ms, samples) per scene) `audios` are the raw narrations, padded exactly as the segments pad them
+    (segment_ffmpeg.py): 48 kHz mono 16-bit ones in Python and streamed in as one input, any other format by the
+    segments' filter inside the same ffmpeg. The same samples either way, without a file and a process per scene.
+    With `edges` (head, tail) the music (which starts from the top of its file) is silent for the first `head` and
+    the last `tail` samples and fades in and out next to them (a soundtrack part, audio_parts.py)."""
     feed = None
     if pads is None:
         total = sum(_wav_seconds(a) for a in audios)
@@ -405,11 +445,18 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
             mi = len(audios)
     stems = int(bool(music) and p.profile == "final")
     outputs: list[str] = []
+    fades = ""
+    if edges is not None:
+        n, (head, tail), fade = int(round(total * 48000)), edges, int(PART_MUSIC_FADE_S * 48000)
+        if head:
+            fades += f",afade=t=in:ss={head}:ns={fade}"
+        if tail:
+            fades += f",afade=t=out:ss={max(0, n - tail - fade)}:ns={fade}"
     if music:
         # duck: the music is compressed with the narration as side chain, then mixed under it
         inputs += ["-stream_loop", "-1", "-i", str(music)]
         graph = (f"{narration}[{mi}:a]aresample=48000,aformat=channel_layouts=mono,volume={p.music_volume_db}dB,"
-                 f"atrim=0:{total:.4f}[m];"
+                 f"atrim=0:{total:.4f}{fades}[m];"
                  f"[nar]asplit={2 + stems}[n][sc]{'[ns]' if stems else ''};"
                  f"[m][sc]sidechaincompress=threshold=0.015:ratio={max(2.0, 10 ** (p.music_duck_db / 20)):.2f}:"
                  f"attack=15:release=350:makeup=1{',asplit=2[md][ms]' if stems else '[md]'};"
@@ -420,15 +467,25 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
                                                          str(s / f"{a}.f32"))]
     else:
         graph = f"{narration}[nar]anull[mix]"
+    mix = s / "mix.wav"
+    meter = "ebur128=framelog=verbose" if blocks else "ebur128"
+    found = run_metered(inputs + ["-filter_complex", graph + f";[mix]{meter}[st]", "-map", "[st]",
+                                  "-c:a", "pcm_f32le", str(mix)] + outputs, "mixing audio", feed, blocks=blocks)
+    return mix, found["integrated_lufs"], bool(stems), total, found.get("blocks", [])
+
+
+def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
+               pads: list[tuple[int, int]] | None = None) -> tuple[Path, dict, float, float]:
+    """The soundtrack in one piece: `mix_pass`, then levelled and encoded -> (audio.m4a in `s`, facts, gain,
+    seconds). `p` carries loudness_lufs, true_peak_db, music_volume_db, music_duck_db, audio_bitrate and profile
+    (the assembly's params or audio.final's)."""
     # Loudness: measure the mix, apply the gain that reaches the target and catch peaks with a limiter at 4x
     # oversampling (so it limits true peaks, not just samples). The soundtrack is mono until the encoder (the
     # narration and the music bed are mixed down to one channel; the final is dual mono), so the mix, the meter and
     # the limiter work on one channel: BS.1770 weighs dual-mono stereo 3.01 dB above its one channel.
     import numpy as np
 
-    mix = s / "mix.wav"
-    measured = run_metered(inputs + ["-filter_complex", graph + ";[mix]ebur128[st]", "-map", "[st]",
-                                     "-c:a", "pcm_f32le", str(mix)] + outputs, "mixing audio", feed)["integrated_lufs"]
+    mix, measured, stems, total = mix_pass(audios, music, p, s, pads)[:4]
     levels = music_levels(*(np.fromfile(s / f"{a}.f32", dtype="<f4") for a in ("ns", "ms"))) if stems else None
     progress(0.2, "normalising loudness")
     if measured is None or measured == float("-inf"):
@@ -457,29 +514,10 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
     # plus the limiter's distortion) came 4.8 or 9.6 dB above the music itself, against under 2.5 dB at 4x
     # (tests/renderers/test_audio_final.py), so it stays at 4x.
     samples = int(round(total * 48000))
-
-    def chain(oversample: bool) -> list[str]:
-        limiter = f"alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1"
-        if not oversample:
-            return [f"volume={gain:.3f}dB", limiter, "ebur128"]
-        return [f"volume={gain:.3f}dB", "aresample=192000", limiter, "aresample=48000"]
-
-    # One pass measures two gains, the unlimited estimate and GAIN_BRACKET_DB above it (one decode, two limiters);
-    # a target between them is interpolated and goes straight to the oversampled pass, whose own measurement is
-    # checked below. Outside the bracket (a limiter working very hard) the single-gain search goes on from there.
-    found = bracket_gain(mix, gain, ceiling, p.loudness_lufs - 3.0103)
-    if found is not None:
-        gain = found
-    else:
-        for _ in range(3):
-            lufs = run_metered(["-i", str(mix), "-af", ",".join(chain(False)), "-f", "null", "-"],
-                               "levelling audio")["integrated_lufs"]
-            miss = p.loudness_lufs - (lufs + 3.0103)
-            if abs(miss) <= 0.1:
-                break
-            gain += miss * 1.5  # the limiter eats about a third of any gain added near the target
+    gain = find_gain(mix, gain, ceiling, p.loudness_lufs - 3.0103)
     for attempt in range(6):
-        facts = encode_measured(mix, samples, audio.name, p.audio_bitrate, s, progress, total, level=chain(True))
+        facts = encode_measured(mix, samples, audio.name, p.audio_bitrate, s, progress, total,
+                                level=limited(gain, ceiling))
         if facts["integrated_lufs"] is None:
             raise StepError("the encoded soundtrack could not be metered")
         miss = p.loudness_lufs - facts["integrated_lufs"]
@@ -497,6 +535,35 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
 
 
 GAIN_BRACKET_DB = 2.5  # the second gain of the bracketing pass: above the unlimited estimate by this much
+
+
+def limited(gain: float, ceiling: float, oversample: bool = True) -> list[str]:
+    """The final's levelling filters: `gain`, then a limiter at `ceiling` (linear) at 4x oversampling (true peaks);
+    without `oversample` at 1x and metered (the gain search's cheaper stand-in, the same loudness to 0.1 LU)."""
+    limiter = f"alimiter=limit={ceiling:.5f}:attack=2:release=60:level=disabled:asc=1"
+    if not oversample:
+        return [f"volume={gain:.3f}dB", limiter, "ebur128"]
+    return [f"volume={gain:.3f}dB", "aresample=192000", limiter, "aresample=48000"]
+
+
+def find_gain(mix: Path, gain: float, ceiling: float, target: float) -> float:
+    """The gain that brings `mix` (starting from the unlimited estimate `gain`) through the limiter to `target` LUFS
+    (mono). One pass measures two gains, the estimate and GAIN_BRACKET_DB above it (one decode, two limiters); a
+    target between them is interpolated. Outside the bracket (a limiter working very hard) a single-gain search goes
+    on from there, to 0.1 LU."""
+    found = bracket_gain(mix, gain, ceiling, target)
+    if found is not None:
+        return found
+    for _ in range(3):
+        lufs = run_metered(["-i", str(mix), "-af", ",".join(limited(gain, ceiling, False)), "-f", "null", "-"],
+                           "levelling audio")["integrated_lufs"]
+        if lufs is None:
+            raise StepError("the soundtrack is silent; cannot normalise loudness")
+        miss = target - lufs
+        if abs(miss) <= 0.1:
+            break
+        gain += miss * 1.5  # the limiter eats about a third of any gain added near the target
+    return gain
 
 
 def bracket_gain(mix: Path, gain: float, ceiling: float, target: float) -> float | None:

@@ -134,18 +134,32 @@ def music_levels(speech, music) -> dict[str, float] | None:
     music in the pauses re the speech's level}, from the two signals (numpy, MUSIC_RATE, high-passed at 100 Hz) in
     BLOCK_S blocks; None without speech. qc.master separates them from the final mix (qc_master.music_ratio);
     audio.final, which mixes them, measures its own stems (assemble_ffmpeg.soundtrack)."""
+    se, re_ = music_blocks(speech, music)
+    return music_levels_of(se, re_)
+
+
+def music_blocks(speech, music):
+    """The two signals' energies (mean square) per BLOCK_S block, as float64 numpy arrays: what `music_levels_of`
+    judges. The blocks of pieces played one after another join into the whole's (a soundtrack's parts)."""
     import numpy as np
 
     b = int(BLOCK_S * MUSIC_RATE)
     blocks = min(len(speech), len(music)) // b
-    if blocks == 0:
-        return None
 
     def energy(x):  # mean square per block, summed in float64 without a float64 copy of the signal (30x faster)
         x = np.asarray(x[:blocks * b]).reshape(blocks, b)
         return np.einsum("ij,ij->i", x, x, dtype=np.float64) / b
 
-    se, re_ = energy(speech), energy(music)
+    return energy(speech), energy(music)
+
+
+def music_levels_of(se, re_) -> dict[str, float] | None:
+    """`music_levels` from the signals' block energies (`music_blocks`)."""
+    import numpy as np
+
+    se, re_ = np.asarray(se, dtype=np.float64), np.asarray(re_, dtype=np.float64)
+    if len(se) == 0:
+        return None
     loud = float(np.percentile(se, 95))
     if loud <= 0:
         return None
