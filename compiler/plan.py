@@ -28,6 +28,33 @@ Profile = Literal["final", "preview"]
 PREVIEW_SCALE = 2      # the preview profile renders every format at 1/2 its width and height (1080p -> 540p)
 PREVIEW_MAX_FPS = 30   # ... and at no more than 30 fps
 PREVIEW_MUSIC_STRIDE_S = 20.0  # preview only: scene i's music starts i x this far into the (looped) music
+PART_MIN_S = 20.0  # a soundtrack part (audio_parts.py) is at least this long, guessed from its narration's words
+PART_MIN_PAD_S = 0.1  # ... and is split only after a scene with at least this much silence after its narration
+
+
+def soundtrack_parts(scenes: list[Scene], pads: list[float], lead: float, *, chapters_only: bool,
+                     split: bool = True) -> list[tuple[int, int]]:
+    """The final soundtrack's parts, as (first scene, end) ranges: split between two scenes where it is silent
+    (the earlier scene's pad, the later one's lead), only at a chapter mark when `chapters_only` (the music starts
+    again there), once a part is at least PART_MIN_S long (2.5 words a second plus the pads); a short last part
+    joins the one before. One part (audio.final's one step) for a short video or without `split`."""
+    from renderers._lib.aac_join import PART_EDGE_ZEROS
+
+    guess = [len(str(sc.narration or "").split()) / 2.5 + pad + lead for sc, pad in zip(scenes, pads)]
+    if not split or lead * 48000 < PART_EDGE_ZEROS + 1024:
+        return [(0, len(scenes))]
+    parts, start = [], 0
+    for i in range(1, len(scenes)):
+        if (sum(guess[start:i]) >= PART_MIN_S and pads[i - 1] >= PART_MIN_PAD_S
+                and (scenes[i].chapter or not chapters_only)):
+            parts.append((start, i))
+            start = i
+    parts.append((start, len(scenes)))
+    if len(parts) > 1 and sum(guess[start:]) < PART_MIN_S / 2:
+        parts[-2:] = [(parts[-2][0], len(scenes))]
+    return parts
+
+
 PREVIEW_DIR = "build/.preview"  # where previews materialize (publish/units.py never reads a dot folder)
 
 
@@ -151,12 +178,21 @@ class Compiler:
             if self.profile == "final":
                 # the soundtrack from the narration, beside the segments' video encodes (audio_final.py); the
                 # assembly then cuts and muxes. Same bytes as the assembly mixing the segments' audio itself.
-                sound = {"audio": out(make_step(plan, f"{prefix}/audio", vid, "audio.final", {
-                    "fps": fmt.fps, "pads": [plan.steps[sg].params["pad"] for sg in segments],
-                    "lead": plan.steps[segments[0]].params["lead"] if segments else LEAD_S, **level, **mix},
-                    {"audios": [out(n, "audio.wav") for n in narrations],
-                     "timings": [out(n, "timings.json") for n in narrations],
-                     "music": music[1] if music else None}, salt), "audio.m4a")}
+                # A longer one in parts that an edit re-renders one by one (audio_parts.py)
+                seg_pads = [plan.steps[sg].params["pad"] for sg in segments]
+                lead = plan.steps[segments[0]].params["lead"] if segments else LEAD_S
+                parts = soundtrack_parts(script.scenes, seg_pads, lead,
+                                         chapters_only=bool(music) and music[0].sections == "chapters",
+                                         split=not (music and music[0].sections == "continuous"))
+                if len(parts) > 1:
+                    sound = {"audio": out(self.soundtrack_parts(prefix, parts, narrations, seg_pads, lead, fmt.fps,
+                                                                music, mix, level), "audio.m4a")}
+                else:
+                    sound = {"audio": out(make_step(plan, f"{prefix}/audio", vid, "audio.final", {
+                        "fps": fmt.fps, "pads": seg_pads, "lead": lead, **level, **mix},
+                        {"audios": [out(n, "audio.wav") for n in narrations],
+                         "timings": [out(n, "timings.json") for n in narrations],
+                         "music": music[1] if music else None}, salt), "audio.m4a")}
             assemble = make_step(plan, f"{prefix}/assemble", vid, "assemble.ffmpeg", {
                 "fps": fmt.fps, **level, **mix, "crossfades": crossfades, **self.encode, **premixed,
                 **({"bodies": True} if crossfades else {})},
@@ -182,6 +218,34 @@ class Compiler:
         steps = list(islice(plan.steps, before, None))
         generated = script.generated.model_dump(mode="json") if script.generated else None
         return VideoPlan(id=vid, spec=lv.spec.display, steps=steps, formats=formats, script=generated)
+
+    def soundtrack_parts(self, prefix: str, parts: list[tuple[int, int]], narrations: list[str], pads: list[float],
+                         lead: float, fps: int, music, mix: dict, level: dict) -> str:
+        """The soundtrack in parts (renderers/audio_parts.py): per part a mix, a level and an encode, one gain for
+        all, one join; returns the join's step."""
+        plan, vid, salt = self.plan, self.lv.id, self.video.salt
+        audios = [out(n, "audio.wav") for n in narrations]
+        timings = [out(n, "timings.json") for n in narrations]
+        mixes, encodes = [], []
+        for k, (a, b) in enumerate(parts):
+            edge = {"first": k == 0, "last": k == len(parts) - 1}
+            mixes.append(make_step(plan, f"{prefix}/audio/part/{k:02d}", vid, "audio.part", {
+                "fps": fps, "pads": pads[a:b], "lead": lead, **mix, **edge},
+                {"audios": audios[a:b], "timings": timings[a:b], "music": music[1] if music else None}, salt))
+        gain = make_step(plan, f"{prefix}/audio/gain", vid, "audio.gain", {"loudness_lufs": level["loudness_lufs"]},
+                         {"parts": [out(m, "loudness.json") for m in mixes]}, salt)
+        for k, ((a, b), m) in enumerate(zip(parts, mixes)):
+            edge = {"first": k == 0, "last": k == len(parts) - 1}
+            levelled = make_step(plan, f"{prefix}/audio/level/{k:02d}", vid, "audio.level",
+                                 {"true_peak_db": level["true_peak_db"]},
+                                 {"mix": out(m, "mix.wav"), "loudness": out(m, "loudness.json"),
+                                  "gain": out(gain, "gain.json")}, salt)
+            encodes.append(make_step(plan, f"{prefix}/audio/encode/{k:02d}", vid, "audio.encode", {
+                "true_peak_db": level["true_peak_db"], **edge},
+                {"level": out(levelled, "level.f32"), "loudness": out(m, "loudness.json")}, salt))
+        return make_step(plan, f"{prefix}/audio", vid, "audio.join", {"scenes": len(narrations)}, {
+            "parts": [out(e, "part.m4a") for e in encodes], "meters": [out(e, "meter.json") for e in encodes],
+            "loudness": [out(m, "loudness.json") for m in mixes], "gain": out(gain, "gain.json")}, salt)
 
     def narration(self, i: int, scene: Scene) -> str:
         vid, voice = self.lv.id, self.res.voice(scene)

@@ -162,6 +162,10 @@ class Music(Model):
     file: str = Field(description="background music file (relative to the spec)")
     volume_db: float = Field(-20.0, le=0, description="music level under narration before ducking")
     duck_db: float = Field(10.0, ge=0, le=40, description="extra attenuation while someone speaks")
+    sections: Literal["chapters", "continuous"] = Field(
+        "chapters", description="'chapters': the music starts again from the top at chapter marks, where a longer "
+        "video's final soundtrack is split into parts that an edit re-renders one by one; 'continuous': one bed "
+        "through the whole video (every edit re-renders the whole soundtrack)")
 
 
 class Quality(Model):
