@@ -221,8 +221,8 @@ class Compiler:
 
     def soundtrack_parts(self, prefix: str, parts: list[tuple[int, int]], narrations: list[str], pads: list[float],
                          lead: float, fps: int, music, mix: dict, level: dict) -> str:
-        """The soundtrack in parts (renderers/audio_parts.py): per part a mix, a level and an encode, one gain for
-        all, one join; returns the join's step."""
+        """The soundtrack in parts (renderers/audio_parts.py): per part a mix and an encode (levelled and coded),
+        one gain for all, one join; returns the join's step."""
         plan, vid, salt = self.plan, self.lv.id, self.video.salt
         audios = [out(n, "audio.wav") for n in narrations]
         timings = [out(n, "timings.json") for n in narrations]
@@ -234,15 +234,11 @@ class Compiler:
                 {"audios": audios[a:b], "timings": timings[a:b], "music": music[1] if music else None}, salt))
         gain = make_step(plan, f"{prefix}/audio/gain", vid, "audio.gain", {"loudness_lufs": level["loudness_lufs"]},
                          {"parts": [out(m, "loudness.json") for m in mixes]}, salt)
-        for k, ((a, b), m) in enumerate(zip(parts, mixes)):
+        for k, m in enumerate(mixes):
             edge = {"first": k == 0, "last": k == len(parts) - 1}
-            levelled = make_step(plan, f"{prefix}/audio/level/{k:02d}", vid, "audio.level",
-                                 {"true_peak_db": level["true_peak_db"]},
-                                 {"mix": out(m, "mix.wav"), "loudness": out(m, "loudness.json"),
-                                  "gain": out(gain, "gain.json")}, salt)
             encodes.append(make_step(plan, f"{prefix}/audio/encode/{k:02d}", vid, "audio.encode", {
                 "true_peak_db": level["true_peak_db"], **edge},
-                {"level": out(levelled, "level.f32"), "loudness": out(m, "loudness.json")}, salt))
+                {"mix": out(m, "mix.wav"), "loudness": out(m, "loudness.json"), "gain": out(gain, "gain.json")}, salt))
         return make_step(plan, f"{prefix}/audio", vid, "audio.join", {"scenes": len(narrations)}, {
             "parts": [out(e, "part.m4a") for e in encodes], "meters": [out(e, "meter.json") for e in encodes],
             "loudness": [out(m, "loudness.json") for m in mixes], "gain": out(gain, "gain.json")}, salt)

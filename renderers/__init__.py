@@ -37,7 +37,6 @@ REGISTRY: dict[str, str] = {
     "audio.final": "audio_final:FinalAudio",
     "audio.part": "audio_parts:PartMix",
     "audio.gain": "audio_parts:PartGain",
-    "audio.level": "audio_parts:PartLevel",
     "audio.encode": "audio_parts:PartEncode",
     "audio.join": "audio_parts:JoinAudio",
     "qc.text": "qc_text:TextQC",

@@ -4,7 +4,7 @@
 video's soundtrack is instead compiled (compiler/plan.py `soundtrack_parts`) into parts of whole scenes, split
 where the soundtrack is silent anyway: between two scenes (the narration's pad, then the next scene's lead), and,
 when the brand has music, only at a chapter mark, where the music now starts again from the top of its track
-(fading out and in next to the silent join). Four steps per part and two for the whole:
+(fading out and in next to the silent join). Two steps per part and two for the whole:
 
 - `audio.part` mixes a part: its scenes' narration padded exactly as their segments pad it, the music ducked under
   it (the same filters as `audio.final`), metered: the 400 ms block loudnesses (BS.1770's gating blocks) and the
@@ -13,13 +13,12 @@ when the brand has music, only at a chapter mark, where the music now starts aga
   meter of the whole would) and gives the one gain that brings it to the brand's target, rounded to
   `GAIN_STEP_DB`. The rounding is what keeps an edit local: one scene's edit moves the whole's loudness by a few
   hundredths of a dB, so the rounded gain, and with it every other part's key, is almost always unchanged.
-- `audio.level` levels a part: the gain, plus what the part's own true-peak limiter takes back (the same bracket
+- `audio.encode` levels a part: the gain, plus what the part's own true-peak limiter takes back (the same bracket
   search and 4x-oversampled limiter as `audio.final`, aimed at the part's own loudness + the gain), so each part
-  sits where the gain puts it and the whole is on target. It depends on its part and the gain.
-- `audio.encode` encodes a part as mono AAC (the same encoder settings as `audio.final`) and meters the coded
-  stream (loudness blocks, true peak; a true-peak overshoot is limited harder and encoded again). AAC codes
-  1024-sample frames, so each part but the last is coded as whole frames, its silent tail made longer by under a
-  frame. It depends on its part's levelled samples only.
+  sits where the gain puts it and the whole is on target; then encodes it as mono AAC (the same encoder settings
+  as `audio.final`) and meters the coded stream (loudness blocks, true peak; a true-peak overshoot is limited
+  harder and encoded again). AAC codes 1024-sample frames, so each part but the last is coded as whole frames, its
+  silent tail made longer by under a frame. It depends on its part's mix and the gain only.
 - `audio.join` places the parts on the track's frame grid: each starts at the frame edge nearest to where its scenes
   start in the video (leaving out the silent last frame of the part before when that is nearer), so a part's sound
   is at most half a frame (10.7 ms) early or late against its pictures, never more: a lip-sync error under a third
@@ -138,51 +137,33 @@ class PartGain(Renderer):
         return {"gain_db": gain, "mix_lufs": round(lufs + DUAL_MONO_DB, 2)}
 
 
-class PartLevel(Renderer):
-    kind = "audio.level"
-    version = 1
-    needs = ("ffmpeg",)
-    inputs = ("mix", "loudness", "gain")
-    outputs = ("level.f32",)
-
-    class Params(Params):
-        true_peak_db: float = -1.0
-
-    def tool_fingerprint(self) -> dict:
-        return {"ffmpeg": ffmpeg_version()}
-
-    def run(self, ctx: Context) -> dict:
-        p = ctx.params
-        mix = Path(ctx.inputs["mix"])
-        lufs = json.loads(Path(ctx.inputs["loudness"]).read_text())["lufs"]
-        gain = json.loads(Path(ctx.inputs["gain"]).read_text())["gain_db"]
-        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
-        out = ctx.scratch / "level.f32"
-        if lufs is None:  # a silent part (nothing above the meter's gate): the gain and the limiter, nothing to aim at
-            run_ffmpeg(["-i", str(mix), "-af", ",".join(limited(gain, ceiling)), "-f", "f32le", "-c:a", "pcm_f32le",
-                        str(out)], what="levelling audio")
-            out.replace(ctx.out("level.f32"))
-            return {"gain_db": gain, "integrated_lufs": None}
-        target = lufs + gain  # the part where the soundtrack's gain puts it, with what its limiter takes given back
-        level = find_gain(mix, gain, ceiling, target)
-        got = None
-        for _ in range(4):
-            got = run_metered(["-i", str(mix), "-af", ",".join(limited(level, ceiling) + ["ebur128"]), "-f", "f32le",
-                               "-c:a", "pcm_f32le", str(out)], "levelling audio")["integrated_lufs"]
-            if got is None:
-                raise StepError("the levelled soundtrack part could not be metered")
-            if abs(target - got) <= 0.2:
-                break
-            level += (target - got) * 1.5
-        out.replace(ctx.out("level.f32"))
-        return {"gain_db": round(level, 3), "integrated_lufs": round(got + DUAL_MONO_DB, 1)}
+def level_part(mix: Path, lufs: float | None, gain: float, ceiling: float, out: Path) -> tuple[float, float | None]:
+    """Level a part's mix into `out` (mono float32): the soundtrack's `gain` plus what the part's true-peak limiter
+    takes back, so the part sits at its own loudness + `gain` (`lufs` None: a silent part, the gain alone) ->
+    (the gain applied, the levelled part's loudness, mono)."""
+    if lufs is None:  # nothing above the meter's gate: the gain and the limiter, nothing to aim at
+        run_ffmpeg(["-i", str(mix), "-af", ",".join(limited(gain, ceiling)), "-f", "f32le", "-c:a", "pcm_f32le",
+                    str(out)], what="levelling audio")
+        return gain, None
+    target = lufs + gain
+    level = find_gain(mix, gain, ceiling, target)
+    got = None
+    for _ in range(4):
+        got = run_metered(["-i", str(mix), "-af", ",".join(limited(level, ceiling) + ["ebur128"]), "-f", "f32le",
+                           "-c:a", "pcm_f32le", str(out)], "levelling audio")["integrated_lufs"]
+        if got is None:
+            raise StepError("the levelled soundtrack part could not be metered")
+        if abs(target - got) <= 0.2:
+            break
+        level += (target - got) * 1.5
+    return level, got
 
 
 class PartEncode(Renderer):
     kind = "audio.encode"
     version = 1
     needs = ("ffmpeg",)
-    inputs = ("level", "loudness")
+    inputs = ("mix", "loudness", "gain")
     outputs = ("part.m4a", "meter.json")
 
     class Params(Params):
@@ -198,16 +179,21 @@ class PartEncode(Renderer):
         import numpy as np
 
         p = ctx.params
-        n = int(json.loads(Path(ctx.inputs["loudness"]).read_text())["samples"])
+        loudness = json.loads(Path(ctx.inputs["loudness"]).read_text())
+        gain = json.loads(Path(ctx.inputs["gain"]).read_text())["gain_db"]
+        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
+        levelled = ctx.scratch / "level.f32"
+        applied, _ = level_part(Path(ctx.inputs["mix"]), loudness["lufs"], gain, ceiling, levelled)
+        ctx.progress(0.4, "encoding audio")
+        n = int(loudness["samples"])
         length = n if p.last else -(-n // FRAME) * FRAME  # whole frames: silence added to the silent tail
-        x = np.fromfile(ctx.inputs["level"], dtype="<f4")
+        x = np.fromfile(levelled, dtype="<f4")
         x = np.concatenate([x[:n], np.zeros(max(0, n - len(x)), "<f4")])  # the resampling may leave a sample more or less
         edges = [x[:PART_EDGE_ZEROS]] * (not p.first) + [x[-PART_EDGE_ZEROS:]] * (not p.last)
         loud = max((float(np.abs(e).max()) for e in edges), default=0.0)
         if loud > EDGE_SILENCE:
             raise StepError(f"a soundtrack part's edge is not silent ({20 * math.log10(loud):.1f} dBFS): it cannot be "
                             "joined by stream copy")
-        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
         pcm = ctx.scratch / "part.f32"
         for attempt in range(5):
             if not p.first:
@@ -230,7 +216,7 @@ class PartEncode(Renderer):
         (ctx.scratch / "part.m4a").replace(ctx.out("part.m4a"))
         ctx.out("meter.json").write_text(json.dumps({"blocks": facts["blocks"], "true_peak_dbtp": facts["true_peak_dbtp"],
                                                      "samples": n, "coded": length}, sort_keys=True) + "\n")
-        return {"samples": n, "coded": length, "true_peak_dbtp": facts["true_peak_dbtp"],
+        return {"samples": n, "coded": length, "gain_db": round(applied, 3), "true_peak_dbtp": facts["true_peak_dbtp"],
                 "integrated_lufs": facts["integrated_lufs"]}
 
 

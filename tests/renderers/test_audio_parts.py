@@ -1,7 +1,7 @@
 """The final soundtrack in parts (renderers/audio_parts.py, issue 12 goal 2): parts joined by copying AAC frames decode
 exactly as the parts one after another; the whole is levelled to the target with true peaks under the limit; the
-music starts again, from silence, at a join; an edit's reach is the part it touched (plus the later parts' encodes
-when it changes a length)."""
+music starts again, from silence, at a join; each part lands within half a frame of its pictures; an edit's reach
+is the part it touched, even when it changes a length."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from helpers import run_renderer
 from renderers._lib.aac_join import FRAME, PART_EDGE_ZEROS, join_aac_mp4
 from renderers.assemble_ffmpeg import measure_loudness
 from renderers.audio_final import FinalAudio
-from renderers.audio_parts import JoinAudio, PartEncode, PartGain, PartLevel, PartMix, frame_placement, scene_samples
+from renderers.audio_parts import JoinAudio, PartEncode, PartGain, PartMix, frame_placement, scene_samples
 from test_segment_assemble import tone_narration
 
 
@@ -79,13 +79,11 @@ def soundtrack_in_parts(tmp_path, scenes, cut, music, level, name="a"):
     outs["gain"] = (gain, gfacts)
     for k, ((a, b), m) in enumerate(zip(ranges, mixes)):
         edge = {"first": k == 0, "last": k == 1}
-        lv, lfacts = run_renderer(PartLevel, tmp_path, {"true_peak_db": level["true_peak_db"]},
-                                  {"mix": m / "mix.wav", "loudness": m / "loudness.json", "gain": gain / "gain.json"},
-                                  name=f"{name}level{k}")
         enc, efacts = run_renderer(PartEncode, tmp_path, {"true_peak_db": level["true_peak_db"], **edge},
-                                   {"level": lv / "level.f32", "loudness": m / "loudness.json"}, name=f"{name}enc{k}")
+                                   {"mix": m / "mix.wav", "loudness": m / "loudness.json", "gain": gain / "gain.json"},
+                                   name=f"{name}enc{k}")
         encodes.append(enc)
-        outs[f"level{k}"], outs[f"enc{k}"] = (lv, lfacts), (enc, efacts)
+        outs[f"enc{k}"] = (enc, efacts)
     joined, facts = run_renderer(JoinAudio, tmp_path, {"scenes": len(scenes)}, {
         "parts": [e / "part.m4a" for e in encodes], "meters": [e / "meter.json" for e in encodes],
         "loudness": [m / "loudness.json" for m in mixes], "gain": gain / "gain.json"}, name=f"{name}join")
@@ -144,7 +142,7 @@ def test_soundtrack_in_parts_is_levelled_joined_in_silence_and_local_to_an_edit(
     # gain come out the same (the gain is rounded), so their keys downstream do not change
     tone_narration(tmp_path, "s3", [(0.4, False), (1.3, True)])
     _, facts2, outs2 = soundtrack_in_parts(tmp_path, scenes, 1, music, level, name="b")
-    for name in ("mix0/loudness.json", "mix0/mix.wav", "gain/gain.json", "level0/level.f32", "enc0/part.m4a"):
+    for name in ("mix0/loudness.json", "mix0/mix.wav", "gain/gain.json", "enc0/part.m4a"):
         step, file = name.split("/")
         assert (outs[step][0] / file).read_bytes() == (outs2[step][0] / file).read_bytes(), name
     assert (outs["mix1"][0] / "mix.wav").read_bytes() != (outs2["mix1"][0] / "mix.wav").read_bytes()
@@ -154,7 +152,7 @@ def test_soundtrack_in_parts_is_levelled_joined_in_silence_and_local_to_an_edit(
     tone_narration(tmp_path, "s1", [(1.2, True), (0.3, False), (1.1, True)])
     _, facts3, outs3 = soundtrack_in_parts(tmp_path, scenes, 1, music, level, name="c")
     assert facts3["duration_s"] > facts2["duration_s"]
-    for name in ("mix1/mix.wav", "gain/gain.json", "level1/level.f32", "enc1/part.m4a"):
+    for name in ("mix1/mix.wav", "gain/gain.json", "enc1/part.m4a"):
         step, file = name.split("/")
         assert (outs2[step][0] / file).read_bytes() == (outs3[step][0] / file).read_bytes(), name
 
