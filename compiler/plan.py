@@ -28,7 +28,7 @@ Profile = Literal["final", "preview"]
 PREVIEW_SCALE = 2      # the preview profile renders every format at 1/2 its width and height (1080p -> 540p)
 PREVIEW_MAX_FPS = 30   # ... and at no more than 30 fps
 PREVIEW_MUSIC_STRIDE_S = 20.0  # preview only: scene i's music starts i x this far into the (looped) music
-PART_MIN_S = 20.0  # a soundtrack part (audio_parts.py) is at least this long, guessed from its narration's words
+PART_MIN_S = 60.0  # a soundtrack part (audio_parts.py) is at least this long, guessed from its narration's words
 PART_MIN_PAD_S = 0.1  # ... and is split only after a scene with at least this much silence after its narration
 
 

@@ -42,8 +42,7 @@ from pydantic import Field
 from core.errors import StepError
 from core.timeline import LEAD_S, frames_to_samples, scene_frames
 
-from .assemble_ffmpeg import (AAC_PRIMING, encode_measured, find_gain, gated_loudness, limited, mix_pass,
-                              run_metered)
+from .assemble_ffmpeg import AAC_PRIMING, encode_measured, find_gain, gated_loudness, limited, mix_pass
 from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
 from ._lib.aac_dual import dual_mono_mp4
 from ._lib.aac_join import FRAME, PART_EDGE_ZEROS, join_aac_mp4
@@ -137,28 +136,6 @@ class PartGain(Renderer):
         return {"gain_db": gain, "mix_lufs": round(lufs + DUAL_MONO_DB, 2)}
 
 
-def level_part(mix: Path, lufs: float | None, gain: float, ceiling: float, out: Path) -> tuple[float, float | None]:
-    """Level a part's mix into `out` (mono float32): the soundtrack's `gain` plus what the part's true-peak limiter
-    takes back, so the part sits at its own loudness + `gain` (`lufs` None: a silent part, the gain alone) ->
-    (the gain applied, the levelled part's loudness, mono)."""
-    if lufs is None:  # nothing above the meter's gate: the gain and the limiter, nothing to aim at
-        run_ffmpeg(["-i", str(mix), "-af", ",".join(limited(gain, ceiling)), "-f", "f32le", "-c:a", "pcm_f32le",
-                    str(out)], what="levelling audio")
-        return gain, None
-    target = lufs + gain
-    level = find_gain(mix, gain, ceiling, target)
-    got = None
-    for _ in range(4):
-        got = run_metered(["-i", str(mix), "-af", ",".join(limited(level, ceiling) + ["ebur128"]), "-f", "f32le",
-                           "-c:a", "pcm_f32le", str(out)], "levelling audio")["integrated_lufs"]
-        if got is None:
-            raise StepError("the levelled soundtrack part could not be metered")
-        if abs(target - got) <= 0.2:
-            break
-        level += (target - got) * 1.5
-    return level, got
-
-
 class PartEncode(Renderer):
     kind = "audio.encode"
     version = 1
@@ -181,42 +158,46 @@ class PartEncode(Renderer):
         p = ctx.params
         loudness = json.loads(Path(ctx.inputs["loudness"]).read_text())
         gain = json.loads(Path(ctx.inputs["gain"]).read_text())["gain_db"]
-        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
-        levelled = ctx.scratch / "level.f32"
-        applied, _ = level_part(Path(ctx.inputs["mix"]), loudness["lufs"], gain, ceiling, levelled)
-        ctx.progress(0.4, "encoding audio")
-        n = int(loudness["samples"])
+        mix, lufs, n = Path(ctx.inputs["mix"]), loudness["lufs"], int(loudness["samples"])
         length = n if p.last else -(-n // FRAME) * FRAME  # whole frames: silence added to the silent tail
-        x = np.fromfile(levelled, dtype="<f4")
-        x = np.concatenate([x[:n], np.zeros(max(0, n - len(x)), "<f4")])  # the resampling may leave a sample more or less
-        edges = [x[:PART_EDGE_ZEROS]] * (not p.first) + [x[-PART_EDGE_ZEROS:]] * (not p.last)
-        loud = max((float(np.abs(e).max()) for e in edges), default=0.0)
-        if loud > EDGE_SILENCE:
-            raise StepError(f"a soundtrack part's edge is not silent ({20 * math.log10(loud):.1f} dBFS): it cannot be "
-                            "joined by stream copy")
-        pcm = ctx.scratch / "part.f32"
-        for attempt in range(5):
+        ceiling = 10 ** ((p.true_peak_db - 0.6) / 20)
+        # aimed at the part's own loudness + the gain: what the part's limiter takes is given back (a silent part,
+        # nothing above the meter's gate, gets the gain alone)
+        target = None if lufs is None else lufs + gain + DUAL_MONO_DB
+        level = gain if lufs is None else find_gain(mix, gain, ceiling, lufs + gain)
+        levelled, pcm = ctx.scratch / "level.f32", ctx.scratch / "part.f32"
+        for attempt in range(6):
+            # levelled, then checked as audio.final checks its soundtrack: the coded stream's loudness within 0.2 LU
+            # of the aim, its true peak under the limit (an encoder overshoot is limited harder and coded again)
+            run_ffmpeg(["-i", str(mix), "-af", ",".join(limited(level, ceiling)), "-f", "f32le", "-c:a", "pcm_f32le",
+                        str(levelled)], what="levelling audio")
+            x = np.fromfile(levelled, dtype="<f4")[:n]
+            x = np.concatenate([x, np.zeros(length - len(x), "<f4")])  # the resampling may leave a sample less
+            edges = [x[:PART_EDGE_ZEROS]] * (not p.first) + [x[n - PART_EDGE_ZEROS:n]] * (not p.last)
+            loud = max((float(np.abs(e).max()) for e in edges), default=0.0)
+            if loud > EDGE_SILENCE:
+                raise StepError(f"a soundtrack part's edge is not silent ({20 * math.log10(loud):.1f} dBFS): it cannot "
+                                "be joined by stream copy")
             if not p.first:
                 x[:PART_EDGE_ZEROS] = 0.0  # digital silence: the frames on both sides of a join code nothing
             if not p.last:
-                x[-PART_EDGE_ZEROS:] = 0.0
-            np.concatenate([x, np.zeros(length - n, "<f4")]).tofile(pcm)
+                x[n - PART_EDGE_ZEROS:] = 0.0
+            x.tofile(pcm)
             facts = encode_measured(pcm, length, "part.m4a", p.audio_bitrate, ctx.scratch, ctx.progress,
                                     length / 48000, raw=True, dual=False, blocks=True)
-            tp = facts["true_peak_dbtp"]
-            if tp is None or tp <= p.true_peak_db or attempt == 4:
+            miss = None if target is None or facts["integrated_lufs"] is None else target - facts["integrated_lufs"]
+            if attempt == 5:
                 break
-            ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
-            again = ctx.scratch / "again.f32"
-            run_ffmpeg(["-f", "f32le", "-ar", "48000", "-ac", "1", "-i", str(pcm), "-af",
-                        ",".join(limited(0.0, ceiling)), "-f", "f32le", "-c:a", "pcm_f32le", str(again)],
-                       what="limiting audio")
-            y = np.fromfile(again, dtype="<f4")[:n]
-            x = np.concatenate([y, np.zeros(n - len(y), "<f4")])
+            if miss is not None and abs(miss) > 0.2:
+                level += miss * 1.5
+            elif facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] > p.true_peak_db:
+                ceiling *= 10 ** (-0.5 / 20)
+            else:
+                break
         (ctx.scratch / "part.m4a").replace(ctx.out("part.m4a"))
         ctx.out("meter.json").write_text(json.dumps({"blocks": facts["blocks"], "true_peak_dbtp": facts["true_peak_dbtp"],
                                                      "samples": n, "coded": length}, sort_keys=True) + "\n")
-        return {"samples": n, "coded": length, "gain_db": round(applied, 3), "true_peak_dbtp": facts["true_peak_dbtp"],
+        return {"samples": n, "coded": length, "gain_db": round(level, 3), "true_peak_dbtp": facts["true_peak_dbtp"],
                 "integrated_lufs": facts["integrated_lufs"]}
 
 
