@@ -98,16 +98,18 @@ class PartMix(Renderer):
         edges = (0 if p.first else PART_EDGE_ZEROS, 0 if p.last else PART_EDGE_ZEROS)
         if sum(samples) < edges[0] + edges[1] + FRAME:
             raise StepError(f"a soundtrack part of {sum(samples)} samples is too short for its silent edges")
-        mix, lufs, stems, total, blocks = mix_pass(audios, ctx.inputs.get("music"), p, ctx.scratch, pads,
+        mix, _, stems, total, blocks = mix_pass(audios, ctx.inputs.get("music"), p, ctx.scratch, pads,
                                                    edges=edges, blocks=True)
         speech = music = []
         if stems:
             se, re_ = music_blocks(*(np.fromfile(ctx.scratch / f"{a}.f32", dtype="<f4") for a in ("ns", "ms")))
             speech, music = [float(x) for x in se], [float(x) for x in re_]
         mix.replace(ctx.out("mix.wav"))
+        blocks = [b for b in blocks if math.isfinite(b)]
+        lufs = gated_loudness(blocks)  # the meter's own reading, to its 0.1 LU; None: nothing above its -70 LUFS gate
         ctx.out("loudness.json").write_text(json.dumps(
-            {"lufs": lufs if lufs is not None and math.isfinite(lufs) else None, "blocks": blocks,
-             "samples": sum(samples), "speech": speech, "music": music}, sort_keys=True) + "\n")
+            {"lufs": lufs, "blocks": blocks, "samples": sum(samples),
+             "speech": speech, "music": music}, sort_keys=True) + "\n")
         return {"duration_s": round(total, 4), "scenes": len(samples),
                 "integrated_lufs": None if lufs is None else round(lufs + DUAL_MONO_DB, 1)}
 
@@ -195,10 +197,12 @@ class PartEncode(Renderer):
             else:
                 break
         (ctx.scratch / "part.m4a").replace(ctx.out("part.m4a"))
-        ctx.out("meter.json").write_text(json.dumps({"blocks": facts["blocks"], "true_peak_dbtp": facts["true_peak_dbtp"],
-                                                     "samples": n, "coded": length}, sort_keys=True) + "\n")
-        return {"samples": n, "coded": length, "gain_db": round(level, 3), "true_peak_dbtp": facts["true_peak_dbtp"],
-                "integrated_lufs": facts["integrated_lufs"]}
+        finite = {k: v if v is not None and math.isfinite(v) else None
+                  for k, v in facts.items() if k in ("integrated_lufs", "true_peak_dbtp")}  # -inf: a silent part
+        ctx.out("meter.json").write_text(json.dumps({"blocks": [b for b in facts["blocks"] if math.isfinite(b)],
+                                                     "true_peak_dbtp": finite["true_peak_dbtp"], "samples": n,
+                                                     "coded": length}, sort_keys=True) + "\n")
+        return {"samples": n, "coded": length, "gain_db": round(level, 3), **finite}
 
 
 class JoinAudio(Renderer):

@@ -167,3 +167,19 @@ def test_each_part_starts_at_the_frame_edge_nearest_to_its_pictures():
         assert audio - video == off and audio % FRAME == 0
         audio, video = audio + -(-n // FRAME) * FRAME - FRAME * drop, video + n
     assert any(drops) and not all(drops[:-1])
+
+
+def test_a_silent_part_gets_the_gain_alone_and_joins(tmp_path):
+    """A part with nothing above the meter's gate (a scene of silence, no music) has no loudness to aim at: it is
+    levelled by the whole's gain alone, coded, and joined; its silence is digital zero in the result."""
+    scenes = [("s1", [(1.5, True), (0.3, False), (1.0, True)], 0.4), ("s2", [(2.0, False)], 0.5)]
+    for name, pattern, _ in scenes:
+        tone_narration(tmp_path, name, pattern)
+    level = {"loudness_lufs": -16.0, "true_peak_db": -1.0, "music_volume_db": -20, "music_duck_db": 10}
+    joined, facts, outs = soundtrack_in_parts(tmp_path, scenes, 1, None, level)
+    assert json.loads((outs["mix1"][0] / "loudness.json").read_text())["lufs"] is None
+    assert outs["enc1"][1]["gain_db"] == outs["gain"][1]["gain_db"] and outs["enc1"][1]["true_peak_dbtp"] is None
+    pcm = decode(joined / "audio.m4a")
+    edge = len(decode(outs["enc0"][0] / "part.m4a"))
+    assert np.abs(pcm[:edge]).max() > 0.1 and not np.abs(pcm[edge:]).any()
+    assert abs(facts["integrated_lufs"] + 16.0) <= 0.4 and "music_db" not in facts
