@@ -163,8 +163,8 @@ def ssim_of_composition(s: Workspace, vid: str, scenes: list[dict], theirs: Path
     per_scene = ", ".join(
         f"{i}: {mean(frames[0], lambda n, a=a, b=b: a <= n < b and n not in skip) - mean(frames[1], lambda n, a=a, b=b: a <= n < b and n not in skip):+.5f}"
         for i, (a, b) in enumerate(zip(starts, starts[1:] + [at])))
-    record("composition: SSIM against the source frames", f"ours {s_ours:.4f}, one command {s_theirs:.4f}; "
-           f"without the {len(skip)} crossfaded frames: ours {x_ours:.4f}, one command {x_theirs:.4f}",
+    record("composition: SSIM against the source frames", f"ours {s_ours:.5f}, one command {s_theirs:.5f}; "
+           f"without the {len(skip)} crossfaded frames: ours {x_ours:.5f}, one command {x_theirs:.5f}",
            ">= the command's", x_ours >= x_theirs,
            f"(every third frame; ours minus the command's by scene: {per_scene})")
 
