@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from core.errors import StepError
 from core.timeline import SAMPLE_RATE, frames_to_samples, scene_frames
 
 from .base import (Context, EncodeParams, EncodingRenderer, Renderer, ffmpeg_version, ffprobe, pad_filter,
@@ -38,6 +39,30 @@ DECODE_FINAL = ["-threads", "1"]
 X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_fmt", "yuv420p", "-profile:v", "high",
                 "-level:v", "4.2", "-x264-params", "threads=2:scenecut=0:open-gop=0",
                 "-video_track_timescale", "90000", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+
+
+# x264 codes the first frames of a stream worse than the same frames in the middle of one: a standalone encode of the
+# sample's pan scored SSIM 0.98961 on its first 30 frames and 0.99306 on its last 30; the same frames after another
+# scene (an IDR frame forced where the pan starts, so nothing refers back) 0.99305. So a final x264 segment is encoded
+# after PREROLL_FRAMES copies of its own first picture, an IDR frame is forced where the scene starts, and the
+# copies are cut away by stream copy: 0.993058 against 0.992568 on the whole pan (the one command, coding it in
+# context: 0.99303), for 15 frames more to encode. The segment still depends on its own scene only.
+PREROLL_FRAMES = 15
+
+
+def drop_preroll(encoded: Path, preroll: int, frames: int, scratch: Path, out: Path) -> None:
+    """`encoded` without its first `preroll` frames, by stream copy at the IDR frame forced there; the frame count
+    is checked."""
+    from ._lib.mp4info import video_track
+
+    run_ffmpeg(["-i", str(encoded), "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_frames", str(preroll),
+                "-reset_timestamps", "1", "-segment_format", "mp4", "-segment_format_options",
+                "video_track_timescale=90000", str(scratch / "preroll_%d.mp4")], what="cutting the pre-roll")
+    body = scratch / "preroll_1.mp4"
+    got = video_track(body).frames if body.is_file() else 0
+    if got != frames:
+        raise StepError(f"cutting the encoder's pre-roll left {got} frames, expected {frames}")
+    body.replace(out)
 
 
 # A still scene (an image without motion or burned captions) repeats one picture, and x264 spends 5-6 ms a 1080p
@@ -135,13 +160,20 @@ def encode_loop_pieces(pieces: list[tuple[int, int, int]], period: int, p, visua
         skip = first % period  # the looped clip's pictures repeat every `period` frames
         chain = [f"fps={p.fps}", f"trim=start_frame={skip}:end_frame={skip + n}", "setpts=PTS-STARTPTS",
                  fit_filter(p.fit, p.width, p.height), "format=yuv420p"]
+        preroll = PREROLL_FRAMES if p.encoder == "x264" else 0  # each piece, as a whole encode (see PREROLL_FRAMES)
+        lead_in = f"tpad=start={preroll}:start_mode=clone" if preroll else "null"
         if p.pictures:
-            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, True)}", "-map", "[v]"]
+            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, True)};[v]{lead_in}[e]",
+                     "-map", "[e]"]
         else:
-            graph = ["-vf", ",".join(chain)]
-        run_ffmpeg(["-stream_loop", "-1"] + DECODE_FINAL + ["-i", visual, "-an"] + graph + ["-frames:v", str(n)]
-                   + x264_args(p.fps, p.profile, p.encoder) + [str((work / "piece.mp4").absolute())],
-                   what="encoding the scene", progress=ctx.progress, total_s=n / p.fps, cwd=work)
+            graph = ["-vf", ",".join(chain + [lead_in])]
+        target = work / ("preroll.mp4" if preroll else "piece.mp4")
+        run_ffmpeg(["-stream_loop", "-1"] + DECODE_FINAL + ["-i", visual, "-an"] + graph
+                   + ["-frames:v", str(n + preroll)] + x264_args(p.fps, p.profile, p.encoder)
+                   + split_args(n, 0, 0, preroll) + [str(target.absolute())],
+                   what="encoding the scene", progress=ctx.progress, total_s=(n + preroll) / p.fps, cwd=work)
+        if preroll:
+            drop_preroll(target, preroll, n, work, work / "piece.mp4")
         names += [f"piece{i}/piece.mp4"] * times
         if p.pictures:
             found.append(read_pictures(work / PICTURE_FILE, n / p.fps, freeze=True))
@@ -249,16 +281,15 @@ def _pad_pcm(audio: Path, delay: int, samples: int, out: Path) -> bool:
     return True
 
 
-def split_args(frames: int, head: int, tail: int) -> list[str]:
-    """Force IDR frames where crossfades cut this segment, so assembly can cut it by stream copy."""
-    if not head and not tail:
-        return []
-    if head + tail >= frames:
-        from core.errors import StepError
-
+def split_args(frames: int, head: int, tail: int, preroll: int = 0) -> list[str]:
+    """Force IDR frames where crossfades cut this segment, so assembly can cut it by stream copy; with `preroll`
+    frames before the scene (PREROLL_FRAMES), also where the scene starts, every frame number after it."""
+    if head + tail >= frames and (head or tail):
         raise StepError(f"the crossfades at this scene's edges ({head} + {tail} frames) are longer than the scene "
                         f"({frames} frames)", hint="use a shorter transition_s, or a cut")
-    at = [n for n in (head, frames - tail) if 0 < n < frames]
+    at = ([preroll] if preroll else []) + [preroll + n for n in (head, frames - tail) if 0 < n < frames]
+    if not at:
+        return []
     return ["-force_key_frames", "expr:" + "+".join(f"eq(n,{n})" for n in at), "-forced-idr", "1"]
 
 
@@ -371,7 +402,8 @@ def copy_clip(clip: Path, frames: int, samples: int, p, ctx: Context) -> dict:
 
 class FfmpegSegment(EncodingRenderer, Renderer):
     kind = "segment.ffmpeg"
-    version = 6  # 5: x264 on one thread (X264); 6: a long still scene repeats its second GOP (STILL_REPEAT_GOPS)
+    version = 7  # 5: x264 on one thread (X264); 6: a long still scene repeats its second GOP (STILL_REPEAT_GOPS);
+    # 7: the final x264 encode starts after a pre-roll of its first picture, cut away (PREROLL_FRAMES)
     needs = ("ffmpeg",)  # capabilities a render worker must have (compiler/remote routes by them)
     inputs = ("audio", "timings", "visual")
     outputs = ("video.mp4", "audio.wav")
@@ -452,9 +484,12 @@ class FfmpegSegment(EncodingRenderer, Renderer):
         if p.visual_type == "image":
             moving = p.motion != "none"
             # a still: decode and scale it once, then repeat that frame in memory (2.5x faster than
-            # re-reading the image per frame); Ken Burns motion then works on the small YUV frame
-            chain = [fit_filter(p.fit, w, h, 1.12 if moving else 1.0), "format=yuv420p",
-                     f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{p.fps}/TB"]
+            # re-reading the image per frame). Ken Burns motion works on the picture as decoded (a JPEG's full
+            # 4:2:0, a PNG's RGB) and is turned into 4:2:0 after it, as one would write it by hand: the moving
+            # chroma is scaled once, not scaled after subsampling (the sample's zoom: SSIM against the hand-written
+            # graph's pictures -0.00024 -> see docs/benchmarks.md, eighth pass)
+            chain = [fit_filter(p.fit, w, h, 1.12 if moving else 1.0)] + ([] if moving else ["format=yuv420p"]) + [
+                f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{p.fps}/TB"]
             if moving:
                 chain.append(motion_filter(p.motion, w, h, frames, p.fps))
             src = ["-framerate", str(p.fps), "-i", visual]
@@ -472,21 +507,27 @@ class FfmpegSegment(EncodingRenderer, Renderer):
                      p.caption_color, p.caption_accent)
             chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
+        preroll = PREROLL_FRAMES if p.profile == "final" and p.encoder == "x264" else 0
+        lead_in = f"tpad=start={preroll}:start_mode=clone" if preroll else "null"  # on the encoded branch only
         if p.pictures:  # detectors on a branch of their own: the same video bytes, and no second decode by QC
-            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, p.visual_type == 'video')}",
-                     "-map", "[v]"]
+            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, p.visual_type == 'video')};"
+                     f"[v]{lead_in}[e]", "-map", "[e]"]
         else:
-            graph = ["-vf", ",".join(chain)]
+            graph = ["-vf", ",".join(chain + [lead_in])]
         encoded = ctx.scratch / "still.mp4" if repeat else ctx.out("video.mp4")
+        target = ctx.scratch / "preroll.mp4" if preroll else encoded
         try:
-            run_ffmpeg(src + ["-an"] + graph + ["-frames:v", str(frames)]
-                       + x264_args(p.fps, p.profile, p.encoder) + split_args(frames, p.split_head, p.split_tail)
-                       + [str(encoded.absolute())], what="encoding the scene", progress=ctx.progress,
-                       total_s=frames / p.fps, cwd=ctx.scratch)
+            run_ffmpeg(src + ["-an"] + graph + ["-frames:v", str(frames + preroll)]
+                       + x264_args(p.fps, p.profile, p.encoder)
+                       + split_args(frames, p.split_head, p.split_tail, preroll)
+                       + [str(target.absolute())], what="encoding the scene", progress=ctx.progress,
+                       total_s=(frames + preroll) / p.fps, cwd=ctx.scratch)
         except Exception:
             if p.visual_type == "video":  # a clear reason (no video stream...) rather than ffmpeg's last lines
                 check_clip(Path(visual), p.start)
             raise
+        if preroll:
+            drop_preroll(target, preroll, frames, ctx.scratch, encoded)
         pictures = (read_pictures(ctx.scratch / PICTURE_FILE, frames / p.fps, freeze=p.visual_type == "video")
                     if p.pictures else None)
         if repeat:

@@ -206,7 +206,8 @@ def test_narration_padding_without_ffmpeg_gives_ffmpegs_bytes(tmp_path, monkeypa
 
 
 def count_encodes(monkeypatch) -> list[int]:
-    """The frame count of every x264 encode segment.ffmpeg runs from now on, in order."""
+    """The scene frames of every x264 encode segment.ffmpeg runs from now on, in order (without the pre-roll of
+    copies of the first picture, PREROLL_FRAMES, that a final encode starts with and cuts away)."""
     from renderers import segment_ffmpeg
 
     encodes: list[int] = []
@@ -214,7 +215,8 @@ def count_encodes(monkeypatch) -> list[int]:
 
     def spy(args, **kw):
         if "-c:v" in args:
-            encodes.append(int(args[args.index("-frames:v") + 1]))
+            preroll = segment_ffmpeg.PREROLL_FRAMES if any("tpad=start=" in a for a in args) else 0
+            encodes.append(int(args[args.index("-frames:v") + 1]) - preroll)
         return real(args, **kw)
 
     monkeypatch.setattr(segment_ffmpeg, "run_ffmpeg", spy)
@@ -276,7 +278,8 @@ def test_a_black_still_is_black_throughout_and_short_stills_are_encoded_whole(tm
     segment(tmp_path, "moving", black, "image", [(8.3, True)], motion="zoom_in")
     segment(tmp_path, "split", black, "image", [(8.3, True)], split_head=9, split_tail=9)
     segment(tmp_path, "captions", black, "image", [(8.3, True)], burn_captions=True)
-    assert len(encodes) == 4 and all(a[-1].endswith("-out/video.mp4") for a in encodes)  # straight to the output
+    # each in one encode (after its pre-roll), none through the still repeat's two GOPs
+    assert len(encodes) == 4 and not any(a[-1].endswith("still.mp4") for a in encodes)
 
 
 def _frame_md5s(path, n=None):
@@ -336,3 +339,36 @@ def test_a_frozen_loop_is_one_freeze_and_a_clip_looped_once_is_encoded_whole(tmp
     encodes = count_encodes(monkeypatch)
     _, short, _ = segment(tmp_path, "short", still, "video", [(1.5, True)], repeat_loops=True)
     assert encodes == [short["frames"]] == [scene_frames(1.5, 0.3, 10)]  # one whole encode
+
+
+def test_a_final_encode_starts_after_a_cut_away_preroll_of_its_first_picture(tmp_path, monkeypatch):
+    """x264 codes a stream's first frames worse than later ones; a final segment is encoded after PREROLL_FRAMES
+    copies of its first picture, with an IDR frame forced where the scene starts, and the copies are cut away by
+    stream copy. The segment has the scene's frames, starts with that IDR frame, keeps the crossfades' IDR frames
+    where the assembly cuts, and its first frames are coded better than without the pre-roll."""
+    from renderers import segment_ffmpeg
+
+    img = tmp_path / "img.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=640x360:d=1", "-frames:v", "1",
+                    str(img)], check=True)
+    out, facts, _ = segment(tmp_path, "pre", img, "image", [(3.0, True)], motion="pan_right", split_head=4,
+                            split_tail=5)
+    frames = facts["frames"]
+    packets = [line.split(",") for line in _packets(out / "video.mp4").split()]
+    keys = sorted(round(float(pts) * 10) for pts, _, _, flags in packets if "K" in flags)
+    assert len(packets) == frames and keys[:2] == [0, 4] and frames - 5 in keys
+    monkeypatch.setattr(segment_ffmpeg, "PREROLL_FRAMES", 0)
+    plain, plain_facts, _ = segment(tmp_path, "plain", img, "image", [(3.0, True)], motion="pan_right",
+                                    split_head=4, split_tail=5)
+    assert plain_facts == facts
+
+    def first_ssim(video):  # SSIM of the first 10 frames against the unencoded pictures
+        graph = (f"[1:v]{segment_ffmpeg.fit_filter('cover', 320, 180, 1.12)},format=yuv420p,"
+                 f"loop=loop={frames - 1}:size=1:start=0,setpts=N/10/TB,"
+                 f"{segment_ffmpeg.motion_filter('pan_right', 320, 180, frames, 10)},trim=end_frame=10[r];"
+                 f"[0:v]trim=end_frame=10[o];[o][r]ssim")
+        log = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(video), "-framerate", "10", "-i", str(img),
+                              "-filter_complex", graph, "-f", "null", "-"], capture_output=True, text=True).stderr
+        return float(re.search(r"All:([\d.]+)", log).group(1))
+
+    assert first_ssim(out / "video.mp4") > first_ssim(plain / "video.mp4")
