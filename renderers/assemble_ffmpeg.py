@@ -24,7 +24,7 @@ from core.errors import StepError
 from .base import Context, Params, ProfileParams, Renderer, ffmpeg_version, ffprobe, pad_filter, run_ffmpeg
 from ._lib.aac_dual import dual_mono_mp4
 from ._lib.qc_media import MUSIC_RATE, music_levels
-from .segment_ffmpeg import open_pcm, write_padded
+from .segment_ffmpeg import cut_head, open_pcm, write_padded
 
 
 def concat_list(paths: list[Path], out: Path) -> Path:
@@ -230,11 +230,8 @@ def cut_body(video: Path, head: int, tail: int, frames: int, scratch: Path, labe
     """`video` without its first `head` and last `tail` frames, by stream copy at the IDR frames the segment forced
     there (`frames`: the segment's frame count); the frame count is checked."""
     body = video
-    if head:  # the segment muxer starts its second file at the IDR frame `head`, timestamps reset
-        run_ffmpeg(["-i", str(video), "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_frames", str(head),
-                    "-reset_timestamps", "1", "-segment_format", "mp4", "-segment_format_options",
-                    "video_track_timescale=90000", str(scratch / f"cut{label}_%d.mp4")], what=f"cutting scene {label}")
-        body = scratch / f"cut{label}_1.mp4"
+    if head:
+        body = cut_head(video, head, scratch, label)
     if tail:  # the first n packets in decode order are exactly the first n frames (closed GOPs)
         out = scratch / f"body{label}.mp4"
         run_ffmpeg(["-i", str(body), "-map", "0:v", "-c", "copy", "-frames:v", str(frames - head - tail),

@@ -50,15 +50,20 @@ X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_f
 PREROLL_FRAMES = 15
 
 
+def cut_head(video: Path, head: int, scratch: Path, label: str) -> Path:
+    """`video` from its frame `head` on (an IDR frame forced there), by stream copy: the segment muxer starts its
+    second file there, timestamps reset. Returns that file (scratch/cut<label>_1.mp4)."""
+    run_ffmpeg(["-i", str(video), "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_frames", str(head),
+                "-reset_timestamps", "1", "-segment_format", "mp4", "-segment_format_options",
+                "video_track_timescale=90000", str(scratch / f"cut{label}_%d.mp4")], what=f"cutting scene {label}")
+    return scratch / f"cut{label}_1.mp4"
+
+
 def drop_preroll(encoded: Path, preroll: int, frames: int, scratch: Path, out: Path) -> None:
-    """`encoded` without its first `preroll` frames, by stream copy at the IDR frame forced there; the frame count
-    is checked."""
+    """`encoded` without its first `preroll` frames (`cut_head`); the frame count is checked."""
     from ._lib.mp4info import video_track
 
-    run_ffmpeg(["-i", str(encoded), "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_frames", str(preroll),
-                "-reset_timestamps", "1", "-segment_format", "mp4", "-segment_format_options",
-                "video_track_timescale=90000", str(scratch / "preroll_%d.mp4")], what="cutting the pre-roll")
-    body = scratch / "preroll_1.mp4"
+    body = cut_head(encoded, preroll, scratch, "preroll")
     got = video_track(body).frames if body.is_file() else 0
     if got != frames:
         raise StepError(f"cutting the encoder's pre-roll left {got} frames, expected {frames}")

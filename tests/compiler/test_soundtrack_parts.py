@@ -76,23 +76,20 @@ def test_an_edit_rebuilds_its_part_of_the_soundtrack_only(mini, monkeypatch):
     assert s.plan().steps[audio].kind == "audio.join"
     facts = json.loads((mini / "build/test/gamma/manifest.json").read_text())["steps"][audio]["facts"]
     assert facts["parts"] == 2 and facts["scenes"] == 4 and facts["av_offset_ms"] <= 10.67
+
+    def edited(narration: str) -> tuple[set[str], dict]:  # the steps a rebuild ran, the soundtrack's facts
+        write(mini / "videos/test/gamma.yaml", spec.replace("It goes on for a second scene.", narration))
+        s = session(mini)
+        assert s.build().ok
+        return set(executed(s)), json.loads((mini / "build/test/gamma/manifest.json").read_text())["steps"][audio]["facts"]
+
     # an edit that keeps the whole's loudness on its 0.2 dB step: the other part is not touched at all
-    write(mini / "videos/test/gamma.yaml", spec.replace("It goes on for a second scene.",
-                                                        "It goes on for a second, longer scene."))
-    s = session(mini)
-    assert s.build().ok
-    ran = set(executed(s))
-    facts2 = json.loads((mini / "build/test/gamma/manifest.json").read_text())["steps"][audio]["facts"]
+    ran, facts2 = edited("It goes on for a second, longer scene.")
     assert {f"{audio}/part/00", f"{audio}/encode/00", audio, "test/gamma/tiny/assemble"} <= ran
     assert not {f"{audio}/part/01", f"{audio}/encode/01"} & ran
     assert facts2["duration_s"] > facts["duration_s"] and facts2["gain_db"] == facts["gain_db"]
     # an edit that moves it a step (a quarter of this short video made louder): every part is levelled and coded
     # again at the new gain, from the mixes (the other part's is cached)
-    write(mini / "videos/test/gamma.yaml", spec.replace("It goes on for a second scene.",
-                                                        "It goes on, a good deal longer, for a second scene."))
-    s = session(mini)
-    assert s.build().ok
-    ran = set(executed(s))
-    facts3 = json.loads((mini / "build/test/gamma/manifest.json").read_text())["steps"][audio]["facts"]
+    ran, facts3 = edited("It goes on, a good deal longer, for a second scene.")
     assert facts3["gain_db"] != facts["gain_db"]
     assert {f"{audio}/encode/00", f"{audio}/encode/01"} <= ran and f"{audio}/part/01" not in ran
