@@ -515,23 +515,30 @@ def soundtrack(audios: list[Path], music: Path | None, p, s: Path, progress,
     for attempt in range(6):
         facts = encode_measured(mix, samples, audio.name, p.audio_bitrate, s, progress, total,
                                 level=limited(gain, ceiling))
-        if facts["integrated_lufs"] is None:
+        if facts["integrated_lufs"] is None or facts["true_peak_dbtp"] is None:
             raise StepError("the encoded soundtrack could not be metered")
-        miss = p.loudness_lufs - facts["integrated_lufs"]
-        if attempt == 5:
+        again = next_try(facts, p.loudness_lufs, p.true_peak_db, gain, ceiling)
+        if again is None or attempt == 5:
             break
-        if abs(miss) > 0.2:
-            gain += miss * 1.5
-        elif facts["true_peak_dbtp"] is None or facts["true_peak_dbtp"] > p.true_peak_db:
-            ceiling *= 10 ** (-0.5 / 20)  # the encoder overshot: limit harder and go again
-        else:
-            break
+        gain, ceiling = again
     if levels:
         facts.update({k: round(v, 2) for k, v in levels.items()})
     return audio, facts, gain, total
 
 
 GAIN_BRACKET_DB = 2.5  # the second gain of the bracketing pass: above the unlimited estimate by this much
+
+
+def next_try(facts: dict, target: float | None, limit: float, gain: float, ceiling: float) -> tuple[float, float] | None:
+    """After a levelled, coded and metered attempt: the (gain, limiter ceiling) to try next, or None when the coded
+    stream is within 0.2 LU of `target` (None: any loudness, a silent part) and its true peak under `limit`. A miss
+    moves the gain (the limiter eats about a third of it near the target); an encoder overshoot limits harder."""
+    lufs, peak = facts["integrated_lufs"], facts["true_peak_dbtp"]
+    if target is not None and lufs is not None and abs(target - lufs) > 0.2:
+        return gain + (target - lufs) * 1.5, ceiling
+    if peak is not None and peak > limit:
+        return gain, ceiling * 10 ** (-0.5 / 20)
+    return None
 
 
 def limited(gain: float, ceiling: float, oversample: bool = True) -> list[str]:

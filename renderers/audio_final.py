@@ -25,6 +25,12 @@ from .base import Context, Params, Renderer, ffmpeg_version
 from .segment_ffmpeg import pad_narration  # noqa: F401  (the segments' padding: what this step's must equal)
 
 
+def scene_samples(timings: list[Path], pads: list[float], fps: int, lead: float) -> list[int]:
+    """Each scene's samples at 48 kHz: its segment's frames (`scene_frames`), as the segments count them."""
+    return [frames_to_samples(scene_frames(json.loads(Path(t).read_text())["duration_s"], pad, fps, lead), fps)
+            for t, pad in zip(timings, pads)]
+
+
 class FinalAudio(Renderer):
     kind = "audio.final"
     version = 5  # 2: mono until the encoder, AAC without the mid/side search; 3: the gain from a bracketing pass;
@@ -58,10 +64,7 @@ class FinalAudio(Renderer):
         audios, timings = ctx.inputs["audios"], ctx.inputs["timings"]
         if not (len(audios) == len(timings) == len(p.pads)):
             raise StepError(f"{len(audios)} narrations, {len(timings)} timings and {len(p.pads)} pads: one each per scene")
-        pads = []
-        for t, pad in zip(timings, p.pads):
-            frames = scene_frames(json.loads(Path(t).read_text())["duration_s"], pad, p.fps, p.lead)
-            pads.append((int(round(p.lead * 1000)), frames_to_samples(frames, p.fps)))
+        pads = [(int(round(p.lead * 1000)), n) for n in scene_samples(timings, p.pads, p.fps, p.lead)]
         audio, facts, gain, total = soundtrack(list(audios), ctx.inputs.get("music"), p, ctx.scratch, ctx.progress,
                                                pads=pads)
         shutil.copyfile(audio, ctx.out("audio.m4a"))

@@ -40,9 +40,11 @@ from pathlib import Path
 from pydantic import Field
 
 from core.errors import StepError
-from core.timeline import LEAD_S, frames_to_samples, scene_frames
+from core.timeline import LEAD_S
 
-from .assemble_ffmpeg import AAC_PRIMING, encode_measured, find_gain, gated_loudness, limited, mix_pass
+from .assemble_ffmpeg import (AAC_PRIMING, encode_measured, find_gain, gated_loudness, limited, mix_pass,
+                              next_try)
+from .audio_final import scene_samples
 from .base import Context, Params, Renderer, ffmpeg_version, run_ffmpeg
 from ._lib.aac_dual import dual_mono_mp4
 from ._lib.aac_join import FRAME, PART_EDGE_ZEROS, join_aac_mp4
@@ -51,12 +53,6 @@ from ._lib.qc_media import music_blocks, music_levels_of
 GAIN_STEP_DB = 0.2  # the soundtrack's gain is a multiple of this: at most 0.1 dB off the target, and stable under edits
 DUAL_MONO_DB = 10 * math.log10(2)  # BS.1770 weighs dual-mono stereo this much above its one channel
 EDGE_SILENCE = 10 ** (-60 / 20)  # a part's silent edges must be below this (-60 dBFS) before they are zeroed
-
-
-def scene_samples(timings: list[Path], pads: list[float], fps: int, lead: float) -> list[int]:
-    """Each scene's samples at 48 kHz: its segment's frames (`scene_frames`), as the segments and audio.final count."""
-    return [frames_to_samples(scene_frames(json.loads(Path(t).read_text())["duration_s"], pad, fps, lead), fps)
-            for t, pad in zip(timings, pads)]
 
 
 class PartParams(Params):
@@ -187,15 +183,10 @@ class PartEncode(Renderer):
             x.tofile(pcm)
             facts = encode_measured(pcm, length, "part.m4a", p.audio_bitrate, ctx.scratch, ctx.progress,
                                     length / 48000, raw=True, dual=False, blocks=True)
-            miss = None if target is None or facts["integrated_lufs"] is None else target - facts["integrated_lufs"]
-            if attempt == 5:
+            again = next_try(facts, target, p.true_peak_db, level, ceiling)
+            if again is None or attempt == 5:
                 break
-            if miss is not None and abs(miss) > 0.2:
-                level += miss * 1.5
-            elif facts["true_peak_dbtp"] is not None and facts["true_peak_dbtp"] > p.true_peak_db:
-                ceiling *= 10 ** (-0.5 / 20)
-            else:
-                break
+            level, ceiling = again
         (ctx.scratch / "part.m4a").replace(ctx.out("part.m4a"))
         finite = {k: v if v is not None and math.isfinite(v) else None
                   for k, v in facts.items() if k in ("integrated_lufs", "true_peak_dbtp")}  # -inf: a silent part

@@ -50,6 +50,18 @@ X264_PREVIEW = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", "-pix_f
 PREROLL_FRAMES = 15
 
 
+def encode_graph(chain: list[str], pictures_fps: int | None, freeze: bool, preroll: int) -> list[str]:
+    """The encode's filter arguments: `chain`, the picture detectors on a branch of their own when `pictures_fps`
+    (the same video bytes, and no second decode by QC), and `preroll` copies of the first picture on the encoded
+    branch only."""
+    lead_in = [f"tpad=start={preroll}:start_mode=clone"] if preroll else []
+    if pictures_fps is None:
+        return ["-vf", ",".join(chain + lead_in)]
+    encoded = f";[v]{lead_in[0]}[e]" if lead_in else ""
+    return ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(pictures_fps, freeze)}{encoded}",
+            "-map", "[e]" if lead_in else "[v]"]
+
+
 def cut_head(video: Path, head: int, scratch: Path, label: str) -> Path:
     """`video` from its frame `head` on (an IDR frame forced there), by stream copy: the segment muxer starts its
     second file there, timestamps reset. Returns that file (scratch/cut<label>_1.mp4)."""
@@ -166,12 +178,7 @@ def encode_loop_pieces(pieces: list[tuple[int, int, int]], period: int, p, visua
         chain = [f"fps={p.fps}", f"trim=start_frame={skip}:end_frame={skip + n}", "setpts=PTS-STARTPTS",
                  fit_filter(p.fit, p.width, p.height), "format=yuv420p"]
         preroll = PREROLL_FRAMES if p.encoder == "x264" else 0  # each piece, as a whole encode (see PREROLL_FRAMES)
-        lead_in = f"tpad=start={preroll}:start_mode=clone" if preroll else "null"
-        if p.pictures:
-            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, True)};[v]{lead_in}[e]",
-                     "-map", "[e]"]
-        else:
-            graph = ["-vf", ",".join(chain + [lead_in])]
+        graph = encode_graph(chain, p.fps if p.pictures else None, True, preroll)
         target = work / ("preroll.mp4" if preroll else "piece.mp4")
         run_ffmpeg(["-stream_loop", "-1"] + DECODE_FINAL + ["-i", visual, "-an"] + graph
                    + ["-frames:v", str(n + preroll)] + x264_args(p.fps, p.profile, p.encoder)
@@ -513,12 +520,7 @@ class FfmpegSegment(EncodingRenderer, Renderer):
             chain.append("subtitles=filename=captions.ass")
         chain += ["format=yuv420p", f"tpad=stop_mode=clone:stop={frames}"]
         preroll = PREROLL_FRAMES if p.profile == "final" and p.encoder == "x264" else 0
-        lead_in = f"tpad=start={preroll}:start_mode=clone" if preroll else "null"  # on the encoded branch only
-        if p.pictures:  # detectors on a branch of their own: the same video bytes, and no second decode by QC
-            graph = ["-filter_complex", f"[0:v]{','.join(chain)},{picture_branch(p.fps, p.visual_type == 'video')};"
-                     f"[v]{lead_in}[e]", "-map", "[e]"]
-        else:
-            graph = ["-vf", ",".join(chain + [lead_in])]
+        graph = encode_graph(chain, p.fps if p.pictures else None, p.visual_type == "video", preroll)
         encoded = ctx.scratch / "still.mp4" if repeat else ctx.out("video.mp4")
         target = ctx.scratch / "preroll.mp4" if preroll else encoded
         try:

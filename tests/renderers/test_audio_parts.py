@@ -14,7 +14,8 @@ from helpers import run_renderer
 from renderers._lib.aac_join import FRAME, PART_EDGE_ZEROS, join_aac_mp4
 from renderers.assemble_ffmpeg import measure_loudness
 from renderers.audio_final import FinalAudio
-from renderers.audio_parts import JoinAudio, PartEncode, PartGain, PartMix, frame_placement, scene_samples
+from renderers.audio_final import scene_samples
+from renderers.audio_parts import JoinAudio, PartEncode, PartGain, PartMix, frame_placement
 from test_segment_assemble import tone_narration
 
 
